@@ -1,0 +1,196 @@
+"""Events published by journey: each citizen's path, groups' life and outcomes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from uuid import UUID
+
+from pydantic import Field
+
+from brobygger_contracts.base import Event
+from brobygger_contracts.types import (
+    Barrier,
+    InterestCode,
+    Language,
+    PostalCode,
+    StaffId,
+    TimeSlot,
+    UclaScore,
+)
+
+
+class Wish(str, Enum):
+    """What kind of community the citizen would like (they may want several)."""
+
+    friend = "friend"
+    activity = "activity"
+    group = "group"
+
+
+class Companion(str, Enum):
+    """Who accompanied the citizen to the first visit."""
+
+    guide = "guide"
+    volunteer = "volunteer"
+    home_care = "home_care"
+    relative = "relative"
+
+
+class FollowUpKind(str, Enum):
+    first_contact = "first_contact"
+    """First contact is due after the referral."""
+    follow_up = "follow_up"
+    """Regular follow-up after the first visit."""
+    exit_review = "exit_review"
+    """The journey's period ends: review and measure the outcome."""
+
+
+class JourneyOutcome(str, Enum):
+    completed = "completed"
+    dropped_out = "dropped_out"
+    escalated = "escalated"
+    declined = "declined"
+
+
+class SelfRunningReason(str, Enum):
+    meetings_without_facilitator = "meetings_without_facilitator"
+    facilitator_decision = "facilitator_decision"
+
+
+class GuideAssigned(Event, publisher="journey"):
+    """A guide (bridge-builder) took responsibility for the citizen's journey."""
+
+    journey_id: UUID
+    """The journey's id."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    guide_id: StaffId
+    """The guide's id."""
+    guide_org: str
+    """The organisation the guide works for."""
+    assigned_at: datetime
+    """When the guide was assigned."""
+
+
+class NeedsClarified(Event, publisher="journey"):
+    """The guide clarified the citizen's wishes and barriers: input for matching."""
+
+    journey_id: UUID
+    """The journey's id."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    guide_id: StaffId | None = None
+    """The guide who clarified."""
+    interests: list[InterestCode] = Field(min_length=1)
+    """Earlier and present interests, as canonical codes."""
+    languages: list[Language] = Field(min_length=1)
+    """Languages the citizen speaks."""
+    postal_code: PostalCode
+    """Where the citizen lives."""
+    barriers: list[Barrier] = []
+    """Barriers to taking part."""
+    wishes: list[Wish] = Field(min_length=1)
+    """A friend, an activity, a group: the citizen chooses."""
+    wants_accompaniment: bool = False
+    """Whether the citizen wants company to the first visits."""
+    max_travel_km: float = Field(default=5.0, ge=0, le=200)
+    """How far the citizen can get, given the barriers."""
+    needs_step_free: bool = False
+    """Whether the citizen needs step-free access."""
+    availability: list[TimeSlot] = []
+    """When the citizen is free."""
+    baseline: UclaScore | None = None
+    """Baseline loneliness on the three-item UCLA scale."""
+    clarified_at: datetime
+    """When the clarification was recorded."""
+
+
+class FirstVisitAccompanied(Event, publisher="journey"):
+    """Someone went with the citizen to the first visit of an activity or a friend."""
+
+    journey_id: UUID
+    """The journey's id."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    proposal_id: UUID | None = None
+    """The accepted proposal the visit belongs to."""
+    companion: Companion
+    """Who accompanied."""
+    companion_id: StaffId | None = None
+    """The companion's id, when they are staff or a volunteer."""
+    hours: float = Field(ge=0, le=24)
+    """Accompaniment hours drawn from the punch card."""
+    visited_at: datetime
+    """When the visit took place."""
+
+
+class FollowUpDue(Event, publisher="journey"):
+    """A durable timer fired: the guide must act."""
+
+    journey_id: UUID
+    """The journey's id."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    guide_id: StaffId | None = None
+    """The guide who must act."""
+    kind: FollowUpKind
+    """What is due."""
+    due_at: datetime
+    """When it became due."""
+
+
+class GroupFormed(Event, publisher="journey", subject="group_id"):
+    """A new group started, with a facilitator (tovholder)."""
+
+    group_id: UUID
+    """The group's id."""
+    group_proposal_id: UUID | None = None
+    """The GroupProposed it came from, if any."""
+    interest: InterestCode
+    """What the group does together."""
+    postal_code: PostalCode
+    """Where it meets."""
+    facilitator_id: StaffId
+    """The facilitator until the group runs itself."""
+    member_citizen_ids: list[UUID] = []
+    """Citizens taking part."""
+    formed_at: datetime
+    """When the group formed."""
+
+
+class GroupBecameSelfRunning(Event, publisher="journey", subject="group_id"):
+    """The group runs itself (selvkørende); its facilitator is released."""
+
+    group_id: UUID
+    """The group's id."""
+    facilitator_id: StaffId
+    """The facilitator released."""
+    reason: SelfRunningReason
+    """Why it is considered self-running."""
+    meetings_held: int = Field(ge=0)
+    """Meetings logged up to now."""
+    became_self_running_at: datetime
+    """When."""
+
+
+class JourneyCompleted(Event, publisher="journey"):
+    """The journey ended (exit, udslusning), with its outcome."""
+
+    journey_id: UUID
+    """The journey's id."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    outcome: JourneyOutcome
+    """How it ended."""
+    baseline: UclaScore | None = None
+    """Loneliness at clarification."""
+    final: UclaScore | None = None
+    """Loneliness at exit."""
+    days_in_journey: int = Field(ge=0)
+    """Days from referral to exit."""
+    relatives_involved: bool = False
+    """Whether relatives were involved along the way."""
+    completed_at: datetime
+    """When the journey ended."""
+

@@ -1,0 +1,161 @@
+"""Events published by matching: registries of volunteers and activities, and proposals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from uuid import UUID
+
+from pydantic import Field
+
+from brobygger_contracts.base import Event
+from brobygger_contracts.types import InterestCode, Language, OrgId, PostalCode, TimeSlot
+
+
+class ProposalKind(str, Enum):
+    volunteer_friend = "volunteer_friend"
+    """One-to-one befriending by a trained volunteer."""
+    activity = "activity"
+    """An existing activity or group."""
+
+
+class DeclineReason(str, Enum):
+    not_interested = "not_interested"
+    too_far = "too_far"
+    wrong_time = "wrong_time"
+    did_not_click = "did_not_click"
+    health = "health"
+    candidate_unavailable = "candidate_unavailable"
+    other = "other"
+
+
+class VolunteerRegistered(Event, publisher="matching", subject="volunteer_id"):
+    """A volunteer friend was registered or their profile updated."""
+
+    volunteer_id: UUID
+    """The volunteer's pseudonymous id."""
+    org: OrgId
+    """The organisation that trains and supervises the volunteer."""
+    interests: list[InterestCode]
+    """Canonical interest codes."""
+    languages: list[Language]
+    """Languages the volunteer speaks."""
+    postal_code: PostalCode
+    """Home area."""
+    max_travel_km: float = Field(ge=0, le=200)
+    """How far the volunteer will travel."""
+    capacity: int = Field(ge=0, le=20)
+    """How many friends the volunteer can take."""
+    trained: bool
+    """Whether the volunteer has completed training; only trained volunteers are proposed."""
+    availability: list[TimeSlot] = []
+    """When the volunteer is free each week."""
+    registered_at: datetime
+    """When this profile version was recorded."""
+
+
+class ActivityPublished(Event, publisher="matching", subject="activity_id"):
+    """An activity or group was published in the catalogue, or updated."""
+
+    activity_id: UUID
+    """The activity's id."""
+    org: OrgId
+    """The organisation that owns the activity."""
+    name: str = Field(min_length=1, max_length=200)
+    """Public name of the activity, e.g. `Gåfællesskab Varde`."""
+    interests: list[InterestCode]
+    """Interests the activity serves."""
+    postal_code: PostalCode
+    """Where it meets."""
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    """Meeting place latitude, when known."""
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    """Meeting place longitude, when known."""
+    schedule: list[TimeSlot] = []
+    """When it meets."""
+    seats: int | None = Field(default=None, ge=0)
+    """Seats left; empty when there is no limit."""
+    step_free: bool = False
+    """Step-free access."""
+    accompaniment_welcome: bool = True
+    """Whether a companion may come along to the first visits."""
+    practice_community: bool = False
+    """A low-threshold practice community (øvefællesskab): a stepping stone."""
+    published_at: datetime
+    """When this version was published."""
+
+
+class MatchProposed(Event, publisher="matching"):
+    """Matching proposes a volunteer friend or an activity; the citizen chooses."""
+
+    proposal_id: UUID
+    """The proposal's id."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    kind: ProposalKind
+    """A volunteer friend or an activity."""
+    candidate_id: UUID
+    """The volunteer's or the activity's id."""
+    candidate_name: str | None = Field(default=None, max_length=200)
+    """The activity's public name (never a volunteer's name)."""
+    proposing_org: OrgId
+    """The organisation whose matching instance made the proposal."""
+    score: float = Field(ge=0, le=1)
+    """Match quality, 0 to 1."""
+    reasons: list[str] = Field(min_length=1)
+    """Human-readable reasons, e.g. `both enjoy baking`, `1.2 km away`."""
+    distance_km: float | None = Field(default=None, ge=0)
+    """Distance between the citizen's area and the candidate."""
+    rank: int = Field(default=1, ge=1)
+    """1 for the best candidate, 2 for the next, ..."""
+    proposed_at: datetime
+    """When it was proposed."""
+
+
+class MatchAccepted(Event, publisher="matching"):
+    """The citizen accepted a proposal; the candidate's capacity is reserved."""
+
+    proposal_id: UUID
+    """The accepted proposal."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    kind: ProposalKind
+    """A volunteer friend or an activity."""
+    candidate_id: UUID
+    """The volunteer's or the activity's id."""
+    accepted_at: datetime
+    """When it was accepted."""
+
+
+class MatchDeclined(Event, publisher="matching"):
+    """The citizen (or candidate) declined; the candidate is not proposed to them again."""
+
+    proposal_id: UUID
+    """The declined proposal."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    kind: ProposalKind
+    """A volunteer friend or an activity."""
+    candidate_id: UUID
+    """The volunteer's or the activity's id."""
+    reason: DeclineReason
+    """Why, as a code."""
+    declined_at: datetime
+    """When it was declined."""
+
+
+class GroupProposed(Event, publisher="matching", subject="group_proposal_id"):
+    """Several nearby citizens want the same thing and no activity serves them: start a group."""
+
+    group_proposal_id: UUID
+    """The proposal's id."""
+    interest: InterestCode
+    """The shared interest."""
+    postal_code: PostalCode
+    """The area the citizens live in."""
+    citizen_ids: list[UUID] = Field(min_length=2, max_length=5)
+    """The waiting citizens (2 to 5)."""
+    proposing_org: OrgId
+    """The organisation whose matching instance made the proposal."""
+    proposed_at: datetime
+    """When it was proposed."""

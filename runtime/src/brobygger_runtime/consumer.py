@@ -1,0 +1,210 @@
+"""The delivery policy for every subscriber (DESIGN.md section 3).
+
+Explicit consumer group, earliest offset, manual commit after the handler's
+database transaction committed. Transient failures (database or broker away)
+are retried with capped back-off while the partition waits; any other failure
+is retried a bounded number of times and then, like a malformed envelope, an
+unknown type or a refused business rule, published to `<topic>.dlt` with its
+cause in headers, awaited, before the offset is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+from pydantic import ValidationError
+
+from brobygger_contracts import EVENTS_BY_TYPE, Envelope, EnvelopeError, Event, dead_letter_topic, read_payload, topic_for
+from brobygger_runtime import inbox
+from brobygger_runtime.errors import PermanentError, is_transient
+from brobygger_runtime.logs import current_event_id, current_subject
+from brobygger_runtime.unit_of_work import UnitOfWork, unit_of_work
+
+if TYPE_CHECKING:
+    from brobygger_runtime.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event, UnitOfWork], Awaitable[None]]
+
+
+class Outcome(str, Enum):
+    handled = "handled"
+    duplicate = "duplicate"
+    ignored = "ignored"
+    dead_lettered = "dead_lettered"
+
+
+class DeadLetterCause(str, Enum):
+    envelope = "envelope"
+    unknown_type = "unknown_type"
+    validation = "validation"
+    business_rule = "business_rule"
+    handler_error = "handler_error"
+
+
+@dataclass
+class _Rejection(Exception):
+    cause: DeadLetterCause
+    reason: str
+
+
+class ShuttingDown(Exception):
+    """The service is stopping while an event waits for a transient failure to pass."""
+
+
+class EventConsumer:
+    """Routes the events of subscribed topics to the service's handlers."""
+
+    def __init__(self, runtime: "ServiceRuntime") -> None:
+        self.runtime = runtime
+        self.handlers: dict[str, Handler] = {}
+        self.stopping = False
+
+    def register(self, event_cls: type[Event], handler: Handler) -> None:
+        key = event_cls.event_type()
+        if key in self.handlers:
+            raise ValueError(f"{key} already has a handler")
+        self.handlers[key] = handler
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({topic_for(EVENTS_BY_TYPE[t]) for t in self.handlers})
+
+    def subscribe(self, broker: KafkaBroker) -> None:
+        if not self.handlers:
+            return
+        subscriber = broker.subscriber(
+            *self.topics,
+            group_id=self.runtime.settings.group_id,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            max_poll_records=200,
+        )
+
+        async def on_message(message: KafkaMessage) -> None:
+            try:
+                await self.process(message.raw_message)
+            except BaseException:
+                await message.nack()  # seek back: the record is delivered again
+                raise
+            await message.ack()
+
+        subscriber(on_message)
+
+    async def process(self, record: ConsumerRecord) -> Outcome:
+        """Handle one record completely; returns when its offset may be committed."""
+        started = time.perf_counter()
+        event_type = "unknown"
+        try:
+            envelope, event_cls = self._parse_envelope(record)
+            event_type = envelope.type
+            token_id = current_event_id.set(envelope.id)
+            token_subject = current_subject.set(envelope.subject)
+            try:
+                if envelope.type not in self.handlers:
+                    outcome = Outcome.ignored
+                else:
+                    event = self._parse_payload(record, event_cls)
+                    outcome = await self._handle_with_retries(envelope, event)
+            finally:
+                current_event_id.reset(token_id)
+                current_subject.reset(token_subject)
+        except _Rejection as rejection:
+            await self._dead_letter(record, rejection.cause, rejection.reason)
+            outcome = Outcome.dead_lettered
+        metrics = self.runtime.metrics
+        metrics.events_consumed.labels(event_type, outcome.value).inc()
+        if outcome is Outcome.handled:
+            metrics.handler_seconds.labels(event_type).observe(time.perf_counter() - started)
+        return outcome
+
+    def _parse_envelope(self, record: ConsumerRecord) -> tuple[Envelope, type[Event]]:
+        try:
+            envelope = Envelope.from_headers(record.headers or ())
+        except EnvelopeError as exc:
+            raise _Rejection(DeadLetterCause.envelope, str(exc)) from exc
+        event_cls = EVENTS_BY_TYPE.get(envelope.type)
+        if event_cls is None:
+            raise _Rejection(DeadLetterCause.unknown_type, f"unknown event type {envelope.type!r}")
+        return envelope, event_cls
+
+    def _parse_payload(self, record: ConsumerRecord, event_cls: type[Event]) -> Event:
+        try:
+            data = json.loads(record.value or b"")
+            return read_payload(event_cls, data)
+        except (ValueError, ValidationError) as exc:
+            raise _Rejection(DeadLetterCause.validation, _short(exc)) from exc
+
+    async def _handle_with_retries(self, envelope: Envelope, event: Event) -> Outcome:
+        settings = self.runtime.settings
+        attempt = 0
+        transient_round = 0
+        while True:
+            try:
+                return await self._handle_once(envelope, event)
+            except PermanentError as exc:
+                raise _Rejection(DeadLetterCause.business_rule, str(exc)) from exc
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if is_transient(exc):
+                    transient_round += 1
+                    delay = min(settings.handler_backoff_max_seconds, settings.handler_backoff_seconds * 2**transient_round)
+                    log.warning("transient failure handling %s, retrying in %.1fs: %s", envelope.type, delay, exc)
+                else:
+                    attempt += 1
+                    if attempt >= settings.handler_max_attempts:
+                        log.exception("handler failed %d times; dead-lettering", attempt)
+                        raise _Rejection(DeadLetterCause.handler_error, _short(exc)) from exc
+                    delay = settings.handler_backoff_seconds * 2 ** (attempt - 1)
+                    log.warning("handler failed (attempt %d), retrying in %.2fs: %s", attempt, delay, exc)
+                self.runtime.metrics.handler_retries.labels(envelope.type).inc()
+                if self.stopping:
+                    raise ShuttingDown() from exc
+                await asyncio.sleep(delay)
+
+    async def _handle_once(self, envelope: Envelope, event: Event) -> Outcome:
+        handler = self.handlers[envelope.type]
+        async with unit_of_work(self.runtime, envelope) as uow:
+            claimed = await inbox.claim(
+                uow.session, self.runtime.tables.inbox, self.runtime.settings.group_id, envelope.id, envelope.type
+            )
+            if not claimed:
+                self.runtime.metrics.inbox_duplicates.labels(envelope.type).inc()
+                return Outcome.duplicate
+            await handler(event, uow)
+        return Outcome.handled
+
+    async def _dead_letter(self, record: ConsumerRecord, cause: DeadLetterCause, reason: str) -> None:
+        topic = dead_letter_topic(record.topic)
+        headers = {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)) for k, v in record.headers or ()}
+        headers.update(
+            {
+                "dlt_cause": cause.value,
+                "dlt_reason": reason[:1000],
+                "dlt_consumer": self.runtime.settings.group_id,
+                "dlt_original_topic": record.topic,
+                "dlt_original_partition": str(record.partition),
+                "dlt_original_offset": str(record.offset),
+                "dlt_failed_at": datetime.now(UTC).isoformat(),
+            }
+        )
+        await self.runtime.broker.publish(record.value or b"", topic, key=record.key, headers=headers)
+        self.runtime.metrics.dead_letters.labels(topic, cause.value).inc()
+        log.error("dead-lettered record %s/%s@%s: %s: %s", record.topic, record.partition, record.offset, cause.value, reason)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) <= 1000 else text[:997] + "..."
+

@@ -1,0 +1,166 @@
+"""The outbox relay: publishes outbox rows in order and marks them sent only
+after the broker confirmed (acks=all). One relay runs per service instance:
+replicas share the instance's database and take turns through a lease."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from brobygger_runtime import lease, outbox
+
+if TYPE_CHECKING:
+    from brobygger_runtime.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything we store is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class OutboxRelay:
+    def __init__(self, runtime: "ServiceRuntime") -> None:
+        self.runtime = runtime
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.lease_name = f"outbox-relay:{runtime.settings.service_name}"
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+        if self._task:
+            await self._task
+            self._task = None
+        try:
+            await self._release()
+        except Exception:  # noqa: BLE001 - shutting down; the lease expires by itself
+            log.warning("could not release the relay lease", exc_info=True)
+
+    async def _release(self) -> None:
+        rt = self.runtime
+        await lease.release(rt.db, rt.tables.lease, self.lease_name, rt.instance_id)
+
+    async def _run(self) -> None:
+        settings = self.runtime.settings
+        failures = 0
+        last_purge = datetime.min.replace(tzinfo=UTC)
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                if await self._hold_lease():
+                    while await self.publish_pending() >= settings.outbox_batch_size:
+                        pass  # a full batch: there may be more
+                    if datetime.now(UTC) - last_purge > timedelta(hours=1):
+                        await self.purge_expired()
+                        last_purge = datetime.now(UTC)
+                await self.refresh_backlog_metrics()
+                failures = 0
+            except Exception:  # noqa: BLE001 - the relay must outlive broker and database outages
+                failures += 1
+                self.runtime.metrics.relay_failures.inc()
+                log.warning("outbox relay round failed (%d in a row)", failures, exc_info=True)
+            delay = settings.outbox_poll_seconds if failures == 0 else min(30.0, 0.5 * 2**failures)
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+        # Drain what is left so a graceful stop leaves nothing behind.
+        try:
+            if await self._hold_lease():
+                await self.publish_pending()
+        except Exception:  # noqa: BLE001
+            log.warning("could not drain the outbox at shutdown; rows stay for the next start", exc_info=True)
+
+    async def _hold_lease(self) -> bool:
+        rt = self.runtime
+        return await lease.try_acquire(
+            rt.db, rt.tables.lease, self.lease_name, rt.instance_id, rt.settings.lease_seconds
+        )
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unsent rows in order; returns how many were sent."""
+        rt = self.runtime
+        table = rt.tables.outbox
+        async with rt.db.sessions() as session:
+            rows = (
+                await session.execute(
+                    sa.select(table.c.id, table.c.event_type, table.c.topic, table.c.key, table.c.headers, table.c.payload)
+                    .where(table.c.sent_at.is_(None))
+                    .order_by(table.c.id)
+                    .limit(rt.settings.outbox_batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        pending = []
+        for row in rows:
+            future = await rt.broker.publish(
+                row.payload.encode(),
+                row.topic,
+                key=row.key.encode(),
+                headers={k: v for k, v in row.headers},
+                no_confirm=True,
+            )
+            pending.append(future)
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        now = datetime.now(UTC)
+        confirmed = []
+        for row, result in zip(rows, results):
+            if isinstance(result, BaseException):
+                log.warning("broker refused outbox row %s: %s", row.id, result)
+                break  # keep order: later rows wait for this one
+            confirmed.append({"row_id": row.id, "p": result.partition, "o": result.offset})
+            rt.metrics.events_published.labels(row.event_type).inc()
+        if confirmed:
+            async with rt.db.transaction() as session:
+                await session.execute(
+                    table.update()
+                    .where(table.c.id == sa.bindparam("row_id"))
+                    .values(
+                        sent_at=now,
+                        kafka_partition=sa.bindparam("p"),
+                        kafka_offset=sa.bindparam("o"),
+                        send_count=table.c.send_count + 1,
+                    ),
+                    confirmed,
+                )
+        if len(confirmed) < len(rows):
+            raise RuntimeError(f"published {len(confirmed)} of {len(rows)} outbox rows")
+        return len(confirmed)
+
+    async def refresh_backlog_metrics(self) -> None:
+        rt = self.runtime
+        async with rt.db.sessions() as session:
+            count, oldest = await outbox.backlog(session, rt.tables.outbox)
+        rt.metrics.outbox_backlog.set(count)
+        age = (datetime.now(UTC) - as_utc(oldest)).total_seconds() if oldest else 0.0
+        rt.metrics.outbox_oldest_age.set(age)
+
+    async def purge_expired(self) -> int:
+        rt = self.runtime
+        before = datetime.now(UTC) - timedelta(days=rt.settings.outbox_retention_days)
+        async with rt.db.transaction() as session:
+            return await outbox.purge_sent(session, rt.tables.outbox, before)
+
+    async def republish_since(self, since: datetime) -> int:
+        """Operator command and broker-reset response: send rows again from `since`."""
+        rt = self.runtime
+        async with rt.db.transaction() as session:
+            count = await outbox.mark_for_republish(session, rt.tables.outbox, since)
+        rt.metrics.outbox_republished.inc(count)
+        self.wake()
+        return count

@@ -1,0 +1,131 @@
+"""The composition root shared by every service: settings -> database, broker,
+inbox/outbox, relay, consumer, HTTP app."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import AsyncIterator, Callable
+
+import sqlalchemy as sa
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.security import SASLPlaintext, BaseSecurity
+
+from brobygger_contracts import Envelope, Event
+from brobygger_runtime import http
+from brobygger_runtime.consumer import EventConsumer, Handler
+from brobygger_runtime.db import Database
+from brobygger_runtime.metrics import DeliveryMetrics
+from brobygger_runtime.migrations import upgrade_to_head_async
+from brobygger_runtime.relay import OutboxRelay
+from brobygger_runtime.settings import ServiceSettings
+from brobygger_runtime.topics import ensure_topics
+from brobygger_runtime.unit_of_work import UnitOfWork, unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliveryTables:
+    inbox: sa.Table
+    outbox: sa.Table
+    lease: sa.Table
+
+
+def _security(settings: ServiceSettings) -> BaseSecurity | None:
+    if settings.kafka_sasl_mechanism == "PLAIN" and settings.kafka_sasl_username:
+        return SASLPlaintext(
+            username=settings.kafka_sasl_username,
+            password=settings.kafka_sasl_password or "",
+            use_ssl=settings.kafka_security_protocol == "SASL_SSL",
+        )
+    return None
+
+
+class ServiceRuntime:
+    """Everything a service needs at run time, built from its settings."""
+
+    def __init__(self, settings: ServiceSettings, metadata: sa.MetaData, service_package: str | None) -> None:
+        """`service_package` holds the alembic `migrations/`; None creates tables directly (runtime tests)."""
+        if not settings.service_name:
+            raise ValueError("settings.service_name is required")
+        self.settings = settings
+        self.metadata = metadata
+        self.service_package = service_package
+        self.instance_id = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.tables = DeliveryTables(
+            inbox=metadata.tables["inbox"], outbox=metadata.tables["outbox"], lease=metadata.tables["lease"]
+        )
+        self.metrics = DeliveryMetrics()
+        self.db = Database(settings.resolved_database_url())
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            acks="all",
+            enable_idempotence=settings.kafka_enable_idempotence,
+            client_id=f"brobygger-{settings.org_id}-{settings.service_name}",
+            graceful_timeout=15.0,
+            security=_security(settings),
+            middlewares=[KafkaPrometheusMiddleware(registry=self.metrics.registry, app_name=settings.service_name)],
+            logger=None,
+        )
+        self.consumer = EventConsumer(self)
+        self.relay = OutboxRelay(self)
+        self._background: list[Callable[[], object]] = []
+        self._started = False
+
+    def handles(self, event_cls: type[Event]) -> Callable[[Handler], Handler]:
+        """Decorator: `@runtime.handles(ReferralReceived)` registers a handler."""
+
+        def register(handler: Handler) -> Handler:
+            self.consumer.register(event_cls, handler)
+            return handler
+
+        return register
+
+    def unit_of_work(self, envelope: Envelope | None = None):  # noqa: ANN201
+        return unit_of_work(self, envelope)
+
+    async def start(self) -> None:
+        s = self.settings
+        if self.service_package:
+            await upgrade_to_head_async(self.service_package, self.db.url)
+        else:
+            async with self.db.engine.begin() as conn:
+                await conn.run_sync(self.metadata.create_all)
+        if s.kafka_ensure_topics:
+            await ensure_topics(s.kafka_bootstrap_servers)
+        self.consumer.stopping = False
+        self.consumer.subscribe(self.broker)
+        await self.broker.start()
+        self.relay.start()
+        self._started = True
+        log.info("%s started for %s in %s, consuming %s", s.service_name, s.org_id, s.partnership_id, self.consumer.topics)
+
+    async def stop(self) -> None:
+        if not self._started:
+            await self.db.dispose()
+            return
+        self.consumer.stopping = True
+        await self.broker.stop()  # waits up to graceful_timeout for in-flight handlers
+        await self.relay.stop()
+        await self.db.dispose()
+        self._started = False
+        log.info("%s stopped", self.settings.service_name)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator["ServiceRuntime"]:
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()
+
+    def http_app(self, title: str, routers: list = (), description: str = "") -> FastAPI:  # type: ignore[assignment]
+        return http.build_app(self, title=title, description=description, routers=list(routers))
+
+

@@ -1,0 +1,58 @@
+"""Configuration from environment variables, the same names in every service."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service instance reads at start-up.
+
+    A service instance runs for one organisation (`ORG_ID`) inside one
+    partnership (`PARTNERSHIP_ID`).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    service_name: str = Field(default="", description="referral, matching, journey or notify")
+    partnership_id: str = Field(default="demo", pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    org_id: str = Field(default="varde-kommune", pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    instance_id: str = Field(default="", description="this replica's name; defaults to host and pid")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_enable_idempotence: bool = Field(
+        default=False, description="on for Apache Kafka; Tansu cannot serve idempotent producers"
+    )
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+
+    database_url: str = Field(default="", description="SQLAlchemy async URL; default a SQLite file per service")
+    data_dir: str = ".brobygger/data"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    handler_max_attempts: int = Field(default=3, ge=1, description="tries before a failing event is dead-lettered")
+    handler_backoff_seconds: float = Field(default=0.2, gt=0)
+    handler_backoff_max_seconds: float = Field(default=30.0, gt=0)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_batch_size: int = Field(default=500, ge=1)
+    outbox_retention_days: int = Field(default=30, ge=0)
+    lease_seconds: float = Field(default=10.0, gt=0)
+    kafka_ensure_topics: bool = Field(default=True, description="create missing catalogue topics at start-up")
+
+    @property
+    def group_id(self) -> str:
+        """The consumer group of this service instance: one per partnership, org and service."""
+        return f"{self.partnership_id}.{self.org_id}.{self.service_name}"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir}/{self.org_id}-{self.service_name}.db"

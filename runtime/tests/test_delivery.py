@@ -28,6 +28,7 @@ def make_runtime(kafka: str, db_url: str, group_suffix: str) -> tuple[ServiceRun
     settings = ServiceSettings(
         service_name="journey",
         org_id=f"test-{group_suffix}",
+        partnership_id="demo",
         kafka_bootstrap_servers=kafka,
         database_url=db_url,
         handler_backoff_seconds=0.01,

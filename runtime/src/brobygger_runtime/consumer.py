@@ -113,7 +113,8 @@ class EventConsumer:
             token_id = current_event_id.set(envelope.id)
             token_subject = current_subject.set(envelope.subject)
             try:
-                if envelope.type not in self.handlers:
+                if envelope.type not in self.handlers or envelope.partnership != self.runtime.settings.partnership_id:
+                    # Other partnerships may share the bus; their events are not ours to act on.
                     outcome = Outcome.ignored
                 else:
                     event = self._parse_payload(record, event_cls)

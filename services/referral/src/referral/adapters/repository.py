@@ -1,0 +1,116 @@
+"""Reading and writing referral's tables inside the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral.adapters.tables import (
+    PERSONAL_COLUMNS,
+    citizens,
+    consent_changes,
+    contact_access_log,
+    milestones,
+    referrals,
+)
+from referral.domain.status import Milestone
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def citizens_by_name_key(session: AsyncSession, key: str) -> list[sa.Row]:
+    query = sa.select(citizens).where(citizens.c.name_key == key, citizens.c.erased_at.is_(None))
+    return list((await session.execute(query.with_for_update())).all())
+
+
+async def citizen(session: AsyncSession, citizen_id: str, *, for_update: bool = False) -> sa.Row | None:
+    query = sa.select(citizens).where(citizens.c.citizen_id == citizen_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).first()
+
+
+async def add_citizen(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(citizens.insert().values(**values))
+
+
+async def update_citizen(session: AsyncSession, citizen_id: str, values: dict[str, Any]) -> None:
+    await session.execute(citizens.update().where(citizens.c.citizen_id == citizen_id).values(**values))
+
+
+async def add_referral(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(referrals.insert().values(**values))
+
+
+async def referral(session: AsyncSession, referral_id: str, *, for_update: bool = False) -> sa.Row | None:
+    query = sa.select(referrals).where(referrals.c.referral_id == referral_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).first()
+
+
+async def referral_list(session: AsyncSession, submitted_by_org: str | None, limit: int, offset: int) -> list[sa.Row]:
+    query = sa.select(referrals).order_by(referrals.c.received_at.desc(), referrals.c.referral_id).limit(limit).offset(offset)
+    if submitted_by_org is not None:
+        query = query.where(referrals.c.submitted_by_org == submitted_by_org)
+    return list((await session.execute(query)).all())
+
+
+async def update_referral(session: AsyncSession, referral_id: str, values: dict[str, Any]) -> None:
+    await session.execute(referrals.update().where(referrals.c.referral_id == referral_id).values(**values))
+
+
+async def record_consent_change(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(consent_changes.insert().values(**values))
+
+
+async def reach_milestone(session: AsyncSession, citizen_id: str, milestone: Milestone, at: datetime) -> bool:
+    """Records the first time a milestone is reached; False when it was reached before."""
+    exists = await session.scalar(
+        sa.select(sa.func.count()).select_from(milestones).where(
+            milestones.c.citizen_id == citizen_id, milestones.c.milestone == milestone.value
+        )
+    )
+    if exists:
+        return False
+    await session.execute(milestones.insert().values(citizen_id=citizen_id, milestone=milestone.value, reached_at=at))
+    return True
+
+
+async def milestones_of(session: AsyncSession, citizen_id: str) -> list[tuple[Milestone, datetime]]:
+    rows = (
+        await session.execute(
+            sa.select(milestones.c.milestone, milestones.c.reached_at)
+            .where(milestones.c.citizen_id == citizen_id)
+            .order_by(milestones.c.reached_at)
+        )
+    ).all()
+    return [(Milestone(m), as_utc(at)) for m, at in rows]
+
+
+async def log_contact_access(session: AsyncSession, citizen_id: str, org: str, key_name: str, granted: bool) -> None:
+    await session.execute(
+        contact_access_log.insert().values(
+            citizen_id=citizen_id, org=org, key_name=key_name, granted=granted, accessed_at=datetime.now(UTC)
+        )
+    )
+
+
+async def erase_personal_data(session: AsyncSession, citizen_id: str, at: datetime) -> None:
+    """Clears every personal column of the citizen and of the referrals about them."""
+    await session.execute(
+        citizens.update()
+        .where(citizens.c.citizen_id == citizen_id)
+        .values({name: None for name in PERSONAL_COLUMNS[citizens]} | {"erased_at": at, "updated_at": at, "consented_orgs": []})
+    )
+    await session.execute(
+        referrals.update().where(referrals.c.citizen_id == citizen_id).values({name: None for name in PERSONAL_COLUMNS[referrals]})
+    )

@@ -1,0 +1,56 @@
+"""Composition root of the referral service: settings -> runtime, handlers, HTTP app."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from pydantic import Field
+
+from brobygger_runtime.service import ServiceRuntime
+from brobygger_runtime.settings import ServiceSettings
+from referral.adapters.tables import metadata
+from referral.domain.access import parse_api_keys
+from referral.entrypoints import api, kafka
+from referral.service_layer.referrals import Partnership
+
+log = logging.getLogger(__name__)
+
+
+class Settings(ServiceSettings):
+    service_name: str = "referral"
+    http_port: int = 8001
+    partnership_orgs: str = Field(
+        default="",
+        description="comma list of the partnership's organisations (consent may name only these); default ORG_ID alone",
+    )
+    api_keys: str = Field(
+        default="",
+        description="comma list of org:role:secret (roles referrer, staff, service); empty disables authentication",
+    )
+
+    def partnership(self) -> Partnership:
+        orgs = {o.strip() for o in self.partnership_orgs.split(",") if o.strip()} or {self.org_id}
+        return Partnership(owning_org=self.org_id, orgs=frozenset(orgs | {self.org_id}))
+
+
+def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
+    settings = settings or Settings()
+    runtime = ServiceRuntime(settings, metadata, "referral")
+    kafka.register(runtime)
+    keys = parse_api_keys(settings.api_keys)
+    if not keys:
+        log.warning("API_KEYS is empty: authentication is off, every caller acts as %s staff", settings.org_id)
+    app = runtime.http_app(
+        "Brobygger referral",
+        routers=[api.router],
+        description="Referral cards, consent, triage and the closed loop to the referrer. "
+        "The only service holding citizens' personal data.",
+    )
+    app.state.access = api.Access(partnership=settings.partnership(), keys=keys)
+    api.install_error_handlers(app)
+    return runtime, app
+
+
+def create_app() -> FastAPI:
+    return build()[1]

@@ -1,0 +1,50 @@
+"""Where the citizen is, as the referrer sees it (the closed loop).
+
+Milestones arrive from several topics and may come out of order; the status is
+the furthest milestone reached, and a journey's end is final.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Milestone(str, Enum):
+    received = "received"
+    contacted = "contacted"
+    matched = "matched"
+    first_visit_done = "first_visit_done"
+    active = "active"
+    completed = "completed"
+    dropped_out = "dropped_out"
+    declined = "declined"
+    escalated = "escalated"
+
+
+_RANK = {
+    Milestone.received: 0,
+    Milestone.contacted: 1,
+    Milestone.matched: 2,
+    Milestone.first_visit_done: 3,
+    Milestone.active: 4,
+}
+ENDINGS = frozenset({Milestone.completed, Milestone.dropped_out, Milestone.declined, Milestone.escalated})
+
+
+def current_status(reached: list[tuple[Milestone, object]]) -> Milestone:
+    """The furthest milestone; among endings the first one reached wins (an ending is final)."""
+    endings = sorted((at, m.value) for m, at in reached if m in ENDINGS)
+    if endings:
+        return Milestone(endings[0][1])
+    progress = [m for m, _ in reached if m not in ENDINGS]
+    return max(progress, key=_RANK.__getitem__, default=Milestone.received)
+
+
+def journey_outcome_milestone(outcome: str) -> Milestone:
+    """JourneyCompleted's outcome as a milestone."""
+    return {
+        "completed": Milestone.completed,
+        "dropped_out": Milestone.dropped_out,
+        "escalated": Milestone.escalated,
+        "declined": Milestone.declined,
+    }.get(outcome, Milestone.completed)

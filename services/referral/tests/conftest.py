@@ -1,0 +1,157 @@
+"""Fixtures of the referral service's tests: the service in-process on the real broker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import uuid
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi import FastAPI
+
+from brobygger_runtime.service import ServiceRuntime
+from brobygger_stack.testing import service_settings
+from referral.bootstrap import Settings, build
+
+PARTNERSHIP_ORGS = "varde-kommune,red-cross,abf"
+REFERRAL_TOPIC = "brobygger.referral.v1"
+
+
+@dataclass
+class RunningReferral:
+    runtime: ServiceRuntime
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: Settings
+    kafka: str
+
+    async def outbox_drained(self, timeout: float = 20.0) -> None:
+        """Waits until the relay has sent every outbox row."""
+        outbox = self.runtime.tables.outbox
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            async with self.runtime.db.sessions() as s:
+                unsent = await s.scalar(sa.select(sa.func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None)))
+            if not unsent:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{unsent} outbox rows still unsent")
+            await asyncio.sleep(0.05)
+
+    async def published(self, topic: str = REFERRAL_TOPIC) -> list["Published"]:
+        """Every event of this test's partnership on the topic, read from the broker after the outbox drained."""
+        await self.outbox_drained()
+        return await read_partnership_events(self.kafka, topic, self.settings.partnership_id)
+
+
+@dataclass
+class Published:
+    headers: dict[str, str]
+    payload: dict[str, Any]
+    raw_headers: list[tuple[str, bytes]]
+    raw_value: bytes
+
+    @property
+    def type(self) -> str:
+        return self.headers["ce_type"].split(".")[-2]
+
+
+async def read_partnership_events(kafka: str, topic: str, partnership: str) -> list[Published]:
+    """Reads the topic from the beginning to its current end; keeps this partnership's events."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=f"reader-{uuid.uuid4()}", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches the cluster metadata
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        found: list[Published] = []
+        deadline = asyncio.get_running_loop().time() + 30
+        while any([await consumer.position(tp) < ends[tp] for tp in partitions]):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("could not read the topic to its end")
+            batch = await consumer.getmany(*partitions, timeout_ms=500)
+            for records in batch.values():
+                for record in records:
+                    headers = {k: v.decode() for k, v in record.headers or ()}
+                    if headers.get("ce_partnership") == partnership:
+                        found.append(Published(headers, json.loads(record.value), list(record.headers), record.value))
+        return found
+    finally:
+        await consumer.stop()
+
+
+@pytest_asyncio.fixture
+async def start_referral(kafka_bootstrap, database_url_factory):  # noqa: ANN001, ANN201
+    """Starts referral services in-process; each gets its own database and partnership unless told."""
+
+    @asynccontextmanager
+    async def start(**settings: Any) -> AsyncIterator[RunningReferral]:
+        settings.setdefault("partnership_orgs", PARTNERSHIP_ORGS)
+        database_url = settings.pop("database_url", None) or await database_url_factory("referral")
+        config = service_settings(Settings, "referral", kafka_bootstrap, database_url, **settings)
+        runtime, app = build(config)
+        async with runtime.running():
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                yield RunningReferral(runtime, app, client, config, kafka_bootstrap)
+
+    return start
+
+
+@pytest_asyncio.fixture
+async def referral_service(start_referral) -> AsyncIterator[RunningReferral]:  # noqa: ANN001
+    """One referral service with authentication off."""
+    async with start_referral() as service:
+        yield service
+
+
+BASE_CARD: dict[str, Any] = {
+    "referrer": {"source": "home_care", "org": "varde-kommune"},
+    "citizen": {
+        "name": "Frida Hansen",
+        "birth_year": 1942,
+        "postal_code": "6800",
+        "address": "Storegade 12, 1. th",
+        "phone": "+45 75 22 11 00",
+        "email": "frida@example.dk",
+        "language": "da",
+        "lives_alone": True,
+    },
+    "reason": "Frida har mistet sin mand og går ikke længere ud. Hun nævner, at hun savner at bage med nogen.",
+    "urgency": "soon",
+    "consent": {"given_by": "citizen", "given_at": "2026-01-05T10:00:00Z", "organisations": ["varde-kommune", "red-cross"]},
+}
+
+
+def make_card(**changes: Any) -> dict[str, Any]:
+    """A valid card; `citizen__name="X"` changes a nested field, a value of `...` removes it."""
+    card = copy.deepcopy(BASE_CARD)
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        target = card
+        for part in parents:
+            target = target[part]
+        if value is ...:
+            target.pop(leaf, None)
+        else:
+            target[leaf] = value
+    return card
+
+
+@pytest.fixture
+def card():  # noqa: ANN201
+    return make_card
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable, Sequence
 
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
@@ -60,6 +60,11 @@ class _Rejection(Exception):
     reason: str
 
 
+@dataclass
+class _HandlerFailed(Exception):
+    index: int
+
+
 class ShuttingDown(Exception):
     """The service is stopping while an event waits for a transient failure to pass."""
 
@@ -90,18 +95,111 @@ class EventConsumer:
             group_id=self.runtime.settings.group_id,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
-            max_poll_records=200,
+            batch=True,
+            max_records=self.runtime.settings.consumer_batch_size,
+            batch_timeout_ms=50,
         )
 
-        async def on_message(message: KafkaMessage) -> None:
+        async def on_batch(message: KafkaMessage) -> None:
+            records = message.raw_message
+            records = records if isinstance(records, tuple) else (records,)
             try:
-                await self.process(message.raw_message)
+                await self.process_batch(records)
             except BaseException:
-                await message.nack()  # seek back: the record is delivered again
+                await message.nack()  # seek back: the unfinished records are delivered again
                 raise
             await message.ack()
 
-        subscriber(on_message)
+        subscriber(on_batch)
+
+    async def process_batch(self, records: Sequence[ConsumerRecord]) -> list[Outcome]:
+        """Handle records in order, as many as possible in one transaction.
+
+        The fast path runs consecutive records in one database transaction, each
+        in a savepoint. At the first record that fails (or cannot be parsed), the
+        records before it are committed, the failing one goes through `process`
+        with the full retry and dead-letter policy on its own, and the fast path
+        resumes after it, so per-key order holds.
+        """
+        outcomes: list[Outcome] = []
+        position = 0
+        while position < len(records):
+            done = await self._fast_path(records[position:])
+            outcomes.extend(done)
+            position += len(done)
+            if position < len(records):
+                outcomes.append(await self.process(records[position]))
+                position += 1
+        return outcomes
+
+    async def _fast_path(self, records: Sequence[ConsumerRecord]) -> list[Outcome]:
+        """Handle a prefix of `records` in one transaction; returns its outcomes.
+
+        Stops before the first record that cannot be parsed. When a handler
+        fails, the transaction is rolled back and redone without that record
+        and those after it; the slow path then takes the failing one.
+        """
+        batch: list[tuple[Envelope, Event | None]] = []
+        for record in records:
+            try:
+                envelope, event_cls = self._parse_envelope(record)
+                event = self._parse_payload(record, event_cls) if self._is_ours(envelope) else None
+            except _Rejection:
+                break
+            batch.append((envelope, event))
+        while batch:
+            started = time.perf_counter()
+            try:
+                outcomes = await self._run_in_one_transaction(batch)
+            except _HandlerFailed as failed:
+                batch = batch[: failed.index]
+                continue
+            except Exception:  # noqa: BLE001 - e.g. the commit failed: the slow path takes over
+                log.warning("batch transaction failed; handling its records one at a time", exc_info=True)
+                return []
+            self._count(batch, outcomes, (time.perf_counter() - started) / len(batch))
+            return outcomes
+        return []
+
+    async def _run_in_one_transaction(self, batch: list[tuple[Envelope, Event | None]]) -> list[Outcome]:
+        consumer = self.runtime.settings.group_id
+        table = self.runtime.tables.inbox
+        outcomes: list[Outcome] = []
+        handled: list[tuple[str, str]] = []
+        async with unit_of_work(self.runtime) as uow:
+            ids = [envelope.id for envelope, event in batch if event is not None]
+            seen = await inbox.already_handled(uow.session, table, consumer, ids)
+            for index, (envelope, event) in enumerate(batch):
+                if event is None:
+                    outcomes.append(Outcome.ignored)
+                    continue
+                if envelope.id in seen:
+                    outcomes.append(Outcome.duplicate)
+                    continue
+                seen.add(envelope.id)
+                uow.envelope = envelope
+                token_id = current_event_id.set(envelope.id)
+                token_subject = current_subject.set(envelope.subject)
+                try:
+                    await self.handlers[envelope.type](event, uow)
+                except Exception as exc:
+                    raise _HandlerFailed(index) from exc
+                finally:
+                    current_event_id.reset(token_id)
+                    current_subject.reset(token_subject)
+                handled.append((envelope.id, envelope.type))
+                outcomes.append(Outcome.handled)
+            await inbox.record_handled(uow.session, table, consumer, handled)
+        return outcomes
+
+    def _count(self, batch: list[tuple[Envelope, Event | None]], outcomes: list[Outcome], seconds_each: float) -> None:
+        metrics = self.runtime.metrics
+        for (envelope, _), outcome in zip(batch, outcomes):
+            metrics.events_consumed.labels(envelope.type, outcome.value).inc()
+            if outcome is Outcome.handled:
+                metrics.handler_seconds.labels(envelope.type).observe(seconds_each)
+            elif outcome is Outcome.duplicate:
+                metrics.inbox_duplicates.labels(envelope.type).inc()
 
     async def process(self, record: ConsumerRecord) -> Outcome:
         """Handle one record completely; returns when its offset may be committed."""
@@ -113,8 +211,7 @@ class EventConsumer:
             token_id = current_event_id.set(envelope.id)
             token_subject = current_subject.set(envelope.subject)
             try:
-                if envelope.type not in self.handlers or envelope.partnership != self.runtime.settings.partnership_id:
-                    # Other partnerships may share the bus; their events are not ours to act on.
+                if not self._is_ours(envelope):
                     outcome = Outcome.ignored
                 else:
                     event = self._parse_payload(record, event_cls)
@@ -130,6 +227,10 @@ class EventConsumer:
         if outcome is Outcome.handled:
             metrics.handler_seconds.labels(event_type).observe(time.perf_counter() - started)
         return outcome
+
+    def _is_ours(self, envelope: Envelope) -> bool:
+        # Other partnerships may share the bus; their events are not ours to act on.
+        return envelope.type in self.handlers and envelope.partnership == self.runtime.settings.partnership_id
 
     def _parse_envelope(self, record: ConsumerRecord) -> tuple[Envelope, type[Event]]:
         try:
@@ -175,15 +276,17 @@ class EventConsumer:
                 await asyncio.sleep(delay)
 
     async def _handle_once(self, envelope: Envelope, event: Event) -> Outcome:
-        handler = self.handlers[envelope.type]
         async with unit_of_work(self.runtime, envelope) as uow:
-            claimed = await inbox.claim(
-                uow.session, self.runtime.tables.inbox, self.runtime.settings.group_id, envelope.id, envelope.type
-            )
-            if not claimed:
-                self.runtime.metrics.inbox_duplicates.labels(envelope.type).inc()
-                return Outcome.duplicate
-            await handler(event, uow)
+            return await self._claim_and_handle(uow, envelope, event)
+
+    async def _claim_and_handle(self, uow: UnitOfWork, envelope: Envelope, event: Event) -> Outcome:
+        claimed = await inbox.claim(
+            uow.session, self.runtime.tables.inbox, self.runtime.settings.group_id, envelope.id, envelope.type
+        )
+        if not claimed:
+            self.runtime.metrics.inbox_duplicates.labels(envelope.type).inc()
+            return Outcome.duplicate
+        await self.handlers[envelope.type](event, uow)
         return Outcome.handled
 
     async def _dead_letter(self, record: ConsumerRecord, cause: DeadLetterCause, reason: str) -> None:

@@ -11,35 +11,37 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from brobygger_contracts import Envelope, Event, topic_for
 
 
-async def add(
-    session: AsyncSession,
-    outbox: sa.Table,
+def row_for(
     event: Event,
     *,
     partnership: str,
     org: str,
     service: str,
     traceparent: str | None = None,
-) -> Envelope:
-    """Write `event` to the outbox inside the caller's transaction; returns its envelope."""
+) -> tuple[Envelope, dict]:
+    """The envelope of `event` and the outbox row that will carry it."""
     if event.publisher != service:
         raise ValueError(f"{service} may not publish {event.event_type()}: it belongs to {event.publisher}")
     envelope = Envelope.for_event(event, partnership=partnership, org=org, service=service)
     if traceparent:
         envelope = envelope.model_copy(update={"traceparent": traceparent})
-    await session.execute(
-        outbox.insert().values(
-            event_id=envelope.id,
-            event_type=envelope.type,
-            topic=topic_for(type(event)),
-            key=envelope.subject,
-            headers=[[k, v.decode()] for k, v in envelope.to_headers()],
-            payload=event.model_dump_json(),
-            created_at=datetime.now(UTC),
-            send_count=0,
-        )
-    )
-    return envelope
+    row = {
+        "event_id": envelope.id,
+        "event_type": envelope.type,
+        "topic": topic_for(type(event)),
+        "key": envelope.subject,
+        "headers": [[k, v.decode()] for k, v in envelope.to_headers()],
+        "payload": event.model_dump_json(),
+        "created_at": datetime.now(UTC),
+        "send_count": 0,
+    }
+    return envelope, row
+
+
+async def write(session: AsyncSession, outbox: sa.Table, rows: list[dict]) -> None:
+    """Insert rows in the caller's transaction, in order (ids follow insertion)."""
+    if rows:
+        await session.execute(outbox.insert(), rows)
 
 
 async def backlog(session: AsyncSession, outbox: sa.Table) -> tuple[int, datetime | None]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.lease_name = f"outbox-relay:{runtime.settings.service_name}"
+        self._lease_renew_at = 0.0
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -86,10 +88,15 @@ class OutboxRelay:
             log.warning("could not drain the outbox at shutdown; rows stay for the next start", exc_info=True)
 
     async def _hold_lease(self) -> bool:
+        # Renew only when half the lease has passed: a write per round would
+        # compete with the handlers for the database's write lock.
         rt = self.runtime
-        return await lease.try_acquire(
-            rt.db, rt.tables.lease, self.lease_name, rt.instance_id, rt.settings.lease_seconds
-        )
+        now = time.monotonic()
+        if now < self._lease_renew_at:
+            return True
+        held = await lease.try_acquire(rt.db, rt.tables.lease, self.lease_name, rt.instance_id, rt.settings.lease_seconds)
+        self._lease_renew_at = now + rt.settings.lease_seconds / 2 if held else 0.0
+        return held
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows in order; returns how many were sent."""

@@ -45,6 +45,7 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = Field(default=500, ge=1)
     outbox_retention_days: int = Field(default=30, ge=0)
     lease_seconds: float = Field(default=10.0, gt=0)
+    consumer_batch_size: int = Field(default=200, ge=1, description="records handled in one database transaction")
     kafka_ensure_topics: bool = Field(default=True, description="create missing catalogue topics at start-up")
 
     @property

@@ -24,20 +24,26 @@ class UnitOfWork:
     envelope: Envelope | None = None
     """The event being handled, when the unit of work serves a consumer."""
     published: list[Envelope] = field(default_factory=list)
+    _outbox_rows: list[dict] = field(default_factory=list)
 
     async def publish(self, event: Event) -> Envelope:
+        """Publish `event` when (and only if) this transaction commits."""
         settings = self.runtime.settings
-        envelope = await outbox.add(
-            self.session,
-            self.runtime.tables.outbox,
+        envelope, row = outbox.row_for(
             event,
             partnership=settings.partnership_id,
             org=settings.org_id,
             service=settings.service_name,
             traceparent=self.envelope.traceparent if self.envelope else None,
         )
+        self._outbox_rows.append(row)
         self.published.append(envelope)
         return envelope
+
+    async def flush_outbox(self) -> None:
+        """Write the buffered outbox rows (one statement for a whole batch)."""
+        rows, self._outbox_rows = self._outbox_rows, []
+        await outbox.write(self.session, self.runtime.tables.outbox, rows)
 
 
 @asynccontextmanager
@@ -46,5 +52,6 @@ async def unit_of_work(runtime: "ServiceRuntime", envelope: Envelope | None = No
     async with runtime.db.transaction() as session:
         uow = UnitOfWork(session=session, runtime=runtime, envelope=envelope)
         yield uow
+        await uow.flush_outbox()
     if uow.published:
         runtime.relay.wake()

@@ -1,0 +1,119 @@
+"""The embedded stack: Tansu, an SMTP catcher and every service as its own process."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from brobygger_runtime.topics import ensure_topics
+from brobygger_stack.embedded_kafka import EmbeddedKafka, free_port, wait_until_ready
+from brobygger_stack.processes import ServiceProcess
+from brobygger_stack.smtp_catcher import SmtpCatcher
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    package: str
+    org_id: str
+    port: int
+
+
+def default_instances(base_port: int = 8001) -> list[InstanceSpec]:
+    """The demo partnership: the municipality runs referral, journey, notify and
+    matching for its activities; Red Cross runs matching for its volunteer friends."""
+    return [
+        InstanceSpec("referral", "varde-kommune", base_port),
+        InstanceSpec("matching", "varde-kommune", base_port + 1),
+        InstanceSpec("journey", "varde-kommune", base_port + 2),
+        InstanceSpec("notify", "varde-kommune", base_port + 3),
+        InstanceSpec("matching", "red-cross", base_port + 11),
+    ]
+
+
+PARTNERSHIP_ORGS = "varde-kommune,red-cross,abf"
+
+
+@dataclass
+class EmbeddedStack:
+    workdir: Path
+    partnership_id: str = "varde"
+    kafka_bootstrap_servers: str | None = None
+    """Use this broker instead of starting Tansu."""
+    database_url_for: dict[str, str] = field(default_factory=dict)
+    """Database URL per instance name (`package@org`); default a SQLite file each."""
+    instances: list[InstanceSpec] = field(default_factory=default_instances)
+    smtp_port: int = 0
+    broker: EmbeddedKafka | None = None
+    smtp: SmtpCatcher | None = None
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @property
+    def maildir(self) -> Path:
+        return self.workdir / "mail"
+
+    def start_infrastructure(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        (self.workdir / "logs").mkdir(exist_ok=True)
+        if not self.kafka_bootstrap_servers:
+            self.broker = EmbeddedKafka(log_path=str(self.workdir / "logs" / "tansu.log")).start()
+            self.kafka_bootstrap_servers = self.broker.bootstrap_servers
+        asyncio.run(wait_until_ready(self.kafka_bootstrap_servers))
+        asyncio.run(ensure_topics(self.kafka_bootstrap_servers))
+        self.smtp = SmtpCatcher(port=self.smtp_port or free_port(), maildir=self.maildir).start()
+
+    def service_env(self, spec: InstanceSpec) -> dict[str, str]:
+        name = f"{spec.package}@{spec.org_id}"
+        env = {
+            "PARTNERSHIP_ID": self.partnership_id,
+            "PARTNERSHIP_ORGS": PARTNERSHIP_ORGS,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers or "",
+            "DATA_DIR": str(self.workdir / "data"),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.smtp.port if self.smtp else 25),
+            "MAIL_FROM": "brobygger@varde.example",
+            "LOG_JSON": "true",
+        }
+        if name in self.database_url_for:
+            env["DATABASE_URL"] = self.database_url_for[name]
+        return env
+
+    def start_service(self, spec: InstanceSpec) -> ServiceProcess:
+        proc = ServiceProcess(
+            spec.package, spec.org_id, spec.port, env=self.service_env(spec),
+            log_path=self.workdir / "logs" / f"{spec.package}-{spec.org_id}.log",
+        )
+        self.services[proc.name] = proc.start()
+        return proc
+
+    def start(self) -> "EmbeddedStack":
+        self.start_infrastructure()
+        for spec in self.instances:
+            self.start_service(spec)
+        for proc in self.services.values():
+            proc.wait_ready()
+        return self
+
+    def url(self, package: str, org_id: str = "varde-kommune") -> str:
+        return self.services[f"{package}@{org_id}"].url
+
+    def stop(self) -> None:
+        for proc in reversed(list(self.services.values())):
+            proc.stop()
+        self.services.clear()
+        if self.smtp:
+            self.smtp.stop()
+            self.smtp = None
+        if self.broker:
+            self.broker.stop()
+            self.broker = None
+
+    def __enter__(self) -> "EmbeddedStack":
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

@@ -18,6 +18,7 @@ from brobygger_runtime.db import new_metadata
 from brobygger_runtime.errors import PermanentError
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
+from brobygger_stack.testing import read_topic, wait_until as wait_for
 
 REFERRALS = topic_for(ReferralReceived)
 
@@ -70,29 +71,6 @@ async def produce(kafka: str, topic: str, value: bytes, headers: list[tuple[str,
 def headers_for(event: ReferralReceived, event_id: str | None = None) -> list[tuple[str, bytes]]:
     env = Envelope.for_event(event, partnership="demo", org="varde-kommune", service="referral", event_id=event_id)
     return env.to_headers()
-
-
-async def wait_for(predicate, timeout: float = 20.0) -> None:  # noqa: ANN001
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
-
-
-async def read_topic(kafka: str, topic: str, want: int, timeout: float = 20.0) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=f"reader-{uuid.uuid4()}")
-    await consumer.start()
-    records = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(records) < want and asyncio.get_running_loop().time() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for recs in batch.values():
-                records.extend(recs)
-    finally:
-        await consumer.stop()
-    return records
 
 
 async def test_redelivered_event_changes_nothing_and_publishes_once(kafka_bootstrap, database_url):

@@ -155,3 +155,51 @@ def service_settings(settings_cls, service: str, kafka: str, database_url: str, 
     values.setdefault("partnership_id", f"t{uuid.uuid4().hex[:10]}")
     values.update(extra)
     return settings_cls(**values)
+
+
+async def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05) -> None:  # noqa: ANN001
+    """Await an async predicate until it is true; fail the test after `timeout`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not reached within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+async def read_topic(kafka: str, topic: str, *, partnership: str | None = None, want: int = 1, timeout: float = 20.0) -> list:
+    """Records of `topic` from the start (a fresh group), optionally only one partnership's.
+
+    Returns as soon as `want` records matched, or what there is after `timeout`.
+    """
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=f"reader-{uuid.uuid4()}",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    try:
+        while len(records) < want and loop.time() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            for recs in batch.values():
+                for rec in recs:
+                    if partnership is None or dict(rec.headers or ()).get("ce_partnership") == partnership.encode():
+                        records.append(rec)
+    finally:
+        await consumer.stop()
+    return records
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
+    """In CI (BROBYGGER_FORBID_SKIPS=1) a skipped test is a failure: the broker
+    and PostgreSQL are always there, so a skip means something is broken."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("BROBYGGER_FORBID_SKIPS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped, which CI does not allow: {report.longrepr}"

@@ -1,0 +1,107 @@
+"""`brobygger`: run the embedded stack, play the demo, operate topics and outboxes."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from pathlib import Path
+
+import typer
+
+from brobygger_stack.demo import DemoEndpoints, play
+from brobygger_stack.stack import EmbeddedStack
+
+app = typer.Typer(help="Brobygger: bridge-building services for lonely citizens.", no_args_is_help=True)
+topics_app = typer.Typer(help="Kafka topics of the event catalogue.")
+app.add_typer(topics_app, name="topics")
+
+
+def _endpoints(stack: EmbeddedStack) -> DemoEndpoints:
+    matching = {proc.org_id: proc.url for proc in stack.services.values() if proc.package == "matching"}
+    return DemoEndpoints(
+        referral=stack.url("referral"), journey=stack.url("journey"), notify=stack.url("notify"),
+        matching=matching, maildir=stack.maildir,
+    )
+
+
+def _print_where(stack: EmbeddedStack) -> None:
+    typer.echo(f"Kafka (embedded Tansu): {stack.kafka_bootstrap_servers}")
+    typer.echo(f"SMTP catcher: 127.0.0.1:{stack.smtp.port if stack.smtp else '?'}, mail kept in {stack.maildir}")
+    for proc in stack.services.values():
+        typer.echo(f"{proc.name:<26} API {proc.url}   docs {proc.url}/docs   metrics {proc.url}/metrics")
+    typer.echo(f"logs: {stack.workdir / 'logs'}")
+
+
+@app.command()
+def up(
+    demo: bool = typer.Option(False, "--demo", help="seed a demo partnership and play referrals through it"),
+    exit_after_demo: bool = typer.Option(False, "--exit-after-demo", help="stop once the demo has played"),
+    workdir: Path = typer.Option(Path(".brobygger"), help="databases, logs and caught mail"),
+    base_port: int = typer.Option(8001, help="referral's port; the others follow"),
+    kafka: str = typer.Option("", envvar="KAFKA_BOOTSTRAP_SERVERS", help="use this broker instead of embedded Tansu"),
+) -> None:
+    """Start Tansu, an SMTP catcher and the services as separate processes; Ctrl-C stops all."""
+    from brobygger_stack.stack import default_instances
+
+    stack = EmbeddedStack(workdir=workdir.resolve(), instances=default_instances(base_port),
+                          kafka_bootstrap_servers=kafka or None)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with stack:
+        _print_where(stack)
+        try:
+            if demo:
+                typer.echo("\n-- demo --")
+                results = play(_endpoints(stack))
+                for result in results:
+                    typer.echo(f"{result.label}: referral to first proposal {result.seconds_to_proposal:.2f}s")
+                memory = {name: proc.memory_rss_mb() for name, proc in stack.services.items()}
+                typer.echo("memory at rest (RSS MB): " + ", ".join(f"{n} {m:.0f}" for n, m in memory.items() if m))
+            if exit_after_demo:
+                return
+            typer.echo("\nrunning; Ctrl-C stops everything")
+            stopped.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            typer.echo("stopping…")
+
+
+@topics_app.command("create")
+def topics_create(
+    bootstrap: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS"),
+    partitions: int = 3,
+    replication: int = 1,
+) -> None:
+    """Create every catalogue topic and its dead-letter topic that is missing."""
+    from brobygger_runtime.topics import ensure_topics
+
+    created = asyncio.run(ensure_topics(bootstrap, partitions=partitions, replication=replication))
+    typer.echo("created: " + (", ".join(created) if created else "nothing, all topics exist"))
+
+
+@topics_app.command("check")
+def topics_check(bootstrap: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS")) -> None:
+    """Exit 1 when a catalogue topic is missing."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from brobygger_contracts import all_topics
+
+    async def existing() -> set[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            return set(await admin.list_topics())
+        finally:
+            await admin.close()
+
+    missing = sorted(set(all_topics()) - asyncio.run(existing()))
+    if missing:
+        typer.echo("missing topics: " + ", ".join(missing), err=True)
+        raise typer.Exit(1)
+    typer.echo("all catalogue topics exist")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,124 @@
+"""Plays the demo partnership through the running services' APIs, printing progress.
+
+Everything goes through the public HTTP APIs and the bus, as a guide's or a
+coordinator's tools would: register guides, contacts, volunteers and
+activities; submit referral cards; record the guide's clarification; wait for
+the proposals and the e-mails they cause.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+import httpx
+
+from brobygger_stack.smtp_catcher import count_in_maildir
+
+
+@dataclass
+class DemoEndpoints:
+    referral: str
+    journey: str
+    notify: str
+    matching: dict[str, str]
+    """Matching instance URL per organisation."""
+    maildir: Path
+
+
+@dataclass
+class CitizenResult:
+    label: str
+    citizen_id: str
+    guide_id: str | None
+    proposals: list[dict[str, Any]]
+    seconds_to_proposal: float
+
+
+def load_partnership() -> dict[str, Any]:
+    return json.loads(resources.files("brobygger_stack").joinpath("demo_partnership.json").read_text("utf-8"))
+
+
+def _ok(response: httpx.Response) -> Any:
+    if response.status_code >= 400:
+        raise RuntimeError(f"{response.request.method} {response.request.url} -> {response.status_code}: {response.text}")
+    return response.json()
+
+
+def _wait(what: str, probe: Callable[[], Any], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f}s")
+
+
+def seed(endpoints: DemoEndpoints, data: dict[str, Any], say: Callable[[str], None]) -> None:
+    with httpx.Client(timeout=10) as http:
+        for guide in data["guides"]:
+            _ok(http.post(f"{endpoints.journey}/guides", json={k: guide[k] for k in ("guide_id", "display_name", "capacity")}))
+            _ok(http.post(f"{endpoints.notify}/contacts", json={
+                "recipient_id": guide["guide_id"], "role": "guide", "display_name": guide["display_name"],
+                "email": guide["email"], "language": guide["language"], "preferred_channel": "email"}))
+        say(f"registered {len(data['guides'])} guides with journey and their e-mail with notify")
+        for volunteer in data["volunteers"]:
+            body = {k: v for k, v in volunteer.items() if k != "org"}
+            _ok(http.post(f"{endpoints.matching[volunteer['org']]}/volunteers", json=body))
+        say(f"registered {len(data['volunteers'])} volunteer friends with Red Cross's matching")
+        for activity in data["activities"]:
+            body = {k: v for k, v in activity.items() if k != "org"}
+            _ok(http.post(f"{endpoints.matching[activity['org']]}/activities", json=body))
+        say(f"published {len(data['activities'])} activities in the municipality's catalogue")
+
+
+def play_citizen(endpoints: DemoEndpoints, citizen: dict[str, Any], say: Callable[[str], None], timeout: float) -> CitizenResult:
+    with httpx.Client(timeout=10) as http:
+        card = json.loads(json.dumps(citizen["card"]))
+        card["consent"]["given_at"] = datetime.now(UTC).isoformat()
+        started = time.monotonic()
+        accepted = _ok(http.post(f"{endpoints.referral}/referrals", json=card))
+        citizen_id = accepted["citizen_id"]
+        say(f"{citizen['label']}: referral accepted, citizen {citizen_id[:8]}…")
+
+        def guide() -> str | None:
+            response = http.get(f"{endpoints.journey}/journeys/{citizen_id}")
+            return response.json().get("guide_id") if response.status_code == 200 else None
+
+        guide_id = _wait("a guide to be assigned", guide, timeout)
+        say(f"{citizen['label']}: journey opened, guide {guide_id} assigned")
+        _ok(http.post(f"{endpoints.journey}/journeys/{citizen_id}/clarification", json=citizen["clarification"]))
+        say(f"{citizen['label']}: clarification recorded (wishes: {', '.join(citizen['clarification']['wishes'])})")
+
+        def proposals() -> list[dict[str, Any]]:
+            found = []
+            for url in endpoints.matching.values():
+                found += _ok(http.get(f"{url}/proposals", params={"citizen_id": citizen_id}))
+            return found
+
+        found = _wait("a match proposal", proposals, timeout)
+        elapsed = time.monotonic() - started
+        for proposal in found:
+            reasons = proposal.get("reasons")
+            reasons = json.loads(reasons) if isinstance(reasons, str) else reasons
+            say(f"{citizen['label']}: MatchProposed {proposal.get('kind')} (score {float(proposal.get('score', 0)):.2f}): "
+                + "; ".join(reasons or []))
+        return CitizenResult(citizen["label"], citizen_id, guide_id, found, elapsed)
+
+
+def play(endpoints: DemoEndpoints, say: Callable[[str], None] = print, timeout: float = 60.0) -> list[CitizenResult]:
+    """Seed the partnership and play every demo citizen through the slice."""
+    data = load_partnership()
+    mails_before = count_in_maildir(endpoints.maildir) if endpoints.maildir.exists() else 0
+    seed(endpoints, data, say)
+    results = [play_citizen(endpoints, citizen, say, timeout) for citizen in data["citizens"]]
+    expected = sum(len(r.proposals) for r in results)
+    _wait(f"{expected} e-mails", lambda: count_in_maildir(endpoints.maildir) - mails_before >= expected, timeout)
+    say(f"{count_in_maildir(endpoints.maildir) - mails_before} e-mails about proposals reached the guides (mail catcher: {endpoints.maildir})")
+    return results

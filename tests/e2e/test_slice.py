@@ -1,0 +1,83 @@
+"""One referral through all four services, each a separate process on a real
+broker and PostgreSQL: POST /referrals -> ReferralReceived -> journey assigns a
+guide -> clarification -> NeedsClarified -> matching proposes with reasons ->
+notify e-mails the guide through SMTP."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from brobygger_contracts import all_topics
+from brobygger_stack.demo import DemoEndpoints, load_partnership, play
+from brobygger_stack.smtp_catcher import count_in_maildir
+from brobygger_stack.testing import read_topic
+
+
+def endpoints(stack) -> DemoEndpoints:  # noqa: ANN001
+    matching = {p.org_id: p.url for p in stack.services.values() if p.package == "matching"}
+    return DemoEndpoints(referral=stack.url("referral"), journey=stack.url("journey"), notify=stack.url("notify"),
+                         matching=matching, maildir=stack.maildir)
+
+
+async def test_demo_partnership_reaches_match_proposals_and_emails(stack):  # noqa: ANN001
+    progress: list[str] = []
+    started = time.monotonic()
+    results = play(endpoints(stack), say=progress.append, timeout=90)
+    elapsed = time.monotonic() - started
+
+    # Every citizen got at least one proposal, with reasons, from a consented organisation.
+    assert len(results) == len(load_partnership()["citizens"])
+    for result in results:
+        assert result.guide_id, result
+        assert result.proposals, result
+    # Lillemor wished for a friend: Red Cross's matching proposes a trained volunteer.
+    lillemor = next(r for r in results if r.label.startswith("Lillemor"))
+    assert {p["kind"] for p in lillemor.proposals} == {"volunteer_friend"}
+    # Every proposal became one e-mail to the citizen's guide, in the guide's language.
+    mails = stack.smtp.messages
+    assert len(mails) == sum(len(r.proposals) for r in results) == count_in_maildir(stack.maildir)
+    guide_mails = {g["email"] for g in load_partnership()["guides"]}
+    assert all(set(m.recipients) <= guide_mails for m in mails)
+    print(f"\ndemo: {len(results)} citizens, {len(mails)} e-mails in {elapsed:.1f}s")
+
+
+async def test_no_personal_data_travels_on_the_bus(stack, kafka_bootstrap):  # noqa: ANN001
+    play(endpoints(stack), say=lambda _line: None, timeout=90)
+    personal = []
+    for citizen in load_partnership()["citizens"]:
+        card = citizen["card"]
+        personal += [card["citizen"]["name"], card["citizen"].get("phone"), card["citizen"].get("address"),
+                     card["reason"][:30], card["referrer"].get("name")]
+    personal = [p.encode() for p in personal if p]
+    seen = 0
+    for topic in all_topics():
+        for record in await read_topic(kafka_bootstrap, topic, partnership=stack.partnership_id, want=10_000, timeout=3):
+            seen += 1
+            blob = (record.value or b"") + b"".join(v for _, v in record.headers or ())
+            leaked = [p for p in personal if p in blob]
+            assert not leaked, f"{topic} carries personal data {leaked}"
+    assert seen > 10
+
+
+async def test_post_referral_to_email_latency(stack):  # noqa: ANN001
+    """Reports the time from POST /referrals (with the guide's clarification
+    recorded as soon as the guide is assigned) to the e-mail at the SMTP server."""
+    data = load_partnership()
+    from brobygger_stack.demo import play_citizen, seed
+
+    eps = endpoints(stack)
+    seed(eps, data, lambda _l: None)
+    before = len(stack.smtp.messages)
+    started = time.monotonic()
+    result = play_citizen(eps, data["citizens"][1], lambda _l: None, timeout=60)
+    while len(stack.smtp.messages) < before + len(result.proposals):
+        assert time.monotonic() - started < 60, "no e-mail within 60s"
+        time.sleep(0.02)
+    latency = time.monotonic() - started
+    print(f"\nPOST /referrals -> e-mail at the SMTP server: {latency:.2f}s")
+    with httpx.Client() as http:
+        for proc in stack.services.values():
+            assert http.get(proc.url + "/health/ready").status_code == 200
+            assert b"brobygger_events_consumed_total" in http.get(proc.url + "/metrics").content or proc.package == "referral"

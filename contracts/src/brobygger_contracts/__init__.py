@@ -12,9 +12,11 @@ from brobygger_contracts.catalogue import (
     topic_for,
     topic_of_service,
 )
-from brobygger_contracts.envelope import Envelope, EnvelopeError
+from brobygger_contracts.envelope import DeadLetterCause, DeadLetterHeaders, Envelope, EnvelopeError
 
 __all__ = [
+    "DeadLetterCause",
+    "DeadLetterHeaders",
     "EVENTS",
     "EVENTS_BY_TYPE",
     "Envelope",

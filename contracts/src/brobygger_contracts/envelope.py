@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,7 +28,7 @@ class EnvelopeError(ValueError):
 class Envelope(BaseModel):
     """CloudEvents attributes of one event."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
 
     id: str = Field(min_length=1, max_length=200)
     """Unique per event; consumers deduplicate on it."""
@@ -36,12 +37,15 @@ class Envelope(BaseModel):
     type: str = Field(pattern=r"^org\.brobygger\.[a-z]+\.[A-Za-z]+\.v[0-9]+$")
     """e.g. `org.brobygger.referral.ReferralReceived.v1`."""
     specversion: str = SPEC_VERSION
+    """CloudEvents spec version, always `1.0`."""
     time: datetime
     """When the event happened (UTC)."""
     subject: str = Field(min_length=1, max_length=200)
     """The citizen, group or other entity the event is about; also the Kafka key."""
     partnership: str = Field(min_length=1, max_length=64)
+    """Extension: the partnership (municipality and its partner organisations) the event belongs to."""
     org: str = Field(min_length=1, max_length=64)
+    """Extension: the organisation within the partnership that published the event."""
     traceparent: str | None = None
     """W3C trace context, when tracing is on."""
 
@@ -97,6 +101,46 @@ class Envelope(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             raise EnvelopeError(f"invalid CloudEvents headers: {exc}") from exc
+
+
+class DeadLetterCause(str, Enum):
+    """Why a consumer gave up on a record."""
+
+    envelope = "envelope"
+    """The CloudEvents headers were missing or invalid."""
+    unknown_type = "unknown_type"
+    """The consumer reads the topic but knows no such `ce_type`."""
+    validation = "validation"
+    """The payload did not validate against the event's model."""
+    business_rule = "business_rule"
+    """The handler refused the event for good."""
+    handler_error = "handler_error"
+    """The handler kept failing after its retries."""
+
+
+class DeadLetterHeaders(BaseModel):
+    """What a consumer adds, as headers `dlt_<field>`, when it moves a record to `<topic>.dlt`.
+
+    The dead-lettered record keeps its key, value and original headers. Values
+    are strings because Kafka headers are: numbers are written in decimal.
+    """
+
+    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+
+    cause: DeadLetterCause
+    """Why the record was dead-lettered."""
+    reason: str = Field(max_length=1000)
+    """The error, technical and truncated (never payload content)."""
+    consumer: str = Field(min_length=1)
+    """The consumer group that gave up."""
+    original_topic: str = Field(min_length=1)
+    """The topic the record was read from."""
+    original_partition: str = Field(pattern=r"^[0-9]+$")
+    """Its partition there."""
+    original_offset: str = Field(pattern=r"^[0-9]+$")
+    """Its offset there: with topic and partition, where to find the original."""
+    failed_at: datetime
+    """When the consumer gave up (ISO 8601)."""
 
 
 def source_of(partnership: str, org: str, service: str) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, computed_field
+from pydantic import Field, StringConstraints, computed_field, model_validator
 
 from brobygger_contracts.base import WireModel
 
@@ -73,6 +73,24 @@ class UclaScore(WireModel):
     """How often do you feel left out?"""
     isolated: int = Field(ge=1, le=3)
     """How often do you feel isolated from others?"""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_own_total(cls, data: Any) -> Any:
+        """Take back the `total` that serialisation writes, if it is the sum of the answers.
+
+        `total` is computed, so `model_dump_json` emits it; without this, the strict
+        model refused its own output (`NeedsClarified.model_validate_json(e.model_dump_json())`
+        failed whenever a UCLA score was present).
+        """
+        if not isinstance(data, dict) or "total" not in data:
+            return data
+        data = dict(data)
+        total = data.pop("total")
+        answers = [data.get(name) for name in ("lack_companionship", "left_out", "isolated")]
+        if all(isinstance(a, int) for a in answers) and total != sum(answers):
+            raise ValueError(f"total {total!r} is not the sum of the answers ({sum(answers)})")
+        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -1,0 +1,108 @@
+"""One valid example payload per event type, for tests and documentation.
+
+Optional and nested values are filled in too, so that a round trip of every
+example passes through every field type the catalogue uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from brobygger_contracts import Event
+
+CITIZEN = "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+OTHER = "9b8a7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
+WHEN = "2025-03-04T10:15:30.123456Z"
+SCORE = {"lack_companionship": 2, "left_out": 3, "isolated": 2}
+SLOTS = [{"day": "tue", "part": "morning"}, {"day": "sat", "part": "afternoon"}]
+
+PAYLOADS: dict[str, dict[str, Any]] = {
+    "ReferralReceived": {
+        "referral_id": OTHER, "citizen_id": CITIZEN, "source": "home_care", "referrer_org": "varde-kommune",
+        "urgency": "soon", "postal_code": "6800", "age_band": "75-84", "language": "da", "lives_alone": True,
+        "consented_orgs": ["varde-kommune", "red-cross"], "received_at": WHEN,
+    },
+    "ReferralTriaged": {
+        "referral_id": OTHER, "citizen_id": CITIZEN, "decision": "bridge", "triaged_by": "guide-7",
+        "triaged_at": WHEN,
+    },
+    "ReferralEscalated": {
+        "referral_id": OTHER, "citizen_id": CITIZEN, "reason": "dementia", "receiving_unit": "varde-demens",
+        "escalated_at": WHEN,
+    },
+    "ConsentChanged": {
+        "citizen_id": CITIZEN, "consented_orgs": ["varde-kommune"], "removed": ["red-cross"], "changed_at": WHEN,
+    },
+    "CitizenErased": {"citizen_id": CITIZEN, "erased_at": WHEN},
+    "VolunteerRegistered": {
+        "volunteer_id": OTHER, "org": "red-cross", "interests": ["walking", "baking"], "languages": ["da", "en"],
+        "postal_code": "6800", "max_travel_km": 7.5, "capacity": 2, "trained": True, "availability": SLOTS,
+        "registered_at": WHEN,
+    },
+    "ActivityPublished": {
+        "activity_id": OTHER, "org": "dane-age", "name": "Gåfællesskab Varde", "interests": ["walking"],
+        "postal_code": "6800", "latitude": 55.62, "longitude": 8.48, "schedule": SLOTS, "seats": 4,
+        "step_free": True, "published_at": WHEN,
+    },
+    "MatchProposed": {
+        "proposal_id": OTHER, "citizen_id": CITIZEN, "kind": "activity", "candidate_id": OTHER,
+        "candidate_name": "Gåfællesskab Varde", "proposing_org": "varde-kommune", "score": 0.82,
+        "reasons": ["both enjoy walking", "1.2 km away"], "distance_km": 1.2, "rank": 1, "proposed_at": WHEN,
+    },
+    "MatchAccepted": {
+        "proposal_id": OTHER, "citizen_id": CITIZEN, "kind": "volunteer_friend", "candidate_id": OTHER,
+        "accepted_at": WHEN,
+    },
+    "MatchDeclined": {
+        "proposal_id": OTHER, "citizen_id": CITIZEN, "kind": "activity", "candidate_id": OTHER,
+        "reason": "too_far", "declined_at": WHEN,
+    },
+    "GroupProposed": {
+        "group_proposal_id": OTHER, "interest": "baking", "postal_code": "6800", "citizen_ids": [CITIZEN, OTHER],
+        "proposing_org": "varde-kommune", "proposed_at": WHEN,
+    },
+    "GuideAssigned": {
+        "journey_id": OTHER, "citizen_id": CITIZEN, "guide_id": "guide-7", "guide_org": "varde-kommune",
+        "assigned_at": WHEN,
+    },
+    "NeedsClarified": {
+        "journey_id": OTHER, "citizen_id": CITIZEN, "guide_id": "guide-7", "interests": ["baking"],
+        "languages": ["da"], "postal_code": "6800", "barriers": ["transport", "hearing"],
+        "wishes": ["friend", "group"], "wants_accompaniment": True, "max_travel_km": 3.0,
+        "availability": SLOTS, "baseline": SCORE, "clarified_at": WHEN,
+    },
+    "FirstVisitAccompanied": {
+        "journey_id": OTHER, "citizen_id": CITIZEN, "proposal_id": OTHER, "companion": "volunteer",
+        "companion_id": "vol-12", "hours": 2.5, "visited_at": WHEN,
+    },
+    "FollowUpDue": {
+        "journey_id": OTHER, "citizen_id": CITIZEN, "guide_id": "guide-7", "kind": "follow_up", "due_at": WHEN,
+    },
+    "GroupFormed": {
+        "group_id": OTHER, "group_proposal_id": OTHER, "interest": "baking", "postal_code": "6800",
+        "facilitator_id": "fac-3", "member_citizen_ids": [CITIZEN], "formed_at": WHEN,
+    },
+    "GroupBecameSelfRunning": {
+        "group_id": OTHER, "facilitator_id": "fac-3", "reason": "meetings_without_facilitator",
+        "meetings_held": 6, "became_self_running_at": WHEN,
+    },
+    "JourneyCompleted": {
+        "journey_id": OTHER, "citizen_id": CITIZEN, "outcome": "completed", "baseline": SCORE,
+        "final": {"lack_companionship": 1, "left_out": 1, "isolated": 2}, "days_in_journey": 120,
+        "relatives_involved": True, "completed_at": WHEN,
+    },
+    "NotificationSent": {
+        "notification_id": OTHER, "source_event_id": "evt-1", "recipient_id": "guide-7", "recipient_role": "guide",
+        "channel": "email", "template": "referral_received", "language": "da", "sent_at": WHEN,
+    },
+    "NotificationFailed": {
+        "notification_id": OTHER, "source_event_id": "evt-1", "recipient_id": "guide-7", "channel": "sms",
+        "cause": "smtp 451 try again later", "attempts": 5, "failed_at": WHEN,
+    },
+}
+
+
+def sample(event: type[Event]) -> Event:
+    """The example of an event type, as a model."""
+    return event.model_validate(PAYLOADS[event.__name__])
+

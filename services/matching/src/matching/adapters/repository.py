@@ -1,0 +1,193 @@
+"""Reading and writing matching's tables, translated to and from domain types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from matching.adapters import postal_codes
+from matching.adapters.tables import activities, citizens, group_members, group_proposals, proposals, volunteers
+from matching.domain.model import Candidate, CitizenProfile, Kind, Slot, Wish
+
+HOLDING_CAPACITY = ("proposed", "accepted")
+"""A pending proposal holds its slot, so the last seat is never offered twice; a decline frees it."""
+
+
+def slots_of(pairs: Iterable[Any]) -> frozenset[Slot]:
+    return frozenset(Slot(p["day"], p["part"]) if isinstance(p, dict) else Slot(*p) for p in pairs)
+
+
+def slots_json(timetable: Iterable[Slot]) -> list[dict[str, str]]:
+    return [{"day": s.day, "part": s.part} for s in sorted(timetable)]
+
+
+# -- citizens ---------------------------------------------------------------------------------------
+
+async def citizen_row(session: AsyncSession, citizen_id: UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(citizens).where(citizens.c.citizen_id == str(citizen_id)))).first()
+
+
+async def save_citizen(session: AsyncSession, citizen_id: UUID, now: datetime, **values: Any) -> None:
+    if await citizen_row(session, citizen_id) is None:
+        await session.execute(citizens.insert().values(citizen_id=str(citizen_id), updated_at=now, **values))
+    else:
+        await session.execute(citizens.update().where(citizens.c.citizen_id == str(citizen_id)).values(updated_at=now, **values))
+
+
+async def forget_citizen(session: AsyncSession, citizen_id: UUID) -> None:
+    """Erase everything held about the citizen; their proposals' slots become free again."""
+    key = str(citizen_id)
+    await session.execute(proposals.delete().where(proposals.c.citizen_id == key))
+    await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
+    await session.execute(citizens.delete().where(citizens.c.citizen_id == key))
+
+
+def profile_of(row: sa.Row) -> CitizenProfile | None:
+    """The citizen as matching sees them, once both consent and needs are known."""
+    if row.needs is None or row.consented_orgs is None:
+        return None
+    needs = row.needs
+    return CitizenProfile(
+        citizen_id=UUID(row.citizen_id),
+        consented_orgs=frozenset(row.consented_orgs),
+        interests=frozenset(needs["interests"]),
+        languages=frozenset(needs["languages"]),
+        postal_code=needs["postal_code"],
+        location=postal_codes.locate(needs["postal_code"]),
+        wishes=frozenset(Wish(w) for w in needs["wishes"]),
+        barriers=frozenset(needs.get("barriers", [])),
+        max_travel_km=needs.get("max_travel_km", 5.0),
+        needs_step_free=needs.get("needs_step_free", False),
+        wants_accompaniment=needs.get("wants_accompaniment", False),
+        availability=slots_of(needs.get("availability", [])),
+    )
+
+
+def needs_json(profile: CitizenProfile) -> dict[str, Any]:
+    return {
+        "interests": sorted(profile.interests),
+        "languages": sorted(profile.languages),
+        "postal_code": profile.postal_code,
+        "wishes": sorted(w.value for w in profile.wishes),
+        "barriers": sorted(profile.barriers),
+        "max_travel_km": profile.max_travel_km,
+        "needs_step_free": profile.needs_step_free,
+        "wants_accompaniment": profile.wants_accompaniment,
+        "availability": slots_json(profile.availability),
+    }
+
+
+async def profiles(session: AsyncSession, org: str) -> list[CitizenProfile]:
+    """Every clarified citizen whose consent names the organisation."""
+    rows = (await session.execute(sa.select(citizens).where(citizens.c.needs.is_not(None)))).all()
+    found = [profile_of(row) for row in rows]
+    return [p for p in found if p is not None and org in p.consented_orgs]
+
+
+# -- candidates -------------------------------------------------------------------------------------
+
+async def _with_held(session: AsyncSession, table: sa.Table, key: sa.Column, order: sa.Column) -> list[sa.Row]:
+    """The table's rows, each with `held`: how many of its slots open or accepted proposals take."""
+    held = (
+        sa.select(proposals.c.candidate_id, sa.func.count().label("held"))
+        .where(proposals.c.status.in_(HOLDING_CAPACITY))
+        .group_by(proposals.c.candidate_id)
+        .subquery()
+    )
+    query = sa.select(table, sa.func.coalesce(held.c.held, 0).label("held")).outerjoin(
+        held, held.c.candidate_id == key).order_by(order, key)
+    return list((await session.execute(query)).all())
+
+
+async def volunteer_candidates(session: AsyncSession) -> list[Candidate]:
+    rows = await _with_held(session, volunteers, volunteers.c.volunteer_id, volunteers.c.registered_at)
+    return [
+        Candidate(
+            candidate_id=UUID(r.volunteer_id),
+            kind=Kind.volunteer_friend,
+            org=r.org,
+            interests=frozenset(r.interests),
+            languages=frozenset(r.languages),
+            location=postal_codes.locate(r.postal_code, r.latitude, r.longitude),
+            travel_km=r.max_travel_km,
+            capacity_left=max(r.capacity - r.held, 0),
+            trained=r.trained,
+            availability=slots_of(r.availability),
+        )
+        for r in rows
+    ]
+
+
+async def activity_candidates(session: AsyncSession) -> list[Candidate]:
+    rows = await _with_held(session, activities, activities.c.activity_id, activities.c.published_at)
+    return [
+        Candidate(
+            candidate_id=UUID(r.activity_id),
+            kind=Kind.activity,
+            org=r.org,
+            interests=frozenset(r.interests),
+            languages=frozenset(r.languages),
+            location=postal_codes.locate(r.postal_code, r.latitude, r.longitude),
+            capacity_left=None if r.seats is None else max(r.seats - r.held, 0),
+            step_free=r.step_free,
+            accompaniment_welcome=r.accompaniment_welcome,
+            practice_community=r.practice_community,
+            availability=slots_of(r.schedule),
+            name=r.name,
+        )
+        for r in rows
+    ]
+
+
+async def candidates(session: AsyncSession, kind: Kind) -> list[Candidate]:
+    return await (volunteer_candidates(session) if kind is Kind.volunteer_friend else activity_candidates(session))
+
+
+async def upsert(session: AsyncSession, table: sa.Table, key: str, values: dict[str, Any]) -> None:
+    column = table.c[key]
+    exists = await session.scalar(sa.select(sa.func.count()).select_from(table).where(column == values[key]))
+    if exists:
+        await session.execute(table.update().where(column == values[key]).values(**values))
+    else:
+        await session.execute(table.insert().values(**values))
+
+
+# -- proposals --------------------------------------------------------------------------------------
+
+async def proposal(session: AsyncSession, proposal_id: UUID, lock: bool = False) -> sa.Row | None:
+    query = sa.select(proposals).where(proposals.c.proposal_id == str(proposal_id))
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).first()
+
+
+async def proposals_of(session: AsyncSession, citizen_id: UUID) -> list[sa.Row]:
+    query = sa.select(proposals).where(proposals.c.citizen_id == str(citizen_id)).order_by(proposals.c.proposed_at)
+    return list((await session.execute(query)).all())
+
+
+async def open_proposals(session: AsyncSession, kind: Kind) -> set[str]:
+    """Citizens with a pending or accepted proposal of this kind: they are not waiting for one."""
+    query = sa.select(proposals.c.citizen_id).where(proposals.c.kind == kind.value, proposals.c.status.in_(HOLDING_CAPACITY))
+    return set((await session.scalars(query)).all())
+
+
+async def grouped(session: AsyncSession) -> dict[str, set[UUID]]:
+    """Citizens already in a group proposal, by interest."""
+    found: dict[str, set[UUID]] = {}
+    for row in (await session.execute(sa.select(group_members))).all():
+        found.setdefault(row.interest, set()).add(UUID(row.citizen_id))
+    return found
+
+
+async def save_group_proposal(session: AsyncSession, group_proposal_id: UUID, interest: str, postal_code: str,
+                              members: list[UUID], now: datetime) -> None:
+    await session.execute(group_proposals.insert().values(
+        group_proposal_id=str(group_proposal_id), interest=interest, postal_code=postal_code, proposed_at=now))
+    await session.execute(group_members.insert(), [
+        {"group_proposal_id": str(group_proposal_id), "citizen_id": str(c), "interest": interest} for c in members
+    ])

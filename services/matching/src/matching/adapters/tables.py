@@ -1,0 +1,97 @@
+"""Matching's own tables, beside the shared inbox/outbox/lease."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from brobygger_runtime.db import new_metadata
+
+metadata = new_metadata()
+
+UUID_LEN = 36
+
+citizens = sa.Table(
+    "citizens",
+    metadata,
+    sa.Column("citizen_id", sa.String(UUID_LEN), primary_key=True),
+    sa.Column("consented_orgs", sa.JSON, nullable=True, comment="NULL until the referral's consent is known"),
+    sa.Column("postal_code", sa.String(5), nullable=True),
+    sa.Column("age_band", sa.String(8), nullable=True),
+    sa.Column("language", sa.String(2), nullable=True),
+    sa.Column("needs", sa.JSON, nullable=True, comment="the latest clarification: interests, wishes, barriers, ..."),
+    sa.Column("needs_clarified_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+volunteers = sa.Table(
+    "volunteers",
+    metadata,
+    sa.Column("volunteer_id", sa.String(UUID_LEN), primary_key=True),
+    sa.Column("org", sa.String(64), nullable=False),
+    sa.Column("interests", sa.JSON, nullable=False),
+    sa.Column("languages", sa.JSON, nullable=False),
+    sa.Column("postal_code", sa.String(5), nullable=False),
+    sa.Column("latitude", sa.Float, nullable=True),
+    sa.Column("longitude", sa.Float, nullable=True),
+    sa.Column("max_travel_km", sa.Float, nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("trained", sa.Boolean, nullable=False),
+    sa.Column("availability", sa.JSON, nullable=False),
+    sa.Column("preferences", sa.JSON, nullable=False),
+    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+activities = sa.Table(
+    "activities",
+    metadata,
+    sa.Column("activity_id", sa.String(UUID_LEN), primary_key=True),
+    sa.Column("org", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("interests", sa.JSON, nullable=False),
+    sa.Column("languages", sa.JSON, nullable=False),
+    sa.Column("postal_code", sa.String(5), nullable=False),
+    sa.Column("address", sa.String(200), nullable=True),
+    sa.Column("latitude", sa.Float, nullable=True),
+    sa.Column("longitude", sa.Float, nullable=True),
+    sa.Column("schedule", sa.JSON, nullable=False),
+    sa.Column("seats", sa.Integer, nullable=True),
+    sa.Column("cost_dkk", sa.Float, nullable=True),
+    sa.Column("step_free", sa.Boolean, nullable=False),
+    sa.Column("accompaniment_welcome", sa.Boolean, nullable=False),
+    sa.Column("practice_community", sa.Boolean, nullable=False),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+proposals = sa.Table(
+    "proposals",
+    metadata,
+    sa.Column("proposal_id", sa.String(UUID_LEN), primary_key=True),
+    sa.Column("citizen_id", sa.String(UUID_LEN), nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("candidate_id", sa.String(UUID_LEN), nullable=False, index=True),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),
+    sa.Column("distance_km", sa.Float, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False, comment="proposed, accepted or declined"),
+    sa.Column("decline_reason", sa.String(32), nullable=True),
+    sa.Column("proposed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+group_proposals = sa.Table(
+    "group_proposals",
+    metadata,
+    sa.Column("group_proposal_id", sa.String(UUID_LEN), primary_key=True),
+    sa.Column("interest", sa.String(41), nullable=False),
+    sa.Column("postal_code", sa.String(5), nullable=False),
+    sa.Column("proposed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column("group_proposal_id", sa.String(UUID_LEN), sa.ForeignKey("group_proposals.group_proposal_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("citizen_id", sa.String(UUID_LEN), primary_key=True),
+    sa.Column("interest", sa.String(41), nullable=False, index=True),
+)

@@ -1,0 +1,35 @@
+"""Composition root of the matching service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from pydantic import Field
+
+from brobygger_runtime.service import ServiceRuntime
+from brobygger_runtime.settings import ServiceSettings
+from matching.adapters.tables import metadata
+from matching.entrypoints import api, kafka
+
+
+class Settings(ServiceSettings):
+    service_name: str = "matching"
+    http_port: int = 8002
+    assignment_interval_seconds: float = Field(
+        default=0, ge=0, description="run the batch assignment of volunteer friends this often; 0 = only on demand"
+    )
+
+
+def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
+    settings = settings or Settings()
+    runtime = ServiceRuntime(settings, metadata, service_package="matching")
+    kafka.register(runtime)
+    app = runtime.http_app(
+        "Brobygger matching",
+        routers=[api.router],
+        description="Volunteer friends, activities and new groups, proposed with reasons; the citizen chooses.",
+    )
+    return runtime, app
+
+
+def create_app() -> FastAPI:
+    return build()[1]

@@ -1,0 +1,1 @@
+"""Matching's pure rules: the interest taxonomy, geography, scoring, groups and assignment."""

@@ -1,0 +1,91 @@
+"""Who is matched with what: the citizen's profile and the candidates on offer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from uuid import UUID
+
+from matching.domain.geo import Point
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PARTS = ("morning", "afternoon", "evening")
+DAY_NAMES = {
+    "mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
+    "fri": "Friday", "sat": "Saturday", "sun": "Sunday",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    """A part of a weekday: when someone is free or an activity meets."""
+
+    day: str
+    part: str
+
+    def __post_init__(self) -> None:
+        if self.day not in DAYS or self.part not in PARTS:
+            raise ValueError(f"no such time slot: {self.day} {self.part}")
+
+    @property
+    def index(self) -> int:
+        return DAYS.index(self.day) * len(PARTS) + PARTS.index(self.part)
+
+    def describe(self) -> str:
+        return f"{DAY_NAMES[self.day]} {self.part}s"
+
+
+SLOT_COUNT = len(DAYS) * len(PARTS)
+
+
+class Kind(str, Enum):
+    volunteer_friend = "volunteer_friend"
+    activity = "activity"
+
+
+class Wish(str, Enum):
+    friend = "friend"
+    activity = "activity"
+    group = "group"
+
+
+@dataclass(frozen=True)
+class CitizenProfile:
+    """What matching knows of a citizen after clarification; pseudonymous."""
+
+    citizen_id: UUID
+    consented_orgs: frozenset[str]
+    interests: frozenset[str]
+    languages: frozenset[str]
+    postal_code: str
+    location: Point | None
+    wishes: frozenset[Wish] = frozenset({Wish.friend, Wish.activity})
+    barriers: frozenset[str] = frozenset()
+    max_travel_km: float = 5.0
+    needs_step_free: bool = False
+    wants_accompaniment: bool = False
+    availability: frozenset[Slot] = frozenset()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A volunteer friend or an activity that could be proposed."""
+
+    candidate_id: UUID
+    kind: Kind
+    org: str
+    interests: frozenset[str]
+    languages: frozenset[str]
+    """Languages spoken; empty for an activity that did not state them (no constraint)."""
+    location: Point | None
+    travel_km: float = 0.0
+    """How far the candidate comes to the citizen: a volunteer's max travel, 0 for activities."""
+    capacity_left: int | None = None
+    """Friends or seats still free; None when there is no limit."""
+    trained: bool = True
+    step_free: bool = True
+    accompaniment_welcome: bool = True
+    practice_community: bool = False
+    availability: frozenset[Slot] = field(default_factory=frozenset)
+    """A volunteer's free slots or an activity's schedule."""
+    name: str | None = None

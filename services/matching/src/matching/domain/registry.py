@@ -1,0 +1,46 @@
+"""Volunteers and activities as registered: the registries' own records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from matching.domain.model import Slot
+
+
+@dataclass(frozen=True)
+class Volunteer:
+    volunteer_id: UUID
+    org: str
+    interests: tuple[str, ...]
+    languages: tuple[str, ...]
+    postal_code: str
+    max_travel_km: float
+    capacity: int
+    trained: bool
+    availability: frozenset[Slot] = frozenset()
+    latitude: float | None = None
+    longitude: float | None = None
+    preferences: dict[str, str] = field(default_factory=dict)
+    """Optional preferences the volunteer states (gender, age band, smoking, pets); shown, not scored."""
+
+
+@dataclass(frozen=True)
+class Activity:
+    """An activity or group, after Open Referral HSDS: organisation, service, location, schedule."""
+
+    activity_id: UUID
+    org: str
+    name: str
+    interests: tuple[str, ...]
+    postal_code: str
+    languages: tuple[str, ...] = ()
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    schedule: frozenset[Slot] = frozenset()
+    seats: int | None = None
+    cost_dkk: float | None = None
+    step_free: bool = False
+    accompaniment_welcome: bool = True
+    practice_community: bool = False

@@ -1,0 +1,391 @@
+"""Scoring: hard constraints exclude, soft ones rank, and every score comes with reasons.
+
+One citizen is scored against a whole pool of candidates at once with numpy,
+so that ranking tens of thousands of volunteers stays well under 50 ms; the
+reasons are written only for the candidates actually shown.
+
+score = 0.5 * shared interests + 0.3 * nearness + 0.2 * availability overlap,
+each part in [0, 1], so the score is in [0, 1]. An unknown part (no location,
+no stated times) counts 0.5: neither a reason for nor against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterable, Sequence
+from uuid import UUID
+
+import numpy as np
+
+from matching.domain import taxonomy
+from matching.domain.geo import Point, haversine
+from matching.domain.model import SLOT_COUNT, CitizenProfile, Candidate, Kind, Slot
+
+WEIGHT_INTERESTS = 0.5
+WEIGHT_DISTANCE = 0.3
+WEIGHT_AVAILABILITY = 0.2
+UNKNOWN = 0.5
+
+# Distance and transport are the largest barriers in the seeds: each shrinks how
+# far the citizen can get, multiplicatively.
+REACH_FACTORS = {"transport": 0.5, "mobility": 0.6, "distance": 0.75, "health": 0.8}
+
+LANGUAGE_NAMES = {
+    "da": "Danish", "sv": "Swedish", "en": "English", "no": "Norwegian", "de": "German", "fi": "Finnish",
+    "ar": "Arabic", "fa": "Persian", "so": "Somali", "tr": "Turkish", "pl": "Polish", "uk": "Ukrainian",
+}
+
+
+class Exclusion(str, Enum):
+    """A hard constraint a candidate fails."""
+
+    not_consented = "not_consented"
+    no_common_language = "no_common_language"
+    no_capacity = "no_capacity"
+    not_trained = "not_trained"
+    out_of_reach = "out_of_reach"
+    not_step_free = "not_step_free"
+    accompaniment_not_welcome = "accompaniment_not_welcome"
+    already_proposed = "already_proposed"
+
+
+def reach_km(max_travel_km: float, barriers: Iterable[str]) -> float:
+    """How far the citizen can get once their barriers are taken into account."""
+    reach = max_travel_km
+    for barrier in set(barriers):
+        reach *= REACH_FACTORS.get(barrier, 1.0)
+    return reach
+
+
+@dataclass
+class CandidatePool:
+    """Candidates as columns, for scoring citizens against all of them at once."""
+
+    ids: list[UUID]
+    org_index: np.ndarray       # int (n,): position of the candidate's org in `orgs`
+    orgs: list[str]
+    interests: np.ndarray       # bool (n, len(vocabulary))
+    languages: np.ndarray       # bool (n, len(language vocabulary)); all False = not stated
+    latitude: np.ndarray        # float, NaN = unknown
+    longitude: np.ndarray
+    travel_km: np.ndarray
+    capacity_left: np.ndarray   # float, inf = no limit
+    trained: np.ndarray
+    step_free: np.ndarray
+    accompaniment_welcome: np.ndarray
+    slots: np.ndarray           # bool (n, SLOT_COUNT)
+    vocabulary: list[str]
+    language_vocabulary: list[str]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def of(cls, candidates: Sequence[Candidate]) -> "CandidatePool":
+        vocabulary = list(taxonomy.CODES) + sorted({c for k in candidates for c in k.interests} - set(taxonomy.CODES))
+        languages = sorted({lang for k in candidates for lang in k.languages})
+        orgs = sorted({k.org for k in candidates})
+        return cls(
+            ids=[k.candidate_id for k in candidates],
+            org_index=np.array([orgs.index(k.org) for k in candidates], dtype=int),
+            orgs=orgs,
+            interests=_matrix([k.interests for k in candidates], vocabulary),
+            languages=_matrix([k.languages for k in candidates], languages),
+            latitude=np.array([k.location.latitude if k.location else np.nan for k in candidates], dtype=float),
+            longitude=np.array([k.location.longitude if k.location else np.nan for k in candidates], dtype=float),
+            travel_km=np.array([k.travel_km for k in candidates], dtype=float),
+            capacity_left=np.array([np.inf if k.capacity_left is None else k.capacity_left for k in candidates], dtype=float),
+            trained=np.array([k.trained for k in candidates], dtype=bool),
+            step_free=np.array([k.step_free for k in candidates], dtype=bool),
+            accompaniment_welcome=np.array([k.accompaniment_welcome for k in candidates], dtype=bool),
+            slots=_slot_matrix([k.availability for k in candidates]),
+            vocabulary=vocabulary,
+            language_vocabulary=languages,
+        )
+
+
+@dataclass
+class CitizenBlock:
+    """Citizens as rows, in the vocabularies of one pool."""
+
+    ids: list[UUID]
+    consent: np.ndarray         # bool (m, len(pool.orgs))
+    interests: np.ndarray       # bool (m, len(pool.vocabulary))
+    interest_count: np.ndarray  # int (m,): all the citizen's interests, also those no candidate has
+    languages: np.ndarray       # bool (m, len(pool.language_vocabulary))
+    latitude: np.ndarray
+    longitude: np.ndarray
+    reach_km: np.ndarray
+    needs_step_free: np.ndarray
+    wants_accompaniment: np.ndarray
+    slots: np.ndarray           # bool (m, SLOT_COUNT)
+
+    @classmethod
+    def of(cls, citizens: Sequence[CitizenProfile], pool: CandidatePool) -> "CitizenBlock":
+        return cls(
+            ids=[c.citizen_id for c in citizens],
+            consent=_matrix([c.consented_orgs & set(pool.orgs) for c in citizens], pool.orgs),
+            interests=_matrix([c.interests & set(pool.vocabulary) for c in citizens], pool.vocabulary),
+            interest_count=np.array([len(c.interests) for c in citizens], dtype=int),
+            languages=_matrix([c.languages & set(pool.language_vocabulary) for c in citizens], pool.language_vocabulary),
+            latitude=np.array([c.location.latitude if c.location else np.nan for c in citizens], dtype=float),
+            longitude=np.array([c.location.longitude if c.location else np.nan for c in citizens], dtype=float),
+            reach_km=np.array([reach_km(c.max_travel_km, c.barriers) for c in citizens], dtype=float),
+            needs_step_free=np.array([c.needs_step_free for c in citizens], dtype=bool),
+            wants_accompaniment=np.array([c.wants_accompaniment for c in citizens], dtype=bool),
+            slots=_slot_matrix([c.availability for c in citizens]),
+        )
+
+
+def _matrix(sets: Sequence[Iterable[str]], vocabulary: list[str]) -> np.ndarray:
+    column = {word: i for i, word in enumerate(vocabulary)}
+    matrix = np.zeros((len(sets), len(vocabulary)), dtype=bool)
+    for row, words in enumerate(sets):
+        for word in words:
+            matrix[row, column[word]] = True
+    return matrix
+
+
+def _slot_matrix(timetables: Sequence[frozenset[Slot]]) -> np.ndarray:
+    matrix = np.zeros((len(timetables), SLOT_COUNT), dtype=bool)
+    for row, timetable in enumerate(timetables):
+        for slot in timetable:
+            matrix[row, slot.index] = True
+    return matrix
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How many columns rows of `a` and rows of `b` share, as an (m, n) count."""
+    if a.shape[1] == 0:
+        return np.zeros((a.shape[0], b.shape[0]), dtype=np.float32)
+    return a.astype(np.float32) @ b.astype(np.float32).T
+
+
+@dataclass
+class Scores:
+    """Scores and hard-constraint verdicts of m citizens against n candidates, (m, n) each."""
+
+    score: np.ndarray
+    distance_km: np.ndarray     # NaN = unknown
+    violations: dict[Exclusion, np.ndarray]
+
+    @property
+    def eligible(self) -> np.ndarray:
+        ok = np.ones(self.score.shape, dtype=bool)
+        for violated in self.violations.values():
+            ok &= ~violated
+        return ok
+
+
+def score_block(block: CitizenBlock, pool: CandidatePool) -> Scores:
+    """The one scoring rule, for many citizens at once (one row each)."""
+    m, n = len(block.ids), len(pool)
+    # Soft: shared interests, as the share of the citizen's interests the candidate has.
+    shared = _overlap(block.interests, pool.interests)
+    interest_part = shared / np.maximum(block.interest_count, 1)[:, None]
+
+    # Soft and hard: distance against the reach (a volunteer may come to the citizen).
+    distance = haversine(block.latitude[:, None], block.longitude[:, None], pool.latitude[None, :], pool.longitude[None, :])
+    reach = np.maximum(block.reach_km[:, None], pool.travel_km[None, :])
+    known = ~np.isnan(distance)
+    safe_distance = np.where(known, distance, 0.0)
+    nearness = 1.0 - safe_distance / np.where(reach > 0, reach, 1.0)
+    distance_part = np.where(known, np.clip(nearness, 0.0, 1.0), UNKNOWN)
+
+    # Soft: availability overlap, as the share of the smaller timetable.
+    overlap = _overlap(block.slots, pool.slots)
+    smaller = np.minimum(block.slots.sum(axis=1)[:, None], pool.slots.sum(axis=1)[None, :])
+    availability_part = np.where(smaller > 0, overlap / np.maximum(smaller, 1), UNKNOWN)
+
+    score = WEIGHT_INTERESTS * interest_part + WEIGHT_DISTANCE * distance_part + WEIGHT_AVAILABILITY * availability_part
+    score = np.clip(score, 0.0, 1.0)
+
+    states_languages = pool.languages.any(axis=1)[None, :]
+    common_language = _overlap(block.languages, pool.languages) > 0
+    violations = {
+        Exclusion.not_consented: ~block.consent[:, pool.org_index] if n else np.zeros((m, 0), dtype=bool),
+        Exclusion.no_common_language: states_languages & ~common_language,
+        Exclusion.no_capacity: np.broadcast_to(pool.capacity_left < 1, (m, n)),
+        Exclusion.not_trained: np.broadcast_to(~pool.trained, (m, n)),
+        Exclusion.out_of_reach: known & (safe_distance > reach),
+        Exclusion.not_step_free: block.needs_step_free[:, None] & ~pool.step_free[None, :],
+        Exclusion.accompaniment_not_welcome: block.wants_accompaniment[:, None] & ~pool.accompaniment_welcome[None, :],
+    }
+    return Scores(score=score, distance_km=distance, violations=violations)
+
+
+@dataclass
+class PoolScores:
+    """Score and hard-constraint verdicts of one citizen against every candidate in a pool."""
+
+    score: np.ndarray
+    distance_km: np.ndarray     # NaN = unknown
+    violations: dict[Exclusion, np.ndarray]
+
+    @property
+    def eligible(self) -> np.ndarray:
+        ok = np.ones(len(self.score), dtype=bool)
+        for violated in self.violations.values():
+            ok &= ~violated
+        return ok
+
+
+def score_pool(citizen: CitizenProfile, pool: CandidatePool, exclude: frozenset[UUID] = frozenset()) -> PoolScores:
+    """One citizen against the pool: the first row of `score_block`, plus candidates proposed before."""
+    scores = score_block(CitizenBlock.of([citizen], pool), pool)
+    violations = {exclusion: violated[0] for exclusion, violated in scores.violations.items()}
+    violations[Exclusion.already_proposed] = (
+        np.array([i in exclude for i in pool.ids], dtype=bool) if exclude else np.zeros(len(pool), dtype=bool)
+    )
+    return PoolScores(score=scores.score[0], distance_km=scores.distance_km[0], violations=violations)
+
+
+def top_eligible(scores: PoolScores, limit: int) -> np.ndarray:
+    """Row numbers of the best eligible candidates, best first (ties: nearer first)."""
+    rows = np.flatnonzero(scores.eligible)
+    if rows.size == 0 or limit <= 0:
+        return rows[:0]
+    if rows.size > limit:
+        keep = np.argpartition(-scores.score[rows], limit - 1)[:limit]
+        rows = rows[keep]
+    distance = np.nan_to_num(scores.distance_km[rows], nan=np.inf)
+    return rows[np.lexsort((distance, -scores.score[rows]))]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One candidate judged for one citizen."""
+
+    candidate: Candidate
+    score: float
+    distance_km: float | None
+    reasons: list[str] = field(default_factory=list)
+    exclusions: dict[Exclusion, str] = field(default_factory=dict)
+
+    @property
+    def eligible(self) -> bool:
+        return not self.exclusions
+
+
+def rank(
+    citizen: CitizenProfile, candidates: Sequence[Candidate], exclude: frozenset[UUID] = frozenset(), limit: int = 10
+) -> list[Assessment]:
+    """The best eligible candidates for the citizen, best first, with reasons."""
+    if not candidates:
+        return []
+    scores = score_pool(citizen, CandidatePool.of(candidates), exclude)
+    return [_assessment(citizen, candidates[row], scores, row) for row in top_eligible(scores, limit)]
+
+
+def assess_all(citizen: CitizenProfile, candidates: Sequence[Candidate], exclude: frozenset[UUID] = frozenset()) -> list[Assessment]:
+    """Every candidate judged, eligible or not, best first: what a guide sees when asking why."""
+    if not candidates:
+        return []
+    scores = score_pool(citizen, CandidatePool.of(candidates), exclude)
+    judged = [_assessment(citizen, k, scores, row) for row, k in enumerate(candidates)]
+    return sorted(judged, key=lambda a: (not a.eligible, -a.score, a.distance_km if a.distance_km is not None else np.inf))
+
+
+def assess(citizen: CitizenProfile, candidate: Candidate) -> Assessment:
+    return assess_all(citizen, [candidate])[0]
+
+
+def _assessment(citizen: CitizenProfile, candidate: Candidate, scores: PoolScores, row: int) -> Assessment:
+    distance = scores.distance_km[row]
+    distance_km = None if np.isnan(distance) else round(float(distance), 2)
+    exclusions = {
+        exclusion: _why_excluded(exclusion, citizen, candidate, distance_km)
+        for exclusion, violated in scores.violations.items()
+        if violated[row]
+    }
+    return Assessment(
+        candidate=candidate,
+        score=round(float(scores.score[row]), 4),
+        distance_km=distance_km,
+        reasons=reasons(citizen, candidate, distance_km),
+        exclusions=exclusions,
+    )
+
+
+def _language_list(codes: Iterable[str]) -> str:
+    return ", ".join(LANGUAGE_NAMES.get(code, code) for code in sorted(codes))
+
+
+def _why_excluded(exclusion: Exclusion, citizen: CitizenProfile, candidate: Candidate, distance_km: float | None) -> str:
+    match exclusion:
+        case Exclusion.not_consented:
+            return f"the citizen's consent does not name {candidate.org}"
+        case Exclusion.no_common_language:
+            return f"no language in common (citizen: {_language_list(citizen.languages)}; candidate: {_language_list(candidate.languages)})"
+        case Exclusion.no_capacity:
+            return "no capacity left" if candidate.kind is Kind.volunteer_friend else "no seats left"
+        case Exclusion.not_trained:
+            return "the volunteer has not completed training"
+        case Exclusion.out_of_reach:
+            reach = max(reach_km(citizen.max_travel_km, citizen.barriers), candidate.travel_km)
+            shrunk = sorted(set(citizen.barriers) & REACH_FACTORS.keys())
+            because = f" (barriers: {', '.join(shrunk)})" if shrunk else ""
+            return f"{distance_km:.1f} km is beyond the reach of {reach:.1f} km{because}"
+        case Exclusion.not_step_free:
+            return "the citizen needs step-free access and the activity has none"
+        case Exclusion.accompaniment_not_welcome:
+            return "the citizen wants company to the first visits and the activity does not welcome it"
+        case Exclusion.already_proposed:
+            return "already proposed to this citizen before"
+    raise AssertionError(exclusion)
+
+
+def reasons(citizen: CitizenProfile, candidate: Candidate, distance_km: float | None) -> list[str]:
+    """Why the candidate fits, in plain words a guide can read to the citizen."""
+    said: list[str] = []
+    shared = sorted(citizen.interests & candidate.interests)
+    if shared:
+        names = " and ".join(taxonomy.label(code) for code in shared)
+        said.append(f"both enjoy {names}" if candidate.kind is Kind.volunteer_friend else f"an activity for {names}")
+    else:
+        said.append("no interest in common yet")
+    if distance_km is not None:
+        said.append(f"{distance_km:.1f} km away")
+    elif citizen.location is None:
+        said.append(f"distance unknown: postal code {citizen.postal_code} is not in the table")
+    else:
+        said.append("distance unknown: the candidate's area is not in the table")
+    common = sorted(candidate.availability & citizen.availability)
+    if common:
+        times = ", ".join(slot.describe() for slot in common[:3])
+        said.append(f"both free on {times}" if candidate.kind is Kind.volunteer_friend else f"meets on {times}, when the citizen is free")
+    common_languages = citizen.languages & candidate.languages
+    if common_languages:
+        said.append(f"both speak {_language_list(common_languages)}")
+    if candidate.kind is Kind.activity:
+        if citizen.needs_step_free and candidate.step_free:
+            said.append("step-free access")
+        if citizen.wants_accompaniment and candidate.accompaniment_welcome:
+            said.append("a companion is welcome at the first visits")
+        if candidate.practice_community:
+            said.append("a low-threshold practice community to start in")
+    return said
+
+
+def slots(pairs: Iterable[tuple[str, str]]) -> frozenset[Slot]:
+    return frozenset(Slot(day, part) for day, part in pairs)
+
+
+__all__ = [
+    "Assessment", "CandidatePool", "CitizenBlock", "Exclusion", "PoolScores", "Scores", "score_block", "Point", "assess", "assess_all", "rank",
+    "reach_km", "reasons", "score_pool", "slots", "top_eligible",
+]
+
+
+def assessment_in_block(citizen: CitizenProfile, candidate: Candidate, scores: Scores, row: int, column: int) -> Assessment:
+    """The assessment of one (citizen, candidate) cell of a block's scores, with reasons."""
+    distance = scores.distance_km[row, column]
+    distance_km = None if np.isnan(distance) else round(float(distance), 2)
+    exclusions = {
+        exclusion: _why_excluded(exclusion, citizen, candidate, distance_km)
+        for exclusion, violated in scores.violations.items()
+        if violated[row, column]
+    }
+    return Assessment(candidate=candidate, score=round(float(scores.score[row, column]), 4), distance_km=distance_km,
+                      reasons=reasons(citizen, candidate, distance_km), exclusions=exclusions)

@@ -1,0 +1,47 @@
+"""Thin consumers: contract events in, domain types to the use cases."""
+
+from __future__ import annotations
+
+from brobygger_contracts.events.journey import NeedsClarified
+from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralReceived
+from brobygger_runtime.service import ServiceRuntime
+from brobygger_runtime.unit_of_work import UnitOfWork
+from matching.adapters import postal_codes
+from matching.domain.model import CitizenProfile, Slot, Wish
+from matching.service_layer import citizens
+
+
+def needs_of(event: NeedsClarified) -> CitizenProfile:
+    return CitizenProfile(
+        citizen_id=event.citizen_id,
+        consented_orgs=frozenset(),
+        interests=frozenset(event.interests),
+        languages=frozenset(event.languages),
+        postal_code=event.postal_code,
+        location=postal_codes.locate(event.postal_code),
+        wishes=frozenset(Wish(w.value) for w in event.wishes),
+        barriers=frozenset(b.value for b in event.barriers),
+        max_travel_km=event.max_travel_km,
+        needs_step_free=event.needs_step_free,
+        wants_accompaniment=event.wants_accompaniment,
+        availability=frozenset(Slot(s.day.value, s.part.value) for s in event.availability),
+    )
+
+
+def register(runtime: ServiceRuntime) -> None:
+    @runtime.handles(ReferralReceived)
+    async def on_referral(event: ReferralReceived, uow: UnitOfWork) -> None:
+        await citizens.record_referral(uow, event.citizen_id, list(event.consented_orgs), event.postal_code,
+                                       event.age_band, event.language)
+
+    @runtime.handles(ConsentChanged)
+    async def on_consent(event: ConsentChanged, uow: UnitOfWork) -> None:
+        await citizens.record_consent(uow, event.citizen_id, list(event.consented_orgs))
+
+    @runtime.handles(CitizenErased)
+    async def on_erased(event: CitizenErased, uow: UnitOfWork) -> None:
+        await citizens.erase_citizen(uow, event.citizen_id)
+
+    @runtime.handles(NeedsClarified)
+    async def on_needs(event: NeedsClarified, uow: UnitOfWork) -> None:
+        await citizens.record_needs(uow, needs_of(event))

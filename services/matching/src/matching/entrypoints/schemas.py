@@ -1,0 +1,94 @@
+"""Request bodies of matching's API: validated here, so a bad field answers 422 naming it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from brobygger_contracts.events.matching import DeclineReason
+from brobygger_contracts.types import DayPart, Language, OrgId, PostalCode, Weekday
+from matching.domain import taxonomy
+from matching.domain.model import Slot
+from matching.domain.registry import Activity, Volunteer
+
+
+def _codes(words: list[str]) -> list[str]:
+    try:
+        return taxonomy.interest_codes(words)
+    except taxonomy.UnknownInterest as exc:
+        raise ValueError(str(exc)) from exc
+
+
+InterestWords = Annotated[list[str], Field(min_length=1, description="words in Danish, Swedish or English, or codes"),
+                          AfterValidator(_codes)]
+
+
+class TimeSlotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    day: Weekday
+    part: DayPart
+
+    def slot(self) -> Slot:
+        return Slot(self.day.value, self.part.value)
+
+
+class VolunteerIn(BaseModel):
+    """A volunteer friend of this organisation; registering the same id again updates the profile."""
+
+    model_config = ConfigDict(extra="forbid")
+    volunteer_id: UUID | None = None
+    interests: InterestWords
+    languages: list[Language] = Field(min_length=1)
+    postal_code: PostalCode
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    max_travel_km: float = Field(default=10.0, ge=0, le=200)
+    capacity: int = Field(default=1, ge=0, le=20)
+    trained: bool = False
+    availability: list[TimeSlotIn] = []
+    preferences: dict[str, str] = Field(default={}, description="gender, age band, smoking, pets, ...")
+
+    def to_domain(self, org: str, volunteer_id: UUID) -> Volunteer:
+        return Volunteer(
+            volunteer_id=volunteer_id, org=org, interests=tuple(self.interests), languages=tuple(self.languages),
+            postal_code=self.postal_code, max_travel_km=self.max_travel_km, capacity=self.capacity,
+            trained=self.trained, availability=frozenset(s.slot() for s in self.availability),
+            latitude=self.latitude, longitude=self.longitude, preferences=dict(self.preferences),
+        )
+
+
+class ActivityIn(BaseModel):
+    """An activity or group in the catalogue; publishing the same id again updates it."""
+
+    model_config = ConfigDict(extra="forbid")
+    activity_id: UUID | None = None
+    org: OrgId | None = Field(default=None, description="the owner organisation; defaults to this instance's")
+    name: str = Field(min_length=1, max_length=200)
+    interests: InterestWords
+    languages: list[Language] = []
+    postal_code: PostalCode
+    address: str | None = Field(default=None, max_length=200)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    schedule: list[TimeSlotIn] = []
+    seats: int | None = Field(default=None, ge=0, description="seats; empty when there is no limit")
+    cost_dkk: float | None = Field(default=None, ge=0)
+    step_free: bool = False
+    accompaniment_welcome: bool = True
+    practice_community: bool = False
+
+    def to_domain(self, org: str, activity_id: UUID) -> Activity:
+        return Activity(
+            activity_id=activity_id, org=self.org or org, name=self.name, interests=tuple(self.interests),
+            postal_code=self.postal_code, languages=tuple(self.languages), address=self.address,
+            latitude=self.latitude, longitude=self.longitude, schedule=frozenset(s.slot() for s in self.schedule),
+            seats=self.seats, cost_dkk=self.cost_dkk, step_free=self.step_free,
+            accompaniment_welcome=self.accompaniment_welcome, practice_community=self.practice_community,
+        )
+
+
+class DeclineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: DeclineReason = DeclineReason.other

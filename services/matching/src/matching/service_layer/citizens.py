@@ -1,0 +1,57 @@
+"""The citizen projection: consent and profile from referral and journey events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from brobygger_runtime.unit_of_work import UnitOfWork
+from matching.adapters import repository as repo
+from matching.domain.model import CitizenProfile
+from matching.service_layer.groups import propose_groups
+from matching.service_layer.proposals import propose_best, wished_kinds
+
+
+def _org(uow: UnitOfWork) -> str:
+    return uow.runtime.settings.org_id
+
+
+async def record_referral(uow: UnitOfWork, citizen_id: UUID, consented_orgs: list[str], postal_code: str,
+                          age_band: str, language: str) -> None:
+    await record_consent(uow, citizen_id, consented_orgs, postal_code=postal_code, age_band=age_band, language=language)
+
+
+async def record_consent(uow: UnitOfWork, citizen_id: UUID, consented_orgs: list[str], **facts: str) -> None:
+    """Keep the citizen while their consent names this organisation; forget them the moment it does not."""
+    if _org(uow) not in consented_orgs:
+        await repo.forget_citizen(uow.session, citizen_id)
+        return
+    await repo.save_citizen(uow.session, citizen_id, datetime.now(UTC), consented_orgs=sorted(set(consented_orgs)), **facts)
+    # A clarification may have arrived before the consent did: act on it now.
+    await _act_on(uow, citizen_id)
+
+
+async def erase_citizen(uow: UnitOfWork, citizen_id: UUID) -> None:
+    await repo.forget_citizen(uow.session, citizen_id)
+
+
+async def record_needs(uow: UnitOfWork, needs: CitizenProfile) -> None:
+    """Store the clarification and propose, once the consent is known to name this organisation.
+
+    `needs.consented_orgs` is ignored: consent comes only from the referral service's events.
+    """
+    row = await repo.citizen_row(uow.session, needs.citizen_id)
+    if row is not None and row.consented_orgs is not None and _org(uow) not in row.consented_orgs:
+        return  # not ours to know
+    await repo.save_citizen(uow.session, needs.citizen_id, datetime.now(UTC), needs=repo.needs_json(needs),
+                            needs_clarified_at=datetime.now(UTC))
+    await _act_on(uow, needs.citizen_id)
+
+
+async def _act_on(uow: UnitOfWork, citizen_id: UUID) -> None:
+    row = await repo.citizen_row(uow.session, citizen_id)
+    profile = repo.profile_of(row) if row is not None else None
+    if profile is None or _org(uow) not in profile.consented_orgs:
+        return
+    await propose_best(uow, profile, wished_kinds(profile))
+    await propose_groups(uow, profile)

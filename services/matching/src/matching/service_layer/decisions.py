@@ -1,0 +1,55 @@
+"""The citizen chooses: accepting reserves the candidate; declining frees it and proposes the next one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from brobygger_contracts.events.matching import DeclineReason, MatchAccepted, MatchDeclined, MatchProposed, ProposalKind
+from brobygger_runtime.unit_of_work import UnitOfWork
+from matching.adapters import repository as repo
+from matching.adapters.tables import proposals
+from matching.domain.model import Kind
+from matching.service_layer.errors import NotFound, Refused
+from matching.service_layer.proposals import propose_best
+
+
+async def _pending(uow: UnitOfWork, proposal_id: UUID):  # noqa: ANN202
+    row = await repo.proposal(uow.session, proposal_id, lock=True)
+    if row is None:
+        raise NotFound(f"no proposal {proposal_id}")
+    if row.status != "proposed":
+        raise Refused(f"proposal {proposal_id} is already {row.status}")
+    return row
+
+
+async def _decide(uow: UnitOfWork, proposal_id: UUID, now: datetime, **values: object) -> None:
+    await uow.session.execute(
+        proposals.update().where(proposals.c.proposal_id == str(proposal_id)).values(decided_at=now, **values)
+    )
+
+
+async def accept(uow: UnitOfWork, proposal_id: UUID) -> MatchAccepted:
+    row = await _pending(uow, proposal_id)
+    now = datetime.now(UTC)
+    await _decide(uow, proposal_id, now, status="accepted")
+    event = MatchAccepted(proposal_id=proposal_id, citizen_id=UUID(row.citizen_id), kind=ProposalKind(row.kind),
+                          candidate_id=UUID(row.candidate_id), accepted_at=now)
+    await uow.publish(event)
+    return event
+
+
+async def decline(uow: UnitOfWork, proposal_id: UUID, reason: DeclineReason) -> tuple[MatchDeclined, MatchProposed | None]:
+    """Decline, then propose the next best candidate of the same kind (never one proposed before)."""
+    row = await _pending(uow, proposal_id)
+    now = datetime.now(UTC)
+    await _decide(uow, proposal_id, now, status="declined", decline_reason=reason.value)
+    declined = MatchDeclined(proposal_id=proposal_id, citizen_id=UUID(row.citizen_id), kind=ProposalKind(row.kind),
+                             candidate_id=UUID(row.candidate_id), reason=reason, declined_at=now)
+    await uow.publish(declined)
+    citizen = await repo.citizen_row(uow.session, UUID(row.citizen_id))
+    profile = repo.profile_of(citizen) if citizen is not None else None
+    if profile is None:
+        return declined, None
+    following = await propose_best(uow, profile, [Kind(row.kind)])
+    return declined, (following[0] if following else None)

@@ -1,0 +1,37 @@
+"""Proposing new groups for waiting citizens that no activity serves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from brobygger_contracts.events.matching import GroupProposed
+from brobygger_runtime.unit_of_work import UnitOfWork
+from matching.adapters import repository as repo
+from matching.adapters.tables import proposals
+from matching.domain.groups import plan_group
+from matching.domain.model import CitizenProfile, Kind
+
+
+async def propose_groups(uow: UnitOfWork, newcomer: CitizenProfile) -> GroupProposed | None:
+    session = uow.session
+    org = uow.runtime.settings.org_id
+    joined = set((await session.scalars(sa.select(proposals.c.citizen_id).where(
+        proposals.c.kind == Kind.activity.value, proposals.c.status == "accepted"))).all())
+    # Waiting: clarified, consenting, and not yet taking part in an activity.
+    waiting = [p for p in await repo.profiles(session, org) if str(p.citizen_id) not in joined]
+    plan = plan_group(newcomer, waiting, await repo.activity_candidates(session), await repo.grouped(session))
+    if plan is None:
+        return None
+    now = datetime.now(UTC)
+    event = GroupProposed(
+        group_proposal_id=uuid.uuid4(), interest=plan.interest, postal_code=plan.postal_code,
+        citizen_ids=list(plan.members), proposing_org=org, proposed_at=now,
+    )
+    await repo.save_group_proposal(session, event.group_proposal_id, plan.interest, plan.postal_code, list(plan.members), now)
+    await uow.publish(event)
+    return event
+
+

@@ -1,0 +1,59 @@
+"""Proposing the best volunteer friend or activity to a citizen, with reasons."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from brobygger_contracts.events.matching import MatchProposed, ProposalKind
+from brobygger_runtime.unit_of_work import UnitOfWork
+from matching.adapters import repository as repo
+from matching.adapters.tables import proposals
+from matching.domain.model import CitizenProfile, Kind, Wish
+from matching.domain.scoring import Assessment, rank
+
+KIND_OF_WISH = {Wish.friend: Kind.volunteer_friend, Wish.activity: Kind.activity}
+
+
+def wished_kinds(profile: CitizenProfile) -> list[Kind]:
+    return [kind for wish, kind in KIND_OF_WISH.items() if wish in profile.wishes]
+
+
+async def propose_best(uow: UnitOfWork, profile: CitizenProfile, kinds: list[Kind]) -> list[MatchProposed]:
+    """For each kind the citizen has no open proposal of, propose the best candidate not proposed before."""
+    session = uow.session
+    earlier = await repo.proposals_of(session, profile.citizen_id)
+    made = []
+    for kind in kinds:
+        of_kind = [p for p in earlier if p.kind == kind.value]
+        if any(p.status in repo.HOLDING_CAPACITY for p in of_kind):
+            continue
+        best = rank(profile, await repo.candidates(session, kind), exclude=frozenset(uuid.UUID(p.candidate_id) for p in of_kind), limit=1)
+        if best:
+            made.append(await record_proposal(uow, profile, best[0], rank_number=len(of_kind) + 1))
+    return made
+
+
+async def record_proposal(uow: UnitOfWork, profile: CitizenProfile, chosen: Assessment, rank_number: int) -> MatchProposed:
+    now = datetime.now(UTC)
+    candidate = chosen.candidate
+    event = MatchProposed(
+        proposal_id=uuid.uuid4(),
+        citizen_id=profile.citizen_id,
+        kind=ProposalKind(candidate.kind.value),
+        candidate_id=candidate.candidate_id,
+        candidate_name=candidate.name if candidate.kind is Kind.activity else None,
+        proposing_org=uow.runtime.settings.org_id,
+        score=chosen.score,
+        reasons=chosen.reasons,
+        distance_km=chosen.distance_km,
+        rank=rank_number,
+        proposed_at=now,
+    )
+    await uow.session.execute(proposals.insert().values(
+        proposal_id=str(event.proposal_id), citizen_id=str(profile.citizen_id), kind=candidate.kind.value,
+        candidate_id=str(candidate.candidate_id), score=chosen.score, rank=rank_number, reasons=chosen.reasons,
+        distance_km=chosen.distance_km, status="proposed", proposed_at=now,
+    ))
+    await uow.publish(event)
+    return event

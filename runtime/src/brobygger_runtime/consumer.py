@@ -76,6 +76,7 @@ class EventConsumer:
         self.runtime = runtime
         self.handlers: dict[str, Handler] = {}
         self.stopping = False
+        self.subscriber = None
 
     def register(self, event_cls: type[Event], handler: Handler) -> None:
         key = event_cls.event_type()
@@ -111,6 +112,21 @@ class EventConsumer:
             await message.ack()
 
         subscriber(on_batch)
+        self.subscriber = subscriber
+
+    async def refresh_lag(self) -> None:
+        """Consumer lag per assigned partition: the partition's end (as last
+        fetched) minus this group's committed offset."""
+        consumer = getattr(self.subscriber, "consumer", None)
+        if consumer is None:
+            return
+        gauge = self.runtime.metrics.consumer_lag
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is None:
+                continue
+            committed = await consumer.committed(tp) or 0
+            gauge.labels(tp.topic, str(tp.partition)).set(max(0, end - committed))
 
     async def process_batch(self, records: Sequence[ConsumerRecord]) -> list[Outcome]:
         """Handle records in order, as many as possible in one transaction.

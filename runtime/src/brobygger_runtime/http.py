@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, AsyncIterator
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
 
 if TYPE_CHECKING:
     from brobygger_runtime.service import ServiceRuntime
@@ -22,6 +23,10 @@ def build_app(runtime: "ServiceRuntime", *, title: str, description: str, router
 
     app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan)
     app.state.runtime = runtime
+    # Requests by route template, method and status; latency histograms.
+    Instrumentator(registry=runtime.metrics.registry, excluded_handlers=["/metrics"]).instrument(
+        app, metric_namespace="brobygger"
+    )
 
     @app.get("/health/live", tags=["operations"])
     async def live() -> dict[str, str]:
@@ -48,6 +53,7 @@ def build_app(runtime: "ServiceRuntime", *, title: str, description: str, router
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics() -> Response:
         await runtime.relay.refresh_backlog_metrics()
+        await runtime.refresh_gauges()
         return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     for router in routers:

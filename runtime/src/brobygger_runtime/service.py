@@ -3,12 +3,13 @@ inbox/outbox, relay, consumer, HTTP app."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Awaitable, Callable
 
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -75,7 +76,8 @@ class ServiceRuntime:
         )
         self.consumer = EventConsumer(self)
         self.relay = OutboxRelay(self)
-        self._background: list[Callable[[], object]] = []
+        self._gauges: list[Callable[[], Awaitable[None]]] = []
+        self._gauge_task: asyncio.Task[None] | None = None
         self._started = False
 
     def handles(self, event_cls: type[Event]) -> Callable[[Handler], Handler]:
@@ -86,6 +88,24 @@ class ServiceRuntime:
             return handler
 
         return register
+
+    def gauge_refresher(self, refresh: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """Decorator: a coroutine that updates domain gauges, run every GAUGE_REFRESH_SECONDS."""
+        self._gauges.append(refresh)
+        return refresh
+
+    async def refresh_gauges(self) -> None:
+        await self.consumer.refresh_lag()
+        for refresh in self._gauges:
+            await refresh()
+
+    async def _refresh_gauges_forever(self) -> None:
+        while True:
+            try:
+                await self.refresh_gauges()
+            except Exception:  # noqa: BLE001 - metrics must never stop the service
+                log.warning("refreshing gauges failed", exc_info=True)
+            await asyncio.sleep(self.settings.gauge_refresh_seconds)
 
     def unit_of_work(self, envelope: Envelope | None = None):  # noqa: ANN201
         return unit_of_work(self, envelope)
@@ -103,6 +123,7 @@ class ServiceRuntime:
         self.consumer.subscribe(self.broker)
         await self.broker.start()
         self.relay.start()
+        self._gauge_task = asyncio.create_task(self._refresh_gauges_forever(), name="gauges")
         self._started = True
         log.info("%s started for %s in %s, consuming %s", s.service_name, s.org_id, s.partnership_id, self.consumer.topics)
 
@@ -111,6 +132,9 @@ class ServiceRuntime:
             await self.db.dispose()
             return
         self.consumer.stopping = True
+        if self._gauge_task:
+            self._gauge_task.cancel()
+            self._gauge_task = None
         await self.broker.stop()  # waits up to graceful_timeout for in-flight handlers
         await self.relay.stop()
         await self.db.dispose()

@@ -46,6 +46,7 @@ class ServiceSettings(BaseSettings):
     outbox_retention_days: int = Field(default=30, ge=0)
     lease_seconds: float = Field(default=10.0, gt=0)
     consumer_batch_size: int = Field(default=200, ge=1, description="records handled in one database transaction")
+    gauge_refresh_seconds: float = Field(default=10.0, gt=0, description="how often lag and domain gauges are refreshed")
     kafka_ensure_topics: bool = Field(default=True, description="create missing catalogue topics at start-up")
 
     @property

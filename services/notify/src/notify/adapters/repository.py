@@ -1,0 +1,189 @@
+"""Reading and writing notify's tables inside a caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notify.adapters.tables import citizen_guide, contact, delivery
+from notify.domain.model import Channel, Contact, DeliveryStatus, QuietHours
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _upsert(session: AsyncSession, table: sa.Table):  # noqa: ANN202
+    return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+# --- contacts -----------------------------------------------------------------
+
+def contact_from_row(row: sa.Row) -> Contact:
+    return Contact(
+        recipient_id=row.recipient_id, role=row.role, display_name=row.display_name, language=row.language,
+        email=row.email, phone=row.phone, webhook_url=row.webhook_url,
+        preferred_channel=Channel(row.preferred_channel) if row.preferred_channel else None,
+        opted_out=frozenset(Channel(c) for c in row.opted_out or ()),
+        quiet_hours=QuietHours.parse(row.quiet_hours) if row.quiet_hours else None,
+        timezone=row.timezone,
+    )
+
+
+async def save_contact(session: AsyncSession, c: Contact) -> bool:
+    """Insert or replace; True when the contact is new."""
+    values = dict(
+        role=c.role, display_name=c.display_name, language=c.language, email=c.email, phone=c.phone,
+        webhook_url=c.webhook_url, preferred_channel=c.preferred_channel.value if c.preferred_channel else None,
+        opted_out=sorted(ch.value for ch in c.opted_out), quiet_hours=str(c.quiet_hours) if c.quiet_hours else None,
+        timezone=c.timezone, updated_at=datetime.now(UTC),
+    )
+    existed = await session.scalar(sa.select(sa.func.count()).select_from(contact).where(contact.c.recipient_id == c.recipient_id))
+    stmt = _upsert(session, contact).values(recipient_id=c.recipient_id, **values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[contact.c.recipient_id], set_=values))
+    return not existed
+
+
+async def get_contact(session: AsyncSession, recipient_id: str) -> Contact | None:
+    row = (await session.execute(sa.select(contact).where(contact.c.recipient_id == recipient_id))).first()
+    return contact_from_row(row) if row else None
+
+
+async def ids_with_role(session: AsyncSession, role: str) -> list[str]:
+    result = await session.execute(sa.select(contact.c.recipient_id).where(contact.c.role == role).order_by(contact.c.recipient_id))
+    return list(result.scalars())
+
+
+async def delete_contact(session: AsyncSession, recipient_id: str) -> None:
+    await session.execute(contact.delete().where(contact.c.recipient_id == recipient_id))
+
+
+# --- who guides whom ------------------------------------------------------------
+
+async def save_guide(session: AsyncSession, citizen_id: str, guide_id: str, guide_org: str, assigned_at: datetime) -> None:
+    """The latest assignment wins, whatever order the events arrive in."""
+    values = dict(guide_id=guide_id, guide_org=guide_org, assigned_at=assigned_at)
+    stmt = _upsert(session, citizen_guide).values(citizen_id=citizen_id, **values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[citizen_guide.c.citizen_id], set_=values, where=citizen_guide.c.assigned_at <= assigned_at
+        )
+    )
+
+
+async def guide_of(session: AsyncSession, citizen_id: str) -> str | None:
+    return await session.scalar(sa.select(citizen_guide.c.guide_id).where(citizen_guide.c.citizen_id == citizen_id))
+
+
+async def forget_guide(session: AsyncSession, citizen_id: str) -> None:
+    await session.execute(citizen_guide.delete().where(citizen_guide.c.citizen_id == citizen_id))
+
+
+# --- deliveries -------------------------------------------------------------------
+
+async def add_delivery(session: AsyncSession, **values: Any) -> int:
+    now = datetime.now(UTC)
+    result = await session.execute(
+        delivery.insert().values(status=DeliveryStatus.awaiting_recipient.value, created_at=now, updated_at=now, **values)
+        .returning(delivery.c.seq)
+    )
+    return result.scalar_one()
+
+
+async def update_delivery(session: AsyncSession, seq: int, *, only_if: Sequence[DeliveryStatus] = (), **values: Any) -> bool:
+    """Update one delivery; with `only_if`, only while it is in one of those states."""
+    stmt = delivery.update().where(delivery.c.seq == seq).values(updated_at=datetime.now(UTC), **values)
+    if only_if:
+        stmt = stmt.where(delivery.c.status.in_([s.value for s in only_if]))
+    return (await session.execute(stmt)).rowcount == 1
+
+
+async def get_delivery(session: AsyncSession, seq: int) -> sa.Row | None:
+    return (await session.execute(sa.select(delivery).where(delivery.c.seq == seq))).first()
+
+
+async def notification_exists(session: AsyncSession, notification_id: str) -> bool:
+    found = await session.scalar(sa.select(delivery.c.seq).where(delivery.c.notification_id == notification_id))
+    return found is not None
+
+
+async def role_of_notification(session: AsyncSession, notification_id: str) -> str | None:
+    return await session.scalar(sa.select(delivery.c.recipient_role).where(delivery.c.notification_id == notification_id))
+
+
+async def awaiting_guide(session: AsyncSession, citizen_id: str) -> list[sa.Row]:
+    """Deliveries to a citizen's guide that wait for one to be assigned."""
+    result = await session.execute(
+        sa.select(delivery).where(
+            delivery.c.status == DeliveryStatus.awaiting_recipient.value,
+            delivery.c.citizen_id == citizen_id,
+            delivery.c.recipient_id.is_(None),
+        ).order_by(delivery.c.seq)
+    )
+    return list(result)
+
+
+async def awaiting_contact(session: AsyncSession, recipient_id: str) -> list[sa.Row]:
+    result = await session.execute(
+        sa.select(delivery).where(
+            delivery.c.status == DeliveryStatus.awaiting_recipient.value, delivery.c.recipient_id == recipient_id
+        ).order_by(delivery.c.seq)
+    )
+    return list(result)
+
+
+async def due_deliveries(session: AsyncSession, now: datetime, limit: int) -> list[sa.Row]:
+    result = await session.execute(
+        sa.select(delivery)
+        .where(delivery.c.status == DeliveryStatus.pending.value, delivery.c.next_attempt_at <= now)
+        .order_by(delivery.c.next_attempt_at, delivery.c.seq)
+        .limit(limit)
+    )
+    return list(result)
+
+
+async def interrupted(session: AsyncSession) -> list[sa.Row]:
+    """Deliveries left `sending` by a process that died mid-send."""
+    result = await session.execute(
+        sa.select(delivery).where(delivery.c.status == DeliveryStatus.sending.value).order_by(delivery.c.seq)
+    )
+    return list(result)
+
+
+async def erase_citizen_links(session: AsyncSession, citizen_id: str) -> int:
+    """Cancel what has not gone out about the citizen, then cut every link to them."""
+    open_states = [DeliveryStatus.awaiting_recipient.value, DeliveryStatus.pending.value]
+    now = datetime.now(UTC)
+    await session.execute(
+        delivery.update()
+        .where(delivery.c.citizen_id == citizen_id, delivery.c.status.in_(open_states))
+        .values(status=DeliveryStatus.cancelled.value, updated_at=now)
+    )
+    await session.execute(
+        delivery.update()
+        .where(delivery.c.recipient_id == citizen_id)
+        .values(recipient_id=None, masked_address=None, updated_at=now)
+    )
+    result = await session.execute(
+        delivery.update().where(delivery.c.citizen_id == citizen_id).values(citizen_id=None, variables=None, updated_at=now)
+    )
+    return result.rowcount
+
+
+async def delivery_log(session: AsyncSession, *, recipient_id: str | None, status: str | None,
+                       source_event_id: str | None, limit: int) -> list[sa.Row]:
+    stmt = sa.select(delivery).order_by(delivery.c.seq.desc()).limit(limit)
+    if recipient_id:
+        stmt = stmt.where(delivery.c.recipient_id == recipient_id)
+    if status:
+        stmt = stmt.where(delivery.c.status == status)
+    if source_event_id:
+        stmt = stmt.where(delivery.c.source_event_id == source_event_id)
+    return list(await session.execute(stmt))

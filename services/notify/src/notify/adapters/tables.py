@@ -1,0 +1,70 @@
+"""Notify's tables: the contact directory, who guides whom, and the delivery log."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from brobygger_runtime.db import new_metadata
+
+metadata = new_metadata()
+
+Timestamp = sa.DateTime(timezone=True)
+
+contact = sa.Table(
+    "contact",
+    metadata,
+    sa.Column("recipient_id", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("language", sa.String(2), nullable=False),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("phone", sa.String(32), nullable=True),
+    sa.Column("webhook_url", sa.String(500), nullable=True),
+    sa.Column("preferred_channel", sa.String(10), nullable=True),
+    sa.Column("opted_out", sa.JSON, nullable=False),
+    sa.Column("quiet_hours", sa.String(11), nullable=True),
+    sa.Column("timezone", sa.String(64), nullable=True),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Index("ix_contact_role", "role"),
+)
+
+citizen_guide = sa.Table(
+    "citizen_guide",
+    metadata,
+    sa.Column("citizen_id", sa.String(64), primary_key=True),
+    sa.Column("guide_id", sa.String(64), nullable=False),
+    sa.Column("guide_org", sa.String(64), nullable=False),
+    sa.Column("assigned_at", Timestamp, nullable=False),
+)
+
+delivery = sa.Table(
+    "delivery",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("notification_id", sa.String(36), nullable=True, unique=True),
+    # The unique delivery key (source event, recipient, channel) as an id; empty
+    # while the recipient or channel is not known yet.
+    sa.Column("source_event_id", sa.String(200), nullable=False),
+    sa.Column("source_event_type", sa.String(80), nullable=False),
+    sa.Column("rule_id", sa.String(80), nullable=False),
+    sa.Column("template", sa.String(80), nullable=False),
+    sa.Column("recipient_role", sa.String(20), nullable=False),
+    sa.Column("recipient_id", sa.String(64), nullable=True),
+    sa.Column("citizen_id", sa.String(64), nullable=True),
+    # The link to the citizen the message is about; CitizenErased removes it.
+    sa.Column("allowed_channels", sa.String(40), nullable=False),
+    sa.Column("channel", sa.String(10), nullable=True),
+    sa.Column("masked_address", sa.String(200), nullable=True),
+    sa.Column("language", sa.String(2), nullable=True),
+    sa.Column("variables", sa.JSON, nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", Timestamp, nullable=True),
+    sa.Column("last_error", sa.String(500), nullable=True),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("sent_at", Timestamp, nullable=True),
+    sa.Index("ix_delivery_due", "status", "next_attempt_at"),
+    sa.Index("ix_delivery_citizen", "citizen_id"),
+    sa.Index("ix_delivery_recipient", "recipient_id"),
+)

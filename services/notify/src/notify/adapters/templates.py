@@ -1,0 +1,57 @@
+"""Messages from jinja2 templates, one file per template and language.
+
+The first line of a rendered template is the subject; the rest, after a blank
+line, is the body. StrictUndefined makes a missing variable an error instead of
+an empty gap in a letter to an older reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, UndefinedError
+
+from notify.domain.model import LANGUAGES
+
+
+class TemplateProblem(Exception):
+    """The template is missing or needs a variable the message does not have."""
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    body: str
+
+
+class TemplateLibrary:
+    def __init__(self) -> None:
+        self.env = Environment(
+            loader=PackageLoader("notify", "templates"),
+            undefined=StrictUndefined,
+            autoescape=False,  # plain text: e-mail text part and SMS
+            keep_trailing_newline=True,
+        )
+
+    def exists(self, template: str, language: str) -> bool:
+        try:
+            self.env.get_template(f"{language}/{template}.txt.j2")
+            return True
+        except TemplateNotFound:
+            return False
+
+    def missing(self, templates: frozenset[str]) -> list[str]:
+        """`language/template` pairs a rule book needs that do not exist."""
+        return [f"{lang}/{t}" for t in sorted(templates) for lang in LANGUAGES if not self.exists(t, lang)]
+
+    def render(self, template: str, language: str, variables: Mapping[str, Any]) -> RenderedMessage:
+        language = language if language in LANGUAGES else "en"
+        try:
+            text = self.env.get_template(f"{language}/{template}.txt.j2").render(**variables)
+        except TemplateNotFound as exc:
+            raise TemplateProblem(f"no template {language}/{template}") from exc
+        except UndefinedError as exc:
+            raise TemplateProblem(f"template {language}/{template}: {exc.message}") from exc
+        subject, _, body = text.partition("\n")
+        return RenderedMessage(subject=subject.strip(), body=body.strip() + "\n")

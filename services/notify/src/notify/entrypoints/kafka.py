@@ -1,0 +1,64 @@
+"""Thin subscribers: contract events in, plain facts and ids out to the use cases."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from brobygger_contracts import EVENTS, Event
+from brobygger_contracts.events.journey import GuideAssigned
+from brobygger_contracts.events.notify import NotificationFailed
+from brobygger_contracts.events.referral import CitizenErased
+from brobygger_runtime.unit_of_work import UnitOfWork
+from notify.adapters import repository as repo
+from notify.domain.rules import RuleBook
+from notify.service_layer import notifications
+
+if TYPE_CHECKING:
+    from notify.bootstrap import NotifyRuntime
+
+EVENT_CLASSES = {cls.__name__: cls for cls in EVENTS}
+
+
+def facts_of(event: Event) -> dict[str, Any]:
+    """The event's fields as plain JSON values: what rules test and templates show."""
+    facts = event.model_dump(mode="json")
+    if isinstance(event, NotificationFailed):
+        facts["failed_recipient_id"] = facts["recipient_id"]
+    return facts
+
+
+async def _escalation_wanted(event: NotificationFailed, uow: UnitOfWork, org_id: str) -> bool:
+    """Operators hear about their own instance's failures, except failed operator alerts (no loop)."""
+    if uow.envelope is not None and uow.envelope.org != org_id:
+        return False
+    return await repo.role_of_notification(uow.session, str(event.notification_id)) != "operator"
+
+
+def register(runtime: "NotifyRuntime", rules: RuleBook) -> None:
+    org_id = runtime.settings.org_id
+
+    async def plan(event: Event, uow: UnitOfWork) -> None:
+        if isinstance(event, NotificationFailed) and not await _escalation_wanted(event, uow, org_id):
+            return
+        source_event_id = uow.envelope.id if uow.envelope else str(getattr(event, "notification_id", ""))
+        if await notifications.plan_notifications(uow, rules, type(event).__name__, source_event_id, facts_of(event)):
+            runtime.dispatcher.wake()
+
+    async def on_guide_assigned(event: GuideAssigned, uow: UnitOfWork) -> None:
+        released = await notifications.assign_guide(
+            uow, str(event.citizen_id), event.guide_id, event.guide_org, event.assigned_at
+        )
+        if released:
+            runtime.dispatcher.wake()
+        if GuideAssigned.__name__ in rules.events:
+            await plan(event, uow)
+
+    async def on_citizen_erased(event: CitizenErased, uow: UnitOfWork) -> None:
+        await notifications.erase_citizen(uow, str(event.citizen_id))
+        if CitizenErased.__name__ in rules.events:
+            await plan(event, uow)
+
+    runtime.handles(GuideAssigned)(on_guide_assigned)
+    runtime.handles(CitizenErased)(on_citizen_erased)
+    for name in sorted(rules.events - {GuideAssigned.__name__, CitizenErased.__name__}):
+        runtime.handles(EVENT_CLASSES[name])(plan)

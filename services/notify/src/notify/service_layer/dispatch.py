@@ -1,0 +1,230 @@
+"""The dispatcher: sends due deliveries, one replica at a time (it holds a lease).
+
+Never twice: a delivery is marked `sending` in a committed transaction before
+the channel is called. If the process dies after that, the row is still
+`sending` when a dispatcher next takes the lease; it cannot know whether the
+message went out, so it records the delivery as uncertain and tells an operator
+(`NotificationFailed`), instead of sending again. E-mails also carry a
+Message-ID derived from the delivery key, so a receiver can drop a repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Callable, Protocol
+
+import sqlalchemy as sa
+
+from brobygger_runtime import lease
+from notify.adapters import repository as repo
+from notify.adapters.channels import DeliveryError, OutgoingMessage
+from notify.adapters.templates import TemplateLibrary, TemplateProblem
+from notify.domain.model import Channel, Contact, DeliveryStatus, QuietHours
+from notify.domain.preferences import quiet_until
+from notify.domain.resilience import CircuitBreaker, backoff_seconds
+from notify.service_layer.outcomes import record_failed, record_sent
+
+if TYPE_CHECKING:
+    from brobygger_runtime.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+UNCERTAIN_AFTER_CRASH = "delivery uncertain after crash"
+
+
+class ChannelAdapter(Protocol):
+    channel: Channel
+
+    async def send(self, message: OutgoingMessage) -> None: ...
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    max_attempts: int = 5
+    backoff_seconds: float = 2.0
+    backoff_max_seconds: float = 300.0
+    breaker_threshold: int = 5
+    breaker_cooldown_seconds: float = 60.0
+    poll_seconds: float = 1.0
+    batch_size: int = 50
+    quiet_hours: QuietHours = QuietHours.parse("21:00-08:00")
+    timezone: str = "Europe/Copenhagen"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Dispatcher:
+    def __init__(self, runtime: "ServiceRuntime", templates: TemplateLibrary, channels: list[ChannelAdapter],
+                 policy: DispatchPolicy, clock: Callable[[], datetime] = utc_now) -> None:
+        self.runtime = runtime
+        self.templates = templates
+        self.channels = {c.channel: c for c in channels}
+        self.policy = policy
+        self.clock = clock
+        self.breakers = {c: CircuitBreaker(policy.breaker_threshold, policy.breaker_cooldown_seconds) for c in Channel}
+        self.lease_name = f"notify-dispatcher:{runtime.settings.service_name}"
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # --- the loop ---------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="notify-dispatcher")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+        if self._task:
+            await self._task
+            self._task = None
+        try:
+            rt = self.runtime
+            await lease.release(rt.db, rt.tables.lease, self.lease_name, rt.instance_id)
+        except Exception:  # noqa: BLE001 - shutting down; the lease expires by itself
+            log.warning("could not release the dispatcher lease", exc_info=True)
+
+    async def _run(self) -> None:
+        holding = False
+        failures = 0
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                has_lease = await self._hold_lease()
+                if has_lease and not holding:
+                    await self.recover_interrupted()
+                holding = has_lease
+                if holding:
+                    while await self.dispatch_due() >= self.policy.batch_size and not self._stopping:
+                        pass
+                failures = 0
+            except Exception:  # noqa: BLE001 - the loop must outlive database outages
+                failures += 1
+                holding = False  # take stock again once the database is back
+                log.warning("dispatcher round failed (%d in a row)", failures, exc_info=True)
+            delay = self.policy.poll_seconds if failures == 0 else min(30.0, 0.5 * 2**failures)
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def _hold_lease(self) -> bool:
+        rt = self.runtime
+        return await lease.try_acquire(rt.db, rt.tables.lease, self.lease_name, rt.instance_id, rt.settings.lease_seconds)
+
+    # --- one round ----------------------------------------------------------------
+
+    async def recover_interrupted(self) -> int:
+        """Deliveries a dead dispatcher left `sending`: uncertain, for an operator; not resent."""
+        async with self.runtime.unit_of_work() as uow:
+            rows = await repo.interrupted(uow.session)
+            for row in rows:
+                await record_failed(uow, row, UNCERTAIN_AFTER_CRASH, self.clock(), status=DeliveryStatus.uncertain)
+        if rows:
+            log.warning("%d deliveries were interrupted by a crash; recorded as uncertain", len(rows))
+        return len(rows)
+
+    async def dispatch_due(self) -> int:
+        """Try every due delivery once; returns how many were due."""
+        async with self.runtime.db.sessions() as session:
+            rows = await repo.due_deliveries(session, self.clock(), self.policy.batch_size)
+        for row in rows:
+            if self._stopping:
+                break
+            await self.deliver(row)
+        return len(rows)
+
+    async def deliver(self, row: sa.Row) -> None:
+        channel = Channel(row.channel)
+        now = self.clock()
+        async with self.runtime.db.sessions() as session:
+            contact = await repo.get_contact(session, row.recipient_id) if row.recipient_id else None
+        address = contact.address(channel) if contact else None
+        if contact is None or not address:
+            async with self.runtime.unit_of_work() as uow:
+                await record_failed(uow, row, f"recipient has no {channel.value} address any more", now, attempts=row.attempts)
+            return
+        if channel is Channel.sms and await self._defer_for_quiet_hours(row, contact, now):
+            return
+        try:
+            rendered = self.templates.render(row.template, row.language, {**(row.variables or {}), "recipient_name": contact.display_name})
+        except TemplateProblem as exc:
+            async with self.runtime.unit_of_work() as uow:
+                await record_failed(uow, row, str(exc), now, attempts=row.attempts + 1)
+            return
+        breaker = self.breakers[channel]
+        if not breaker.allows(time.monotonic()):
+            return  # the channel is resting; the delivery stays pending
+        if not await self._hold_lease() or not await self._mark_sending(row):
+            return  # another replica took over, or already sent it
+        message = OutgoingMessage(
+            notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
+            template=row.template, language=row.language, address=address,
+            subject=rendered.subject, body=rendered.body,
+        )
+        await self._send(row, channel, message)
+
+    async def _mark_sending(self, row: sa.Row) -> bool:
+        """Committed before the channel is called: the crash-safety line."""
+        async with self.runtime.db.transaction() as session:
+            return await repo.update_delivery(
+                session, row.seq, only_if=(DeliveryStatus.pending,),
+                status=DeliveryStatus.sending.value, attempts=row.attempts + 1,
+            )
+
+    async def _send(self, row: sa.Row, channel: Channel, message: OutgoingMessage) -> None:
+        breaker = self.breakers[channel]
+        attempts = row.attempts + 1
+        try:
+            adapter = self.channels.get(channel)
+            if adapter is None:
+                raise DeliveryError(f"channel {channel.value} is not configured", retryable=False)
+            await adapter.send(message)
+        except DeliveryError as exc:
+            if exc.retryable or exc.maybe_delivered:
+                breaker.record_failure(time.monotonic())
+            await self._record_error(row, exc, attempts)
+            return
+        except Exception as exc:  # noqa: BLE001 - an unknown failure might have sent it
+            breaker.record_failure(time.monotonic())
+            await self._record_error(row, DeliveryError(repr(exc), retryable=False, maybe_delivered=True), attempts)
+            return
+        breaker.record_success()
+        async with self.runtime.unit_of_work() as uow:
+            await record_sent(uow, row, self.clock())
+
+    async def _record_error(self, row: sa.Row, error: DeliveryError, attempts: int) -> None:
+        now = self.clock()
+        async with self.runtime.unit_of_work() as uow:
+            if error.maybe_delivered:
+                await record_failed(uow, row, f"delivery uncertain: {error.cause}", now,
+                                    status=DeliveryStatus.uncertain, attempts=attempts)
+            elif error.retryable and attempts < self.policy.max_attempts:
+                delay = backoff_seconds(attempts, self.policy.backoff_seconds, self.policy.backoff_max_seconds)
+                await repo.update_delivery(
+                    uow.session, row.seq, only_if=(DeliveryStatus.sending,), status=DeliveryStatus.pending.value,
+                    last_error=error.cause, next_attempt_at=now + timedelta(seconds=delay),
+                )
+                log.info("delivery %s failed (attempt %d), retrying in %.1fs: %s", row.notification_id, attempts, delay, error.cause)
+            else:
+                await record_failed(uow, row, error.cause, now, attempts=attempts)
+
+    async def _defer_for_quiet_hours(self, row: sa.Row, contact: Contact, now: datetime) -> bool:
+        hours = contact.quiet_hours or self.policy.quiet_hours
+        until = quiet_until(now, hours, contact.timezone or self.policy.timezone)
+        if until is None:
+            return False
+        async with self.runtime.db.transaction() as session:
+            await repo.update_delivery(session, row.seq, only_if=(DeliveryStatus.pending,), next_attempt_at=until)
+        return True

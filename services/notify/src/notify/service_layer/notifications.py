@@ -1,0 +1,105 @@
+"""Use cases around planning deliveries: one function per event or command, each
+inside the caller's unit of work (the inbox claim of the event is in it too)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+
+from brobygger_runtime.unit_of_work import UnitOfWork
+from notify.adapters import repository as repo
+from notify.domain.masking import mask
+from notify.domain.model import Channel, Contact, DeliveryStatus, notification_id
+from notify.domain.preferences import choose_channel
+from notify.domain.rules import PlannedNotification, RuleBook
+from notify.service_layer.outcomes import record_failed
+
+
+async def plan_notifications(uow: UnitOfWork, rules: RuleBook, event_name: str, source_event_id: str,
+                             facts: Mapping[str, Any]) -> int:
+    """Record one delivery per recipient the rules name for this event; returns how many.
+
+    Sending happens later, in the dispatcher: here only rows are written, in the
+    same transaction as the inbox claim, so a redelivered event adds nothing.
+    """
+    count = 0
+    for planned in rules.plan(event_name, facts):
+        for recipient_id in await _recipients(uow, planned):
+            seq = await repo.add_delivery(
+                uow.session, source_event_id=source_event_id, source_event_type=event_name,
+                rule_id=planned.rule_id, template=planned.template, recipient_role=planned.target.role,
+                recipient_id=recipient_id, citizen_id=facts.get("citizen_id"),
+                allowed_channels=",".join(c.value for c in planned.channels), variables=dict(facts),
+            )
+            await _resolve(uow, seq)
+            count += 1
+    return count
+
+
+async def _recipients(uow: UnitOfWork, planned: PlannedNotification) -> list[str | None]:
+    target = planned.target
+    if target.recipient_id:
+        return [target.recipient_id]
+    if target.guide_of_citizen:
+        # None: no guide yet; the delivery waits for GuideAssigned.
+        return [await repo.guide_of(uow.session, target.guide_of_citizen)]
+    return list(await repo.ids_with_role(uow.session, target.role))
+
+
+async def _resolve(uow: UnitOfWork, seq: int) -> None:
+    """Turn a delivery waiting for its recipient into one ready to send, if it can be."""
+    row = await repo.get_delivery(uow.session, seq)
+    if row is None or row.recipient_id is None:
+        return
+    contact = await repo.get_contact(uow.session, row.recipient_id)
+    if contact is None:
+        return  # waits until the recipient is entered in the directory
+    allowed = tuple(Channel(c) for c in row.allowed_channels.split(","))
+    choice = choose_channel(contact, allowed)
+    channel = choice.channel or allowed[0]
+    key = str(notification_id(row.source_event_id, row.recipient_id, channel))
+    if await repo.notification_exists(uow.session, key):
+        # Another rule already sends this recipient the same event by the same channel.
+        await uow.session.execute(sa.delete(repo.delivery).where(repo.delivery.c.seq == seq))
+        return
+    now = datetime.now(UTC)
+    values = dict(notification_id=key, channel=channel.value, language=contact.language)
+    if choice.channel is None and choice.opted_out:
+        await repo.update_delivery(uow.session, seq, status=DeliveryStatus.suppressed.value, last_error=choice.reason, **values)
+        return
+    if choice.channel is None:
+        await repo.update_delivery(uow.session, seq, **values)
+        await record_failed(uow, await repo.get_delivery(uow.session, seq), choice.reason, now)
+        return
+    await repo.update_delivery(
+        uow.session, seq, status=DeliveryStatus.pending.value, next_attempt_at=now,
+        masked_address=mask(channel, contact.address(channel) or ""), **values,
+    )
+
+
+async def assign_guide(uow: UnitOfWork, citizen_id: str, guide_id: str, guide_org: str, assigned_at: datetime) -> int:
+    """Remember the citizen's guide and release deliveries that waited for one."""
+    await repo.save_guide(uow.session, citizen_id, guide_id, guide_org, assigned_at)
+    current = await repo.guide_of(uow.session, citizen_id)
+    waiting = await repo.awaiting_guide(uow.session, citizen_id)
+    for row in waiting:
+        await repo.update_delivery(uow.session, row.seq, recipient_id=current)
+        await _resolve(uow, row.seq)
+    return len(waiting)
+
+
+async def register_contact(uow: UnitOfWork, contact: Contact) -> bool:
+    """Enter or update a contact; deliveries that waited for their details go ahead."""
+    created = await repo.save_contact(uow.session, contact)
+    for row in await repo.awaiting_contact(uow.session, contact.recipient_id):
+        await _resolve(uow, row.seq)
+    return created
+
+
+async def erase_citizen(uow: UnitOfWork, citizen_id: str) -> int:
+    """CitizenErased: forget who guides them and every delivery's link to them."""
+    await repo.forget_guide(uow.session, citizen_id)
+    await repo.delete_contact(uow.session, citizen_id)
+    return await repo.erase_citizen_links(uow.session, citizen_id)

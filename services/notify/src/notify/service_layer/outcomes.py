@@ -1,0 +1,42 @@
+"""Recording what happened to a delivery, with the event that tells the others."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from brobygger_contracts.events.notify import Channel as WireChannel
+from brobygger_contracts.events.notify import NotificationFailed, NotificationSent, RecipientRole
+from brobygger_runtime.unit_of_work import UnitOfWork
+from notify.adapters import repository as repo
+from notify.domain.model import DeliveryStatus
+
+
+async def record_sent(uow: UnitOfWork, row: sa.Row, sent_at: datetime) -> bool:
+    updated = await repo.update_delivery(
+        uow.session, row.seq, only_if=(DeliveryStatus.sending, DeliveryStatus.uncertain),
+        status=DeliveryStatus.sent.value, sent_at=sent_at, last_error=None, next_attempt_at=None,
+    )
+    if updated:
+        await uow.publish(NotificationSent(
+            notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
+            recipient_id=row.recipient_id, recipient_role=RecipientRole(row.recipient_role),
+            channel=WireChannel(row.channel), template=row.template, language=row.language, sent_at=sent_at,
+        ))
+    return updated
+
+
+async def record_failed(uow: UnitOfWork, row: sa.Row, cause: str, failed_at: datetime, *,
+                        status: DeliveryStatus = DeliveryStatus.failed, attempts: int | None = None) -> None:
+    """Give up on a delivery (failed, or uncertain for an operator to judge) and say so."""
+    cause = cause[:500]
+    attempts = max(1, attempts if attempts is not None else row.attempts)
+    await repo.update_delivery(uow.session, row.seq, status=status.value, last_error=cause,
+                               next_attempt_at=None, attempts=attempts)
+    await uow.publish(NotificationFailed(
+        notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
+        recipient_id=row.recipient_id, channel=WireChannel(row.channel), cause=cause,
+        attempts=attempts, failed_at=failed_at,
+    ))

@@ -1,0 +1,65 @@
+"""Every template the rules use renders in Danish, Swedish and English; a missing variable fails loudly."""
+
+from __future__ import annotations
+
+import pytest
+
+from notify.adapters.rules_file import load_rule_book
+from notify.adapters.templates import TemplateLibrary, TemplateProblem
+from notify.domain.model import LANGUAGES
+
+LIBRARY = TemplateLibrary()
+BOOK = load_rule_book(None, "demo", LIBRARY)
+
+SAMPLE = {
+    "recipient_name": "Hanne Jensen",
+    "citizen_id": "0a1b2c3d-1111-2222-3333-444455556666",
+    "group_id": "9f8e7d6c-1111-2222-3333-444455556666",
+    "kind": "activity",
+    "candidate_name": "Gåfællesskab Varde",
+    "score": 0.82,
+    "reasons": ["both enjoy walking", "1.2 km away"],
+    "hours": 2.0,
+    "meetings_held": 6,
+    "notification_id": "5e4d3c2b-1111-2222-3333-444455556666",
+    "failed_recipient_id": "guide-1",
+    "channel": "sms",
+    "attempts": 5,
+    "cause": "SMS gateway answered 503",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("template", sorted(BOOK.templates))
+def test_every_template_renders_in_every_language(template, language):
+    message = LIBRARY.render(template, language, SAMPLE)
+    assert message.subject and "\n" not in message.subject
+    assert "Hanne Jensen" in message.body
+    assert "None" not in message.subject + message.body
+    assert "{{" not in message.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_proposal_shows_kind_candidate_score_and_reasons(language):
+    message = LIBRARY.render("match_proposed", language, SAMPLE)
+    assert "Gåfællesskab Varde" in message.subject
+    assert "- both enjoy walking\n- 1.2 km away\n" in message.body
+    assert "82" in message.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_missing_variable_raises_instead_of_leaving_a_gap(language):
+    incomplete = {k: v for k, v in SAMPLE.items() if k != "reasons"}
+    with pytest.raises(TemplateProblem, match="reasons"):
+        LIBRARY.render("match_proposed", language, incomplete)
+
+
+def test_an_unknown_template_is_a_problem_not_an_empty_message():
+    with pytest.raises(TemplateProblem, match="no template"):
+        LIBRARY.render("no_such_template", "da", SAMPLE)
+
+
+def test_wording_follows_the_language():
+    assert LIBRARY.render("match_proposed", "da", SAMPLE).body.startswith("Kære Hanne Jensen")
+    assert LIBRARY.render("match_proposed", "sv", SAMPLE).body.startswith("Hej Hanne Jensen")
+    assert LIBRARY.render("match_proposed", "en", SAMPLE).body.startswith("Dear Hanne Jensen")

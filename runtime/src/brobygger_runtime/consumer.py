@@ -26,6 +26,7 @@ from faststream.middlewares import AckPolicy
 from pydantic import ValidationError
 
 from brobygger_contracts import EVENTS_BY_TYPE, Envelope, EnvelopeError, Event, dead_letter_topic, read_payload, topic_for
+from brobygger_contracts.envelope import DeadLetterCause
 from brobygger_runtime import inbox
 from brobygger_runtime.errors import PermanentError, is_transient
 from brobygger_runtime.logs import current_event_id, current_subject
@@ -44,14 +45,6 @@ class Outcome(str, Enum):
     duplicate = "duplicate"
     ignored = "ignored"
     dead_lettered = "dead_lettered"
-
-
-class DeadLetterCause(str, Enum):
-    envelope = "envelope"
-    unknown_type = "unknown_type"
-    validation = "validation"
-    business_rule = "business_rule"
-    handler_error = "handler_error"
 
 
 @dataclass

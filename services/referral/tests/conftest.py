@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
+import sys
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 import httpx
@@ -21,6 +21,9 @@ from fastapi import FastAPI
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_stack.testing import service_settings
 from referral.bootstrap import Settings, build
+
+sys.path.insert(0, str(Path(__file__).parent))  # test helper modules beside this file
+from referral_cards import make_card  # noqa: E402
 
 PARTNERSHIP_ORGS = "varde-kommune,red-cross,abf"
 REFERRAL_TOPIC = "brobygger.referral.v1"
@@ -115,43 +118,6 @@ async def referral_service(start_referral) -> AsyncIterator[RunningReferral]:  #
         yield service
 
 
-BASE_CARD: dict[str, Any] = {
-    "referrer": {"source": "home_care", "org": "varde-kommune"},
-    "citizen": {
-        "name": "Frida Hansen",
-        "birth_year": 1942,
-        "postal_code": "6800",
-        "address": "Storegade 12, 1. th",
-        "phone": "+45 75 22 11 00",
-        "email": "frida@example.dk",
-        "language": "da",
-        "lives_alone": True,
-    },
-    "reason": "Frida har mistet sin mand og går ikke længere ud. Hun nævner, at hun savner at bage med nogen.",
-    "urgency": "soon",
-    "consent": {"given_by": "citizen", "given_at": "2026-01-05T10:00:00Z", "organisations": ["varde-kommune", "red-cross"]},
-}
-
-
-def make_card(**changes: Any) -> dict[str, Any]:
-    """A valid card; `citizen__name="X"` changes a nested field, a value of `...` removes it."""
-    card = copy.deepcopy(BASE_CARD)
-    for path, value in changes.items():
-        *parents, leaf = path.split("__")
-        target = card
-        for part in parents:
-            target = target[part]
-        if value is ...:
-            target.pop(leaf, None)
-        else:
-            target[leaf] = value
-    return card
-
-
 @pytest.fixture
 def card():  # noqa: ANN201
     return make_card
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()

@@ -11,7 +11,9 @@ from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
 from referral.adapters.tables import metadata
 from referral.domain.access import parse_api_keys
-from referral.entrypoints import api, kafka
+from referral.entrypoints import api, citizens_api, kafka
+from referral.entrypoints.auth import Access
+from referral.entrypoints.errors import install_error_handlers
 from referral.service_layer.referrals import Partnership
 
 log = logging.getLogger(__name__)
@@ -43,12 +45,12 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         log.warning("API_KEYS is empty: authentication is off, every caller acts as %s staff", settings.org_id)
     app = runtime.http_app(
         "Brobygger referral",
-        routers=[api.router],
+        routers=[api.router, citizens_api.router],
         description="Referral cards, consent, triage and the closed loop to the referrer. "
         "The only service holding citizens' personal data.",
     )
-    app.state.access = api.Access(partnership=settings.partnership(), keys=keys)
-    api.install_error_handlers(app)
+    app.state.access = Access(partnership=settings.partnership(), keys=keys)
+    install_error_handlers(app)
     return runtime, app
 
 

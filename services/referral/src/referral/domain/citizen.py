@@ -26,7 +26,8 @@ def age_band(birth_year: int, this_year: int) -> str:
 
 def _fold(text: str) -> str:
     """Case- and accent-insensitive form: `Åse` and `ase` compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Compatibility forms (𝘈, ﬁ) first, then case, then accents: each step may expose the next.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 

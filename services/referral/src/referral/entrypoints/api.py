@@ -1,70 +1,33 @@
-"""HTTP API of the referral service."""
+"""HTTP API of referral cards: submit, read, triage, follow the status."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from brobygger_contracts.events.referral import ReferralSource, Urgency
-from brobygger_runtime.http import runtime_of
-from brobygger_runtime.service import ServiceRuntime
+from brobygger_contracts.events.referral import EscalationReason, ReferralSource, TriageDecision, Urgency
+from brobygger_contracts.types import StaffId
 from referral.adapters import repository as repo
-from referral.domain.access import Caller, Role, is_owner_staff
-from referral.domain.card import ReferralCard
-from referral.domain.errors import Erased, Forbidden, NotFound, Refused
-from referral.service_layer import referrals as cases
-from referral.service_layer.referrals import CardRefused, Partnership
+from referral.domain.access import Role, is_owner_staff
+from referral.domain.card import Problem, ReferralCard
+from referral.domain.errors import Forbidden
+from referral.domain.status import Milestone
+from referral.entrypoints.auth import AccessDep, CallerDep, Runtime
+from referral.service_layer import citizens, referrals as cases, triage
+from referral.service_layer.referrals import Unprocessable
 
-router = APIRouter()
-_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <key> (API_KEYS); not needed when none are configured")
-
-
-@dataclass(frozen=True)
-class Access:
-    partnership: Partnership
-    keys: dict[str, Caller]
-
-
-class NotAuthenticated(Exception):
-    pass
-
-
-def access_of(request: Request) -> Access:
-    return request.app.state.access
-
-
-def caller_of(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Caller:
-    """The calling organisation and role, from its API key; the owning org's staff when auth is off."""
-    access = access_of(request)
-    if not access.keys:
-        return Caller(org=access.partnership.owning_org, role=Role.staff, key_name="anonymous")
-    if credentials is None:
-        raise NotAuthenticated("send Authorization: Bearer <key>")
-    caller = access.keys.get(credentials.credentials)
-    if caller is None:
-        raise NotAuthenticated("unknown API key")
-    return caller
-
-
-Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
-CallerDep = Annotated[Caller, Depends(caller_of)]
-AccessDep = Annotated[Access, Depends(access_of)]
+router = APIRouter(tags=["referrals"])
 
 
 class ReferralAccepted(BaseModel):
     referral_id: uuid.UUID
     citizen_id: uuid.UUID
     repeat_referral: bool
-    """True when the citizen was known: merged into the existing journey."""
+    """True when the citizen was known: merged into the existing journey as a further referral."""
 
 
 class CitizenView(BaseModel):
@@ -88,15 +51,17 @@ class ReferralView(BaseModel):
     submitted_by_org: str
     urgency: Urgency
     reason: str | None
+    """The referrer's words; empty after erasure."""
     repeat_referral: bool
     received_at: datetime
     state: str
-    triage_decision: str | None
+    """received, bridging, escalated or declined."""
+    triage_decision: TriageDecision | None
     triaged_at: datetime | None
     citizen: CitizenView
 
 
-def _view(row, citizen) -> ReferralView:  # noqa: ANN001 - table rows
+def referral_view(row, citizen) -> ReferralView:  # noqa: ANN001 - table rows
     return ReferralView(
         referral_id=row.referral_id, citizen_id=row.citizen_id, source=row.source, referrer_org=row.referrer_org,
         submitted_by_org=row.submitted_by_org, urgency=row.urgency, reason=row.reason,
@@ -111,56 +76,98 @@ def _view(row, citizen) -> ReferralView:  # noqa: ANN001 - table rows
     )
 
 
-@router.post("/referrals", status_code=201, response_model=ReferralAccepted, tags=["referrals"])
+@router.post("/referrals", status_code=201, response_model=ReferralAccepted)
 async def submit_referral(card: ReferralCard, runtime: Runtime, caller: CallerDep, access: AccessDep) -> ReferralAccepted:
     """Accept a referral card: store it here, publish `ReferralReceived` without personal data.
 
     A card without consent, with an organisation outside the partnership or with
-    missing source-specific fields is refused with 422 naming the field.
+    missing source-specific fields is refused with 422 naming the field. A citizen
+    referred before (same birth year, name and address or postal code, or the
+    explicit `citizen_id`) keeps their citizen id: `repeat_referral` is true.
     """
     async with runtime.unit_of_work() as uow:
         accepted = await cases.submit_referral(uow, card, caller, access.partnership)
     return ReferralAccepted(**accepted.__dict__)
 
 
-@router.get("/referrals", response_model=list[ReferralView], tags=["referrals"])
+@router.get("/referrals", response_model=list[ReferralView])
 async def list_referrals(
     runtime: Runtime, caller: CallerDep, access: AccessDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> list[ReferralView]:
     """Referrals visible to the caller: all for the owning organisation's staff, else the caller's organisation's own."""
-    only = None if is_owner_staff(caller, access.partnership.owning_org) else caller.org
     if caller.role is Role.service:
         raise Forbidden("services do not list referrals")
+    only = None if is_owner_staff(caller, access.partnership.owning_org) else caller.org
     async with runtime.db.sessions() as session:
         rows = await repo.referral_list(session, only, limit, offset)
-        return [_view(row, await repo.citizen(session, row.citizen_id)) for row in rows]
+        return [referral_view(row, await repo.citizen(session, row.citizen_id)) for row in rows]
 
 
-@router.get("/referrals/{referral_id}", response_model=ReferralView, tags=["referrals"])
+@router.get("/referrals/{referral_id}", response_model=ReferralView)
 async def get_referral(referral_id: uuid.UUID, runtime: Runtime, caller: CallerDep, access: AccessDep) -> ReferralView:
-    """One referral card with its citizen, for the referrer who sent it and the owning organisation's staff."""
+    """One referral card with its citizen, for the referrer's organisation and the owning organisation's staff."""
     async with runtime.unit_of_work() as uow:
         row = await cases.visible_referral(uow, referral_id, caller, access.partnership)
-        return _view(row, await repo.citizen(uow.session, row.citizen_id))
+        return referral_view(row, await repo.citizen(uow.session, row.citizen_id))
 
 
-def _error(status: int, reason: str) -> JSONResponse:
-    return JSONResponse({"detail": reason}, status_code=status)
+class MilestoneView(BaseModel):
+    milestone: Milestone
+    reached_at: datetime
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(CardRefused)
-    async def card_refused(_request: Request, exc: CardRefused) -> JSONResponse:
-        detail = [{"type": "value_error", "loc": ["body", *p.loc], "msg": p.msg} for p in exc.problems]
-        return JSONResponse({"detail": detail}, status_code=422)
+class StatusView(BaseModel):
+    referral_id: uuid.UUID
+    status: Milestone
+    """received, contacted, matched, first_visit_done, active, completed, dropped_out, declined or escalated."""
+    milestones: list[MilestoneView]
+    """Every milestone reached, in order of time."""
 
-    handlers = {NotAuthenticated: 401, Forbidden: 403, NotFound: 404, Refused: 409, Erased: 410}
-    for exc_cls, status in handlers.items():
-        async def handler(_request: Request, exc: Exception, status: int = status) -> JSONResponse:
-            response = _error(status, str(exc))
-            if status == 401:
-                response.headers["WWW-Authenticate"] = "Bearer"
-            return response
 
-        app.add_exception_handler(exc_cls, handler)
+@router.get("/referrals/{referral_id}/status", response_model=StatusView)
+async def referral_status(referral_id: uuid.UUID, runtime: Runtime, caller: CallerDep, access: AccessDep) -> StatusView:
+    """Where the citizen is now, for the referrer: the closed loop, from journey events."""
+    async with runtime.unit_of_work() as uow:
+        row = await cases.visible_referral(uow, referral_id, caller, access.partnership)
+        status, reached = await citizens.status_of(uow, row.citizen_id)
+    return StatusView(
+        referral_id=referral_id, status=status,
+        milestones=[MilestoneView(milestone=m, reached_at=at) for m, at in reached],
+    )
+
+
+class TriageIn(BaseModel):
+    """The guide's decision. `professional` needs the escalation reason and the receiving unit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: TriageDecision
+    triaged_by: StaffId
+    """The guide's id."""
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    """The reason in the guide's words; stored here only, never published."""
+    escalation_reason: EscalationReason | None = None
+    receiving_unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
+    """The professional unit that takes over, e.g. `varde-psykiatri`."""
+
+
+class TriageOut(BaseModel):
+    referral_id: uuid.UUID
+    state: str
+
+
+@router.post("/referrals/{referral_id}/triage", response_model=TriageOut)
+async def triage_referral(referral_id: uuid.UUID, body: TriageIn, runtime: Runtime, caller: CallerDep, access: AccessDep) -> TriageOut:
+    """Record the guide's triage: publishes `ReferralTriaged`, and `ReferralEscalated` for `professional`."""
+    if body.decision is TriageDecision.professional:
+        missing = [Problem((f,), "required when the decision is professional") for f in ("escalation_reason", "receiving_unit") if not getattr(body, f)]
+        if missing:
+            raise Unprocessable(missing)
+    command = triage.TriageCommand(
+        decision=body.decision, triaged_by=body.triaged_by, note=body.note,
+        escalation_reason=body.escalation_reason, receiving_unit=body.receiving_unit,
+    )
+    async with runtime.unit_of_work() as uow:
+        state = await triage.triage_referral(uow, referral_id, command, caller, access.partnership)
+    return TriageOut(referral_id=referral_id, state=state.value)

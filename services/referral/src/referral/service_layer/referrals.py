@@ -29,8 +29,8 @@ class Partnership:
     orgs: frozenset[str]
 
 
-class CardRefused(Exception):
-    """The card breaks a rule; answered 422 naming the fields."""
+class Unprocessable(Exception):
+    """The input breaks a rule beyond its types; answered 422 naming the fields."""
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
@@ -47,7 +47,7 @@ class Accepted:
 def check_card(card: ReferralCard, partnership: Partnership, now: datetime) -> None:
     problems = card_problems(card, partnership.orgs, now)
     if problems:
-        raise CardRefused(problems)
+        raise Unprocessable(problems)
 
 
 async def submit_referral(uow: UnitOfWork, card: ReferralCard, caller: Caller, partnership: Partnership) -> Accepted:
@@ -76,7 +76,7 @@ async def submit_referral(uow: UnitOfWork, card: ReferralCard, caller: Caller, p
     else:
         citizen_id = known.citizen_id
         await repo.update_citizen(session, citizen_id, details)
-        await _publish_consent_change(uow, citizen_id, known.consented_orgs, consent.organisations, consent.given_by.value, caller, now)
+        await publish_consent_change(uow, citizen_id, known.consented_orgs, consent.organisations, consent.given_by.value, caller, now)
     referral_id = uuid.uuid4()
     await repo.add_referral(session, dict(
         referral_id=str(referral_id), citizen_id=citizen_id, source=card.referrer.source.value,
@@ -100,9 +100,9 @@ async def _known_citizen(uow: UnitOfWork, card: ReferralCard):  # noqa: ANN202 -
     if card.citizen_id is not None:
         row = await repo.citizen(uow.session, str(card.citizen_id), for_update=True)
         if row is None:
-            raise CardRefused([Problem(("citizen_id",), "no citizen with this id was referred here")])
+            raise Unprocessable([Problem(("citizen_id",), "no citizen with this id was referred here")])
         if row.erased_at is not None:
-            raise CardRefused([Problem(("citizen_id",), "this citizen was erased on request; refer them as a new citizen")])
+            raise Unprocessable([Problem(("citizen_id",), "this citizen was erased on request; refer them as a new citizen")])
         return row
     card_place = people.Whereabouts(card.citizen.postal_code, card.citizen.address)
     for row in await repo.citizens_by_name_key(uow.session, people.name_key(card.citizen.birth_year, card.citizen.name)):
@@ -111,7 +111,7 @@ async def _known_citizen(uow: UnitOfWork, card: ReferralCard):  # noqa: ANN202 -
     return None
 
 
-async def _publish_consent_change(
+async def publish_consent_change(
     uow: UnitOfWork, citizen_id: str, before: list[str], after: list[str], given_by: str | None, caller: Caller, now: datetime
 ) -> list[str]:
     change = change_consent(list(before), list(after))

@@ -1,0 +1,31 @@
+"""Domain refusals as HTTP answers: 422 naming the field, else a status with the reason."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from referral.domain.errors import Erased, Forbidden, NotFound, Refused
+from referral.entrypoints.auth import NotAuthenticated
+from referral.service_layer.referrals import Unprocessable
+
+STATUS_OF = {NotAuthenticated: 401, Forbidden: 403, NotFound: 404, Refused: 409, Erased: 410}
+
+
+def problems_detail(exc: Unprocessable, prefix: tuple = ("body",)) -> list[dict]:
+    """The same shape as FastAPI's own validation errors."""
+    return [{"type": "value_error", "loc": [*prefix, *p.loc], "msg": p.msg} for p in exc.problems]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def unprocessable(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": problems_detail(exc)}, status_code=422)
+
+    async def refused(_request: Request, exc: Exception) -> JSONResponse:
+        status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+    app.add_exception_handler(Unprocessable, unprocessable)
+    for exc_cls in STATUS_OF:
+        app.add_exception_handler(exc_cls, refused)

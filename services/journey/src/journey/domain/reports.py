@@ -1,0 +1,76 @@
+"""Figures for the partnership: pure arithmetic over rows the adapters read.
+
+Percentiles use the nearest-rank method (the value at rank ceil(p*n) of the
+sorted list), so every figure is one of the observed values and can be checked
+by hand; the median is the usual middle value (mean of the two middle ones).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+
+def nearest_rank(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(p * len(ordered))) - 1]
+
+
+def waiting_summary(days: list[float]) -> dict:
+    """Count, median and 90th percentile of waiting times in days."""
+    return {
+        "count": len(days),
+        "median_days": round(statistics.median(days), 2) if days else None,
+        "p90_days": round(nearest_rank(days, 0.9), 2) if days else None,
+    }
+
+
+@dataclass(frozen=True)
+class PairedMeasure:
+    baseline: int
+    final: int
+
+
+def loneliness_change(pairs: list[PairedMeasure]) -> dict:
+    """Before and after on the UCLA total (3-9) for journeys measured at both ends.
+
+    A negative change means less lonely.
+    """
+    if not pairs:
+        return {"pairs": 0, "mean_baseline": None, "mean_final": None, "mean_change": None,
+                "improved": 0, "unchanged": 0, "worse": 0}
+    changes = [p.final - p.baseline for p in pairs]
+    return {
+        "pairs": len(pairs),
+        "mean_baseline": round(statistics.mean(p.baseline for p in pairs), 2),
+        "mean_final": round(statistics.mean(p.final for p in pairs), 2),
+        "mean_change": round(statistics.mean(changes), 2),
+        "improved": sum(1 for c in changes if c < 0),
+        "unchanged": sum(1 for c in changes if c == 0),
+        "worse": sum(1 for c in changes if c > 0),
+    }
+
+
+@dataclass(frozen=True)
+class WaitingCitizen:
+    postal_code: str
+    interests: tuple[str, ...]
+
+
+def gap_report(waiting: list[WaitingCitizen], served: set[tuple[str, str]], min_citizens: int = 2) -> list[dict]:
+    """Interests that at least `min_citizens` waiting citizens share in an area where
+    no known activity serves them; `served` holds (postal_code, interest) pairs."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for citizen in waiting:
+        for interest in set(citizen.interests):
+            counts[(citizen.postal_code, interest)] += 1
+    gaps = [
+        {"postal_code": area, "interest": interest, "waiting_citizens": n}
+        for (area, interest), n in counts.items()
+        if n >= min_citizens and (area, interest) not in served
+    ]
+    return sorted(gaps, key=lambda g: (-g["waiting_citizens"], g["postal_code"], g["interest"]))

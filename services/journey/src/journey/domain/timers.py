@@ -1,0 +1,61 @@
+"""When the guide must act: first contact, follow-ups, the exit review.
+
+The periods are policy (Varde: exit review after 8 months), so they come from
+`TimerPolicy` rather than constants.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+
+class TimerKind(str, Enum):
+    first_contact = "first_contact"
+    follow_up = "follow_up"
+    exit_review = "exit_review"
+
+
+@dataclass(frozen=True)
+class TimerPolicy:
+    first_contact_working_days: int = 3
+    first_follow_up_days: int = 14
+    follow_up_every_months: int = 1
+    exit_review_months: int = 8
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """`days` working days (Monday to Friday) after `start`, at the same time of day."""
+    moment = start
+    left = days
+    while left > 0:
+        moment += timedelta(days=1)
+        if moment.weekday() < 5:
+            left -= 1
+    return moment
+
+
+def add_months(start: datetime, months: int) -> datetime:
+    """The same day `months` later, or the month's last day when it is shorter."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day)
+
+
+def first_contact_due(referred_at: datetime, policy: TimerPolicy) -> datetime:
+    return add_working_days(referred_at, policy.first_contact_working_days)
+
+
+def exit_review_due(referred_at: datetime, policy: TimerPolicy) -> datetime:
+    return add_months(referred_at, policy.exit_review_months)
+
+
+def first_follow_up_due(first_visit_at: datetime, policy: TimerPolicy) -> datetime:
+    return first_visit_at + timedelta(days=policy.first_follow_up_days)
+
+
+def next_follow_up_due(previous_due: datetime, policy: TimerPolicy) -> datetime:
+    return add_months(previous_due, policy.follow_up_every_months)

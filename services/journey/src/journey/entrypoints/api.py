@@ -1,0 +1,281 @@
+"""HTTP API of the journey service: the guide's and the coordinator's commands."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from brobygger_contracts.events.journey import Companion, JourneyOutcome, Wish
+from brobygger_contracts.types import Barrier, TimeSlot
+from brobygger_runtime.http import runtime_of
+from brobygger_runtime.service import ServiceRuntime
+from journey.adapters import repository as repo
+from journey.adapters.tables import guides, transitions
+from journey.domain.clarification import Clarification, Slot, Ucla
+from journey.domain.errors import DomainError, IllegalTransition, InvalidClarification, NotFound
+from journey.domain.journey import Step
+from journey.service_layer import groups, journeys, visits
+from journey.service_layer.context import Context
+
+router = APIRouter()
+Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+InterestCode = Annotated[str, Field(pattern=r"^[a-z][a-z_]+$", max_length=41)]
+StaffId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+def context_of(request: Request) -> Context:
+    return request.app.state.journey_context
+
+
+Ctx = Annotated[Context, Depends(context_of)]
+
+
+class UclaAnswers(BaseModel):
+    """Three-item UCLA loneliness scale: each answer 1 (hardly ever) to 3 (often)."""
+
+    lack_companionship: int = Field(ge=1, le=3)
+    left_out: int = Field(ge=1, le=3)
+    isolated: int = Field(ge=1, le=3)
+
+    def domain(self) -> Ucla:
+        return Ucla(self.lack_companionship, self.left_out, self.isolated)
+
+
+class GuideIn(BaseModel):
+    guide_id: StaffId
+    display_name: str | None = Field(default=None, max_length=200)
+    capacity: int = Field(default=15, ge=0, le=500)
+    active: bool = True
+
+
+class ClarificationIn(BaseModel):
+    interests: list[InterestCode] = Field(min_length=1)
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(default=["da"], min_length=1)
+    postal_code: str | None = Field(default=None, pattern=r"^[0-9]{3,5}$", description="defaults to the referral's")
+    barriers: list[Barrier] = []
+    wishes: list[Wish] = Field(default=[Wish.friend, Wish.activity], min_length=1)
+    wants_accompaniment: bool = False
+    max_travel_km: float = Field(default=5.0, ge=0, le=200)
+    needs_step_free: bool = False
+    availability: list[TimeSlot] = []
+    baseline: UclaAnswers | None = None
+    relatives_involved: bool = False
+
+
+class ContactIn(BaseModel):
+    kind: Literal["call", "home_visit", "meeting"] = "call"
+    by: StaffId | None = None
+    at: datetime | None = None
+    note: str | None = Field(default=None, max_length=4000, description="free text, erased with the citizen")
+
+
+class VisitIn(BaseModel):
+    visited_at: datetime | None = None
+    proposal_id: uuid.UUID | None = None
+    companion: Companion | None = Field(default=None, description="who went along; empty when the citizen went alone")
+    companion_id: StaffId | None = None
+    hours: float = Field(default=0.0, ge=0, le=24, description="accompaniment hours drawn from the punch card")
+    attended: bool = True
+
+    def domain(self) -> visits.Visit:
+        return visits.Visit(
+            visited_at=self.visited_at, proposal_id=self.proposal_id,
+            companion=self.companion.value if self.companion else None, companion_id=self.companion_id,
+            hours=self.hours, attended=self.attended,
+        )
+
+
+class HoursIn(BaseModel):
+    hours: float = Field(gt=0, le=200)
+    by: StaffId | None = None
+
+
+class ExtensionIn(BaseModel):
+    hours: float = Field(gt=0, le=200)
+    coordinator_id: StaffId
+
+
+class ExitIn(BaseModel):
+    outcome: JourneyOutcome
+    final: UclaAnswers | None = None
+    relatives_involved: bool | None = None
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class GroupIn(BaseModel):
+    facilitator_id: StaffId
+    group_proposal_id: uuid.UUID | None = None
+    interest: InterestCode | None = None
+    postal_code: str | None = Field(default=None, pattern=r"^[0-9]{3,5}$")
+    member_citizen_ids: list[uuid.UUID] = []
+
+
+class MeetingIn(BaseModel):
+    held_at: datetime | None = None
+    facilitator_present: bool
+    attendees: int = Field(ge=0, le=500)
+
+
+_EXIT_STEP = {
+    JourneyOutcome.completed: Step.complete,
+    JourneyOutcome.dropped_out: Step.drop_out,
+    JourneyOutcome.escalated: Step.escalate,
+    JourneyOutcome.declined: Step.refuse,
+}
+
+
+@router.post("/guides", status_code=201, tags=["guides"])
+async def register_guide(body: GuideIn, runtime: Runtime, ctx: Ctx) -> dict:
+    """Registers (or updates) a guide of this organisation; waiting journeys get a guide."""
+    async with runtime.unit_of_work() as uow:
+        assigned = await journeys.register_guide(uow, ctx, body.guide_id, body.display_name, body.capacity, body.active)
+    return {"guide_id": body.guide_id, "assigned_journeys": assigned}
+
+
+@router.get("/guides", tags=["guides"])
+async def list_guides(runtime: Runtime) -> list[dict]:
+    async with runtime.unit_of_work() as uow:
+        loads = {g.guide_id: g.open_journeys for g in await repo.guide_loads(uow.session)}
+        rows = (await uow.session.execute(sa.select(guides).order_by(guides.c.guide_id))).all()
+    return [
+        {"guide_id": r.guide_id, "display_name": r.display_name, "capacity": r.capacity, "active": r.active,
+         "open_journeys": loads.get(r.guide_id, 0)}
+        for r in rows
+    ]
+
+
+@router.get("/journeys/{citizen_id}", tags=["journeys"])
+async def get_journey(citizen_id: uuid.UUID, runtime: Runtime) -> dict:
+    async with runtime.unit_of_work() as uow:
+        j = await journeys.journey_of(uow, citizen_id)
+        steps = (await uow.session.execute(
+            sa.select(transitions).where(transitions.c.journey_id == j.journey_id).order_by(transitions.c.id)
+        )).all()
+        card = await visits.punch_card(uow, citizen_id)
+    return {
+        "journey_id": j.journey_id, "citizen_id": j.citizen_id, "state": j.state, "outcome": j.outcome,
+        "guide_id": j.guide_id, "source": j.source, "postal_code": j.postal_code, "referral_count": j.referral_count,
+        "referred_at": repo.utc(j.referred_at), "first_contact_at": repo.utc(j.first_contact_at),
+        "clarified_at": repo.utc(j.clarified_at), "match_accepted_at": repo.utc(j.match_accepted_at),
+        "first_visit_at": repo.utc(j.first_visit_at), "exited_at": repo.utc(j.exited_at),
+        "clarification": j.clarification, "baseline": j.baseline, "final": j.final,
+        "relatives_involved": j.relatives_involved, "punch_card": card,
+        "transitions": [{"step": s.step, "from": s.from_state, "to": s.to_state, "at": repo.utc(s.at)} for s in steps],
+    }
+
+
+@router.post("/journeys/{citizen_id}/contacts", status_code=201, tags=["journeys"])
+async def log_contact(citizen_id: uuid.UUID, body: ContactIn, runtime: Runtime, ctx: Ctx) -> dict:
+    """Logs a call or home visit; the first one ends the wait for first contact."""
+    async with runtime.unit_of_work() as uow:
+        state = await journeys.log_contact(uow, ctx, citizen_id, body.kind, body.by, body.at, body.note)
+    return {"state": state.value}
+
+
+@router.post("/journeys/{citizen_id}/clarification", status_code=201, tags=["journeys"])
+async def clarify(citizen_id: uuid.UUID, body: ClarificationIn, runtime: Runtime, ctx: Ctx) -> dict:
+    """Records wishes, barriers and the baseline UCLA; publishes NeedsClarified for matching."""
+    async with runtime.unit_of_work() as uow:
+        journey = await journeys.journey_of(uow, citizen_id)
+        clarification = Clarification(
+            interests=tuple(body.interests), languages=tuple(body.languages),
+            postal_code=body.postal_code or journey.postal_code, wishes=tuple(w.value for w in body.wishes),
+            barriers=tuple(b.value for b in body.barriers), wants_accompaniment=body.wants_accompaniment,
+            max_travel_km=body.max_travel_km, needs_step_free=body.needs_step_free,
+            availability=tuple(Slot(s.day.value, s.part.value) for s in body.availability),
+            baseline=body.baseline.domain() if body.baseline else None, relatives_involved=body.relatives_involved,
+        )
+        event = await journeys.clarify(uow, ctx, citizen_id, clarification)
+    return {"state": "clarified", "journey_id": str(event.journey_id)}
+
+
+@router.post("/journeys/{citizen_id}/first-visit", status_code=201, tags=["visits"])
+async def first_visit(citizen_id: uuid.UUID, body: VisitIn, runtime: Runtime, ctx: Ctx) -> dict:
+    """The first visit, accompanied (FirstVisitAccompanied, hours drawn from the punch card) or not."""
+    async with runtime.unit_of_work() as uow:
+        card = await visits.record_first_visit(uow, ctx, citizen_id, body.domain())
+    return {"state": "first_visit", "punch_card": card}
+
+
+@router.post("/journeys/{citizen_id}/attendance", status_code=201, tags=["visits"])
+async def attendance(citizen_id: uuid.UUID, body: VisitIn, runtime: Runtime, ctx: Ctx) -> dict:
+    async with runtime.unit_of_work() as uow:
+        card = await visits.record_attendance(uow, ctx, citizen_id, body.domain())
+        state = (await journeys.journey_of(uow, citizen_id)).state
+    return {"state": state, "punch_card": card}
+
+
+@router.get("/journeys/{citizen_id}/punch-card", tags=["punch cards"])
+async def get_punch_card(citizen_id: uuid.UUID, runtime: Runtime) -> dict:
+    async with runtime.unit_of_work() as uow:
+        return await visits.punch_card(uow, citizen_id)
+
+
+@router.post("/journeys/{citizen_id}/punch-card/grants", status_code=201, tags=["punch cards"])
+async def grant_hours(citizen_id: uuid.UUID, body: HoursIn, runtime: Runtime, ctx: Ctx) -> dict:
+    async with runtime.unit_of_work() as uow:
+        return await visits.grant_hours(uow, ctx, citizen_id, body.hours, body.by, extension=False)
+
+
+@router.post("/journeys/{citizen_id}/punch-card/extensions", status_code=201, tags=["punch cards"])
+async def extend_card(citizen_id: uuid.UUID, body: ExtensionIn, runtime: Runtime, ctx: Ctx) -> dict:
+    """A coordinator extends the card beyond what was granted."""
+    async with runtime.unit_of_work() as uow:
+        return await visits.grant_hours(uow, ctx, citizen_id, body.hours, body.coordinator_id, extension=True)
+
+
+@router.post("/journeys/{citizen_id}/exit", status_code=201, tags=["journeys"])
+async def exit_journey(citizen_id: uuid.UUID, body: ExitIn, runtime: Runtime, ctx: Ctx) -> dict:
+    """Exit with the outcome and the final UCLA; publishes JourneyCompleted."""
+    exit = journeys.Exit(_EXIT_STEP[body.outcome], body.final.domain() if body.final else None, body.relatives_involved, body.note)
+    async with runtime.unit_of_work() as uow:
+        event = await journeys.exit_journey(uow, ctx, citizen_id, exit)
+    return {"state": "exited", "outcome": body.outcome.value, "days_in_journey": event.days_in_journey}
+
+
+@router.post("/groups", status_code=201, tags=["groups"])
+async def form_group(body: GroupIn, runtime: Runtime, ctx: Ctx) -> dict:
+    """Forms a group from a GroupProposed (give its id) or by hand (interest, postal code, members)."""
+    new = groups.NewGroup(body.facilitator_id, body.group_proposal_id, body.interest, body.postal_code, tuple(body.member_citizen_ids))
+    async with runtime.unit_of_work() as uow:
+        event = await groups.form_group(uow, ctx, new)
+        return await groups.group_view(uow, event.group_id)
+
+
+@router.get("/groups/{group_id}", tags=["groups"])
+async def get_group(group_id: uuid.UUID, runtime: Runtime) -> dict:
+    async with runtime.unit_of_work() as uow:
+        return await groups.group_view(uow, group_id)
+
+
+@router.post("/groups/{group_id}/meetings", status_code=201, tags=["groups"])
+async def log_meeting(group_id: uuid.UUID, body: MeetingIn, runtime: Runtime, ctx: Ctx) -> dict:
+    async with runtime.unit_of_work() as uow:
+        return await groups.record_meeting(uow, ctx, group_id, body.held_at, body.facilitator_present, body.attendees)
+
+
+@router.post("/groups/{group_id}/self-running", status_code=201, tags=["groups"])
+async def release_facilitator(group_id: uuid.UUID, runtime: Runtime, ctx: Ctx) -> dict:
+    """The facilitator decides the group runs itself and is released."""
+    async with runtime.unit_of_work() as uow:
+        await groups.facilitator_releases(uow, ctx, group_id)
+        return await groups.group_view(uow, group_id)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def refused(request: Request, exc: DomainError) -> JSONResponse:
+        if isinstance(exc, NotFound):
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+        if isinstance(exc, InvalidClarification):
+            return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
+        body: dict = {"detail": str(exc)}
+        if isinstance(exc, IllegalTransition):
+            body.update(current_state=exc.state, step=exc.step)
+        return JSONResponse(body, status_code=409)

@@ -1,0 +1,168 @@
+"""Groups: proposed by matching or formed by hand, facilitated until they run themselves."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from brobygger_contracts.events.journey import GroupBecameSelfRunning, GroupFormed
+from brobygger_runtime.unit_of_work import UnitOfWork
+from journey.adapters.repository import utc
+from journey.adapters.tables import group_members, groups, meetings
+from journey.domain.errors import DomainError, NotFound
+from journey.domain.groups import Group, GroupState, SelfRunningReason
+from journey.service_layer.context import Context
+
+PROPOSED = "proposed"
+"""A GroupProposed waiting for a facilitator; not yet a group."""
+
+
+@dataclass(frozen=True)
+class GroupProposal:
+    proposal_id: UUID
+    interest: str
+    postal_code: str
+    citizen_ids: tuple[UUID, ...]
+    at: datetime
+
+
+async def group_proposed(uow: UnitOfWork, proposal: GroupProposal) -> None:
+    """Keep the proposal until a coordinator names its facilitator (`form_group`)."""
+    s = uow.session
+    exists = await s.scalar(sa.select(groups.c.group_id).where(groups.c.group_proposal_id == str(proposal.proposal_id)))
+    if exists:
+        return
+    group_id = str(uuid.uuid4())
+    await s.execute(
+        groups.insert().values(
+            group_id=group_id, group_proposal_id=str(proposal.proposal_id), interest=proposal.interest,
+            postal_code=proposal.postal_code, facilitator_id=None, state=PROPOSED, meetings_held=0,
+            consecutive_without_facilitator=0, formed_at=proposal.at,
+        )
+    )
+    for citizen in proposal.citizen_ids:
+        await s.execute(group_members.insert().values(group_id=group_id, citizen_id=str(citizen)))
+
+
+@dataclass(frozen=True)
+class NewGroup:
+    facilitator_id: str
+    group_proposal_id: UUID | None = None
+    interest: str | None = None
+    postal_code: str | None = None
+    member_citizen_ids: tuple[UUID, ...] = ()
+
+
+async def form_group(uow: UnitOfWork, ctx: Context, new: NewGroup) -> GroupFormed:
+    """From a stored GroupProposed (its interest, area and citizens) or by hand."""
+    s = uow.session
+    now = ctx.now()
+    if new.group_proposal_id is not None:
+        row = (await s.execute(sa.select(groups).where(groups.c.group_proposal_id == str(new.group_proposal_id)).with_for_update())).first()
+        if row is None:
+            raise NotFound(f"no group proposal {new.group_proposal_id}")
+        if row.state != PROPOSED:
+            raise DomainError(f"the proposal already formed group {row.group_id}")
+        group_id, interest, postal_code = row.group_id, row.interest, row.postal_code
+        for citizen in new.member_citizen_ids:
+            await _add_member(uow, group_id, citizen)
+    else:
+        if not new.interest or not new.postal_code:
+            raise DomainError("a group formed by hand needs an interest and a postal code")
+        group_id, interest, postal_code = str(uuid.uuid4()), new.interest, new.postal_code
+        await s.execute(
+            groups.insert().values(
+                group_id=group_id, interest=interest, postal_code=postal_code, state=PROPOSED, meetings_held=0,
+                consecutive_without_facilitator=0, formed_at=now,
+            )
+        )
+        for citizen in new.member_citizen_ids:
+            await _add_member(uow, group_id, citizen)
+    await s.execute(
+        groups.update().where(groups.c.group_id == group_id).values(
+            facilitator_id=new.facilitator_id, state=GroupState.facilitated.value, formed_at=now
+        )
+    )
+    members = (await s.scalars(sa.select(group_members.c.citizen_id).where(group_members.c.group_id == group_id).order_by(group_members.c.citizen_id))).all()
+    event = GroupFormed(
+        group_id=UUID(group_id), group_proposal_id=new.group_proposal_id, interest=interest, postal_code=postal_code,
+        facilitator_id=new.facilitator_id, member_citizen_ids=[UUID(m) for m in members], formed_at=now,
+    )
+    await uow.publish(event)
+    return event
+
+
+async def _add_member(uow: UnitOfWork, group_id: str, citizen_id: UUID) -> None:
+    present = await uow.session.scalar(
+        sa.select(sa.func.count()).select_from(group_members).where(
+            group_members.c.group_id == group_id, group_members.c.citizen_id == str(citizen_id)
+        )
+    )
+    if not present:
+        await uow.session.execute(group_members.insert().values(group_id=group_id, citizen_id=str(citizen_id)))
+
+
+async def _formed_group(uow: UnitOfWork, group_id: UUID) -> tuple[sa.Row, Group]:
+    row = (await uow.session.execute(sa.select(groups).where(groups.c.group_id == str(group_id)).with_for_update())).first()
+    if row is None or row.state == PROPOSED:
+        raise NotFound(f"no group {group_id}")
+    return row, Group(GroupState(row.state), row.meetings_held, row.consecutive_without_facilitator)
+
+
+async def record_meeting(uow: UnitOfWork, ctx: Context, group_id: UUID, held_at: datetime | None, facilitator_present: bool, attendees: int) -> dict:
+    row, group = await _formed_group(uow, group_id)
+    held_at = held_at or ctx.now()
+    after, reason = group.record_meeting(facilitator_present, ctx.self_running_after_meetings)
+    await uow.session.execute(
+        meetings.insert().values(group_id=row.group_id, held_at=held_at, facilitator_present=facilitator_present, attendees=attendees)
+    )
+    await _save(uow, row, after)
+    if reason is not None:
+        await _became_self_running(uow, ctx, row, after, reason)
+    return {"group_id": row.group_id, "state": after.state.value, "meetings_held": after.meetings_held,
+            "consecutive_without_facilitator": after.consecutive_without_facilitator}
+
+
+async def facilitator_releases(uow: UnitOfWork, ctx: Context, group_id: UUID) -> None:
+    row, group = await _formed_group(uow, group_id)
+    after = group.release_facilitator()
+    await _save(uow, row, after)
+    await _became_self_running(uow, ctx, row, after, SelfRunningReason.facilitator_decision)
+
+
+async def _save(uow: UnitOfWork, row: sa.Row, group: Group) -> None:
+    await uow.session.execute(
+        groups.update().where(groups.c.group_id == row.group_id).values(
+            state=group.state.value, meetings_held=group.meetings_held,
+            consecutive_without_facilitator=group.consecutive_without_facilitator,
+        )
+    )
+
+
+async def _became_self_running(uow: UnitOfWork, ctx: Context, row: sa.Row, group: Group, reason: SelfRunningReason) -> None:
+    now = ctx.now()
+    await uow.session.execute(groups.update().where(groups.c.group_id == row.group_id).values(self_running_at=now))
+    await uow.publish(
+        GroupBecameSelfRunning(
+            group_id=UUID(row.group_id), facilitator_id=row.facilitator_id, reason=reason.value,
+            meetings_held=group.meetings_held, became_self_running_at=now,
+        )
+    )
+
+
+async def group_view(uow: UnitOfWork, group_id: UUID) -> dict:
+    row = (await uow.session.execute(sa.select(groups).where(groups.c.group_id == str(group_id)))).first()
+    if row is None:
+        raise NotFound(f"no group {group_id}")
+    members = (await uow.session.scalars(sa.select(group_members.c.citizen_id).where(group_members.c.group_id == row.group_id))).all()
+    return {
+        "group_id": row.group_id, "group_proposal_id": row.group_proposal_id, "interest": row.interest,
+        "postal_code": row.postal_code, "facilitator_id": row.facilitator_id, "state": row.state,
+        "meetings_held": row.meetings_held, "consecutive_without_facilitator": row.consecutive_without_facilitator,
+        "member_citizen_ids": sorted(members), "formed_at": utc(row.formed_at),
+        "self_running_at": utc(row.self_running_at),
+    }

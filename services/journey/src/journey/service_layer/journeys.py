@@ -1,0 +1,231 @@
+"""Use cases of a citizen's journey: one function per command or event, each
+inside the caller's unit of work (one transaction)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from brobygger_contracts.events.journey import GuideAssigned, JourneyCompleted, NeedsClarified
+from brobygger_contracts.types import UclaScore
+from brobygger_runtime.unit_of_work import UnitOfWork
+from journey.adapters import repository as repo
+from journey.adapters.tables import contacts, group_members, journeys, proposals
+from journey.domain.clarification import Clarification, Ucla
+from journey.domain.errors import NotFound
+from journey.domain.guides import least_loaded
+from journey.domain.journey import EXIT_STEPS, State, Step, next_state
+from journey.domain.referral import Referral
+from journey.domain.timers import TimerKind, exit_review_due, first_contact_due
+from journey.service_layer.context import Context
+
+
+async def advance(uow: UnitOfWork, journey: sa.Row, step: Step, at: datetime, **values: Any) -> State:
+    """Apply `step` to the journey (refused by the state machine if illegal) and keep the transition."""
+    before = State(journey.state)
+    after = next_state(before, step)
+    await repo.update_journey(uow.session, journey.journey_id, state=after.value, **values)
+    await repo.record_transition(uow.session, journey.journey_id, step.value, before.value, after.value, at)
+    return after
+
+
+async def journey_of(uow: UnitOfWork, citizen_id: UUID | str) -> sa.Row:
+    journey = await repo.journey_by_citizen(uow.session, citizen_id, lock=True)
+    if journey is None:
+        raise NotFound(f"no journey for citizen {citizen_id}")
+    return journey
+
+
+async def open_journey(uow: UnitOfWork, ctx: Context, referral: Referral) -> str | None:
+    """A referral opens a journey, or is merged into the citizen's existing one.
+
+    Returns the journey id, or None when the citizen's consent does not name our org.
+    """
+    if not referral.consents_to(ctx.org_id):
+        return None
+    existing = await repo.journey_by_citizen(uow.session, referral.citizen_id, lock=True)
+    if existing is not None:
+        # A repeated referral (the citizen is known) adds to the journey, never a second one.
+        await repo.update_journey(uow.session, existing.journey_id, referral_count=existing.referral_count + 1)
+        return existing.journey_id
+    journey_id = str(uuid.uuid4())
+    await repo.insert_journey(
+        uow.session,
+        dict(
+            journey_id=journey_id, citizen_id=str(referral.citizen_id), state=State.referred.value,
+            source=referral.source, referrer_org=referral.referrer_org, urgency=referral.urgency,
+            postal_code=referral.postal_code, age_band=referral.age_band, language=referral.language,
+            referral_count=1, referred_at=referral.received_at, relatives_involved=referral.source == "relative",
+            erased=False,
+        ),
+    )
+    await repo.record_transition(uow.session, journey_id, "open", "", State.referred.value, referral.received_at)
+    await repo.schedule_timer(uow.session, journey_id, TimerKind.first_contact, first_contact_due(referral.received_at, ctx.policy))
+    await repo.schedule_timer(uow.session, journey_id, TimerKind.exit_review, exit_review_due(referral.received_at, ctx.policy))
+    await assign_waiting_journeys(uow, ctx)
+    return journey_id
+
+
+async def register_guide(uow: UnitOfWork, ctx: Context, guide_id: str, display_name: str | None, capacity: int, active: bool = True) -> int:
+    """Registers or updates a guide, then gives waiting journeys a guide; returns how many were assigned."""
+    await repo.upsert_guide(uow.session, guide_id, display_name, capacity, active, ctx.now())
+    return await assign_waiting_journeys(uow, ctx)
+
+
+async def assign_waiting_journeys(uow: UnitOfWork, ctx: Context) -> int:
+    assigned = 0
+    for journey in await repo.unassigned_journeys(uow.session):
+        guide = least_loaded(await repo.guide_loads(uow.session))
+        if guide is None:
+            break
+        now = ctx.now()
+        await repo.update_journey(uow.session, journey.journey_id, guide_id=guide.guide_id, assigned_at=now)
+        await uow.publish(
+            GuideAssigned(
+                journey_id=UUID(journey.journey_id), citizen_id=UUID(journey.citizen_id), guide_id=guide.guide_id,
+                guide_org=ctx.org_id, assigned_at=now,
+            )
+        )
+        assigned += 1
+    return assigned
+
+
+async def log_contact(uow: UnitOfWork, ctx: Context, citizen_id: UUID, kind: str, by: str | None, at: datetime | None, note: str | None) -> State:
+    """A phone call or home visit; the first one ends the wait for first contact."""
+    journey = await journey_of(uow, citizen_id)
+    at = at or ctx.now()
+    first = journey.first_contact_at is None
+    state = await advance(uow, journey, Step.contact, at, **({"first_contact_at": at} if first else {}))
+    await uow.session.execute(contacts.insert().values(journey_id=journey.journey_id, kind=kind, by=by, at=at, note=note))
+    if first:
+        await repo.cancel_timers(uow.session, journey.journey_id, ctx.now(), TimerKind.first_contact)
+    return state
+
+
+async def clarify(uow: UnitOfWork, ctx: Context, citizen_id: UUID, clarification: Clarification) -> NeedsClarified:
+    journey = await journey_of(uow, citizen_id)
+    now = ctx.now()
+    values: dict[str, Any] = {"clarification": _clarification_json(clarification), "clarified_at": now}
+    if clarification.baseline is not None:
+        values["baseline"] = clarification.baseline.as_dict()
+    if clarification.relatives_involved:
+        values["relatives_involved"] = True
+    await advance(uow, journey, Step.clarify, now, **values)
+    c = clarification
+    event = NeedsClarified(
+        journey_id=UUID(journey.journey_id), citizen_id=UUID(journey.citizen_id), guide_id=journey.guide_id,
+        interests=list(c.interests), languages=list(c.languages), postal_code=c.postal_code,
+        barriers=list(c.barriers), wishes=list(c.wishes), wants_accompaniment=c.wants_accompaniment,
+        max_travel_km=c.max_travel_km, needs_step_free=c.needs_step_free,
+        availability=[{"day": s.day, "part": s.part} for s in c.availability],
+        baseline=UclaScore(**c.baseline.as_dict()) if c.baseline else None, clarified_at=now,
+    )
+    await uow.publish(event)
+    return event
+
+
+def _clarification_json(c: Clarification) -> dict:
+    return {
+        "interests": list(c.interests), "languages": list(c.languages), "postal_code": c.postal_code,
+        "wishes": list(c.wishes), "barriers": list(c.barriers), "wants_accompaniment": c.wants_accompaniment,
+        "max_travel_km": c.max_travel_km, "needs_step_free": c.needs_step_free,
+        "availability": [{"day": s.day, "part": s.part} for s in c.availability],
+    }
+
+
+@dataclass(frozen=True)
+class Proposal:
+    proposal_id: UUID
+    citizen_id: UUID
+    kind: str
+    candidate_id: UUID
+    candidate_name: str | None
+    proposing_org: str
+    at: datetime
+
+
+async def match_proposed(uow: UnitOfWork, proposal: Proposal) -> bool:
+    """False when the citizen has no journey with us (another org's citizen)."""
+    journey = await repo.journey_by_citizen(uow.session, proposal.citizen_id, lock=True)
+    if journey is None:
+        return False
+    await advance(uow, journey, Step.propose, proposal.at)
+    await uow.session.execute(
+        proposals.insert().values(
+            proposal_id=str(proposal.proposal_id), journey_id=journey.journey_id, kind=proposal.kind,
+            candidate_id=str(proposal.candidate_id), candidate_name=proposal.candidate_name,
+            proposing_org=proposal.proposing_org, status="proposed", proposed_at=proposal.at,
+        )
+    )
+    return True
+
+
+async def match_decided(uow: UnitOfWork, citizen_id: UUID, proposal_id: UUID, accepted: bool, at: datetime) -> bool:
+    journey = await repo.journey_by_citizen(uow.session, citizen_id, lock=True)
+    if journey is None:
+        return False
+    values = {"match_accepted_at": journey.match_accepted_at or at} if accepted else {}
+    await advance(uow, journey, Step.accept if accepted else Step.decline, at, **values)
+    await uow.session.execute(
+        proposals.update()
+        .where(proposals.c.proposal_id == str(proposal_id))
+        .values(status="accepted" if accepted else "declined", decided_at=at)
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class Exit:
+    outcome_step: Step
+    final: Ucla | None = None
+    relatives_involved: bool | None = None
+    note: str | None = None
+
+
+async def exit_journey(uow: UnitOfWork, ctx: Context, citizen_id: UUID, exit: Exit) -> JourneyCompleted:
+    """Exit (udslusning) with the outcome and the end measure; pending timers stop."""
+    journey = await journey_of(uow, citizen_id)
+    now = ctx.now()
+    outcome = EXIT_STEPS[exit.outcome_step]
+    relatives = journey.relatives_involved if exit.relatives_involved is None else exit.relatives_involved
+    await advance(
+        uow, journey, exit.outcome_step, now, outcome=outcome.value, exited_at=now,
+        final=exit.final.as_dict() if exit.final else None, relatives_involved=relatives, exit_note=exit.note,
+    )
+    await repo.cancel_timers(uow.session, journey.journey_id, now)
+    event = JourneyCompleted(
+        journey_id=UUID(journey.journey_id), citizen_id=UUID(journey.citizen_id), outcome=outcome.value,
+        baseline=UclaScore(**journey.baseline) if journey.baseline else None,
+        final=UclaScore(**exit.final.as_dict()) if exit.final else None,
+        days_in_journey=max(0, (now - repo.utc(journey.referred_at)).days), relatives_involved=relatives,
+        completed_at=now,
+    )
+    await uow.publish(event)
+    return event
+
+
+async def erase_citizen(uow: UnitOfWork, ctx: Context, citizen_id: UUID) -> bool:
+    """Forget who the citizen is and every free-text note; keep anonymous counts.
+
+    The journey keeps its states, dates, source and UCLA totals for the reports,
+    under a fresh random id that leads back to no one.
+    """
+    journey = await repo.journey_by_citizen(uow.session, citizen_id, lock=True)
+    if journey is None:
+        return False
+    s = uow.session
+    await s.execute(contacts.update().where(contacts.c.journey_id == journey.journey_id).values(note=None, by=None))
+    await s.execute(group_members.delete().where(group_members.c.citizen_id == str(citizen_id)))
+    await s.execute(
+        journeys.update().where(journeys.c.journey_id == journey.journey_id).values(
+            citizen_id=f"erased-{uuid.uuid4()}", clarification=None, exit_note=None, postal_code="000",
+            age_band="unknown", erased=True,
+        )
+    )
+    await repo.cancel_timers(s, journey.journey_id, ctx.now())
+    return True

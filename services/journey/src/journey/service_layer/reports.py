@@ -1,0 +1,164 @@
+"""The partnership's reports, read from journey's tables; the arithmetic is in domain/reports."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from brobygger_runtime.unit_of_work import UnitOfWork
+from journey.adapters.repository import utc
+from journey.adapters.tables import groups, journeys, punch_cards, served_interests, timers, visits
+from journey.domain.journey import State
+from journey.domain.reports import PairedMeasure, WaitingCitizen, gap_report, loneliness_change, waiting_summary
+from journey.domain.timers import TimerKind
+from journey.service_layer.context import Context
+
+FUNNEL_STAGES = ("referred", "contacted", "clarified", "match_accepted", "first_visit")
+OUTCOMES = ("completed", "dropped_out", "escalated", "declined")
+
+
+def _days(start: datetime, end: datetime) -> float:
+    return round((utc(end) - utc(start)).total_seconds() / 86400, 2)
+
+
+async def _journeys(uow: UnitOfWork) -> list[sa.Row]:
+    return list((await uow.session.execute(sa.select(journeys).order_by(journeys.c.referred_at))).all())
+
+
+def _funnel_row(rows: list[sa.Row]) -> dict:
+    row = {
+        "referred": len(rows),
+        "contacted": sum(1 for j in rows if j.first_contact_at is not None),
+        "clarified": sum(1 for j in rows if j.clarified_at is not None),
+        "match_accepted": sum(1 for j in rows if j.match_accepted_at is not None),
+        "first_visit": sum(1 for j in rows if j.first_visit_at is not None),
+        "open": sum(1 for j in rows if j.state != State.exited.value),
+    }
+    row.update({f"exited_{o}": sum(1 for j in rows if j.outcome == o) for o in OUTCOMES})
+    return row
+
+
+async def funnel(uow: UnitOfWork) -> dict:
+    """How far citizens got, by referral source and by referring organisation."""
+    rows = await _journeys(uow)
+    by_source: dict[str, list] = defaultdict(list)
+    by_org: dict[str, list] = defaultdict(list)
+    for j in rows:
+        by_source[j.source].append(j)
+        by_org[j.referrer_org or "none"].append(j)
+    return {
+        "total": _funnel_row(rows),
+        "by_source": {k: _funnel_row(v) for k, v in sorted(by_source.items())},
+        "by_referrer_org": {k: _funnel_row(v) for k, v in sorted(by_org.items())},
+    }
+
+
+async def waiting_times(uow: UnitOfWork) -> dict:
+    """Days from referral to first contact, to an accepted match and to the first visit."""
+    rows = await _journeys(uow)
+
+    def spans(column: str) -> list[float]:
+        return [_days(j.referred_at, getattr(j, column)) for j in rows if getattr(j, column) is not None]
+
+    return {
+        "to_first_contact": waiting_summary(spans("first_contact_at")),
+        "to_match": waiting_summary(spans("match_accepted_at")),
+        "to_first_visit": waiting_summary(spans("first_visit_at")),
+    }
+
+
+async def waiting_beyond_limits(uow: UnitOfWork, ctx: Context) -> list[dict]:
+    """Who waits too long right now: for first contact, for a match, for the first visit."""
+    now = ctx.now()
+    overdue_contact = dict(
+        (await uow.session.execute(
+            sa.select(timers.c.journey_id, timers.c.due_at).where(
+                timers.c.kind == TimerKind.first_contact.value, timers.c.cancelled_at.is_(None), timers.c.due_at <= now
+            )
+        )).all()
+    )
+    found = []
+    for j in await _journeys(uow):
+        if j.state == State.exited.value or j.erased:
+            continue
+        waiting_for, since, limit = None, None, None
+        if j.first_contact_at is None and j.journey_id in overdue_contact:
+            waiting_for, since, limit = "first_contact", j.referred_at, overdue_contact[j.journey_id]
+        elif j.state in (State.clarified.value, State.matching.value) and j.match_accepted_at is None and _days(j.clarified_at, now) > ctx.match_wait_limit_days:
+            waiting_for, since = "match", j.clarified_at
+        elif j.state == State.match_accepted.value and j.first_visit_at is None and _days(j.match_accepted_at, now) > ctx.first_visit_wait_limit_days:
+            waiting_for, since = "first_visit", j.match_accepted_at
+        if waiting_for:
+            found.append({
+                "journey_id": j.journey_id, "citizen_id": j.citizen_id, "guide_id": j.guide_id, "state": j.state,
+                "waiting_for": waiting_for, "waiting_days": _days(since, now),
+                "due_since": utc(limit) if limit else None,
+            })
+    return sorted(found, key=lambda w: -w["waiting_days"])
+
+
+async def accompaniment(uow: UnitOfWork) -> dict:
+    s = uow.session
+    accompanied = (await s.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(visits.c.hours), 0.0)).where(visits.c.companion.is_not(None))
+    )).one()
+    first_visits = (await s.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(visits.c.companion.is_not(None))).where(visits.c.first.is_(True))
+    )).one()
+    cards = (await s.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(punch_cards.c.granted_hours), 0.0),
+                  sa.func.coalesce(sa.func.sum(punch_cards.c.drawn_hours), 0.0))
+    )).one()
+    return {
+        "accompanied_visits": accompanied[0], "accompaniment_hours": float(accompanied[1]),
+        "first_visits": first_visits[0], "first_visits_accompanied": first_visits[1],
+        "punch_cards": cards[0], "hours_granted": float(cards[1]), "hours_drawn": float(cards[2]),
+    }
+
+
+async def group_figures(uow: UnitOfWork) -> dict:
+    rows = (await uow.session.execute(sa.select(groups.c.state))).scalars().all()
+    formed = [r for r in rows if r != "proposed"]
+    return {
+        "proposed_waiting": len(rows) - len(formed), "formed": len(formed),
+        "self_running": sum(1 for r in formed if r == "self_running"),
+    }
+
+
+def _total(answers: dict | None) -> int | None:
+    return sum(answers[k] for k in ("lack_companionship", "left_out", "isolated")) if answers else None
+
+
+async def loneliness(uow: UnitOfWork) -> dict:
+    """UCLA totals before and after, only for journeys measured at both ends (paired)."""
+    rows = await _journeys(uow)
+    pairs = [PairedMeasure(_total(j.baseline), _total(j.final)) for j in rows if j.baseline and j.final]
+    result = loneliness_change(pairs)
+    result["baseline_only"] = sum(1 for j in rows if j.baseline and not j.final)
+    return result
+
+
+async def gaps(uow: UnitOfWork, min_citizens: int = 2) -> list[dict]:
+    """Interests waiting citizens share in an area where no activity serves them."""
+    waiting = [
+        WaitingCitizen(j.clarification["postal_code"], tuple(j.clarification["interests"]))
+        for j in await _journeys(uow)
+        if j.state in (State.clarified.value, State.matching.value) and j.clarification and not j.erased
+    ]
+    served = {(p, i) for p, i in (await uow.session.execute(sa.select(served_interests.c.postal_code, served_interests.c.interest))).all()}
+    return gap_report(waiting, served, min_citizens)
+
+
+async def all_reports(uow: UnitOfWork, ctx: Context) -> dict:
+    return {
+        "generated_at": ctx.now(),
+        "funnel": await funnel(uow),
+        "waiting_times": await waiting_times(uow),
+        "waiting_beyond_limits": await waiting_beyond_limits(uow, ctx),
+        "accompaniment": await accompaniment(uow),
+        "groups": await group_figures(uow),
+        "loneliness": await loneliness(uow),
+        "gaps": await gaps(uow),
+    }

@@ -1,0 +1,124 @@
+"""The slice: referral -> journey with a guide -> clarification -> NeedsClarified, on the real bus."""
+
+from __future__ import annotations
+
+import uuid
+
+from journey_testkit import CLARIFICATION, ORG, referral
+
+
+async def test_referral_opens_journey_and_assigns_least_loaded_guide(journey_service):
+    svc = journey_service
+    for guide, capacity in (("guide-anna", 10), ("guide-bo", 10)):
+        assert (await svc.client.post("/guides", json={"guide_id": guide, "display_name": guide, "capacity": capacity})).status_code == 201
+    first, second = referral(), referral()
+    await svc.send(first)
+    await svc.send(second)
+
+    body = (await svc.client.get(f"/journeys/{first.citizen_id}")).json()
+    assert body["state"] == "referred"
+    assigned = {e.payload["citizen_id"]: e for e in await svc.published("GuideAssigned")}
+    assert set(assigned) == {str(first.citizen_id), str(second.citizen_id)}
+    # least loaded: the second journey goes to the other guide
+    assert {e.payload["guide_id"] for e in assigned.values()} == {"guide-anna", "guide-bo"}
+    assert assigned[str(first.citizen_id)].payload["guide_id"] == body["guide_id"]
+    assert assigned[str(first.citizen_id)].payload["guide_org"] == ORG
+    assert assigned[str(first.citizen_id)].headers["ce_subject"] == str(first.citizen_id)
+    guides = (await svc.client.get("/guides")).json()
+    assert [g["open_journeys"] for g in guides] == [1, 1]
+
+
+async def test_journey_waits_for_a_guide_and_gets_one_when_a_guide_registers(journey_service):
+    svc = journey_service
+    event = referral()
+    await svc.send(event)
+    assert (await svc.client.get(f"/journeys/{event.citizen_id}")).json()["guide_id"] is None
+    assert await svc.outbox("GuideAssigned") == []
+
+    reply = await svc.client.post("/guides", json={"guide_id": "guide-cecilie", "capacity": 5})
+    assert reply.json()["assigned_journeys"] == 1
+    assert (await svc.client.get(f"/journeys/{event.citizen_id}")).json()["guide_id"] == "guide-cecilie"
+    [assigned] = await svc.published("GuideAssigned")
+    assert assigned.payload["citizen_id"] == str(event.citizen_id)
+
+
+async def test_full_guides_leave_the_journey_waiting(journey_service):
+    svc = journey_service
+    await svc.client.post("/guides", json={"guide_id": "guide-full", "capacity": 1})
+    one, two = referral(), referral()
+    await svc.send(one)
+    await svc.send(two)
+    assert (await svc.client.get(f"/journeys/{two.citizen_id}")).json()["guide_id"] is None
+    await svc.client.post("/guides", json={"guide_id": "guide-full", "capacity": 2})  # capacity raised
+    assert (await svc.client.get(f"/journeys/{two.citizen_id}")).json()["guide_id"] == "guide-full"
+
+
+async def test_referral_without_our_consent_opens_nothing(journey_service):
+    svc = journey_service
+    event = referral(consented_orgs=["red-cross"])
+    await svc.send(event)
+    assert (await svc.client.get(f"/journeys/{event.citizen_id}")).status_code == 404
+
+
+async def test_repeat_referral_is_merged_into_the_open_journey(journey_service):
+    svc = journey_service
+    await svc.client.post("/guides", json={"guide_id": "guide-anna"})
+    citizen = uuid.uuid4()
+    await svc.send(referral(citizen))
+    await svc.send(referral(citizen, repeat_referral=True, source="relative"))
+    body = (await svc.client.get(f"/journeys/{citizen}")).json()
+    assert body["referral_count"] == 2
+    assert len(await svc.published("GuideAssigned")) == 1
+    guides = (await svc.client.get("/guides")).json()
+    assert guides[0]["open_journeys"] == 1
+
+
+async def test_clarification_publishes_needs_clarified(journey_service):
+    svc = journey_service
+    await svc.client.post("/guides", json={"guide_id": "guide-anna"})
+    event = referral()
+    await svc.send(event)
+    reply = await svc.client.post(f"/journeys/{event.citizen_id}/clarification", json=CLARIFICATION)
+    assert reply.status_code == 201, reply.text
+    assert (await svc.client.get(f"/journeys/{event.citizen_id}")).json()["state"] == "clarified"
+
+    [clarified] = await svc.published("NeedsClarified")
+    p = clarified.payload
+    assert p["citizen_id"] == str(event.citizen_id)
+    assert p["guide_id"] == "guide-anna"
+    assert p["interests"] == ["baking", "walking"]
+    assert p["postal_code"] == "6800"  # the referral's, since the clarification gave none
+    assert p["wishes"] == ["friend", "activity"]
+    assert p["barriers"] == ["transport"]
+    assert p["availability"] == [{"day": "tue", "part": "morning"}]
+    assert p["baseline"]["lack_companionship"] == 3 and p["baseline"]["total"] == 8
+
+
+async def test_invalid_clarification_is_refused_naming_the_field_and_publishes_nothing(journey_service):
+    svc = journey_service
+    event = referral()
+    await svc.send(event)
+    cases = {
+        "interests": {**CLARIFICATION, "interests": []},
+        "interests.0": {**CLARIFICATION, "interests": ["Baking"]},
+        "baseline.left_out": {**CLARIFICATION, "baseline": {"lack_companionship": 1, "left_out": 4, "isolated": 1}},
+        "baseline.isolated": {**CLARIFICATION, "baseline": {"lack_companionship": 1, "left_out": 1, "isolated": 0}},
+    }
+    for field, body in cases.items():
+        reply = await svc.client.post(f"/journeys/{event.citizen_id}/clarification", json=body)
+        assert reply.status_code == 422, field
+        locations = [".".join(str(p) for p in e["loc"][1:]) for e in reply.json()["detail"]]
+        assert field in locations, (field, locations)
+    assert await svc.outbox("NeedsClarified") == []
+    assert (await svc.client.get(f"/journeys/{event.citizen_id}")).json()["state"] == "referred"
+
+
+async def test_illegal_step_answers_409_with_current_state(journey_service):
+    svc = journey_service
+    event = referral()
+    await svc.send(event)
+    reply = await svc.client.post(f"/journeys/{event.citizen_id}/first-visit", json={})
+    assert reply.status_code == 409
+    assert reply.json()["current_state"] == "referred"
+    assert reply.json()["step"] == "first_visit"
+    assert (await svc.client.post(f"/journeys/{uuid.uuid4()}/clarification", json=CLARIFICATION)).status_code == 404

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -15,6 +16,10 @@ from brobygger_stack.stack import EmbeddedStack
 app = typer.Typer(help="Brobygger: bridge-building services for lonely citizens.", no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka topics of the event catalogue.")
 app.add_typer(topics_app, name="topics")
+outbox_app = typer.Typer(help="A service's outbox: backlog and republishing.")
+app.add_typer(outbox_app, name="outbox")
+dlt_app = typer.Typer(help="Dead-lettered events: list and replay after a fix.")
+app.add_typer(dlt_app, name="dlt")
 
 
 def _endpoints(stack: EmbeddedStack) -> DemoEndpoints:
@@ -101,6 +106,57 @@ def topics_check(bootstrap: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERV
         typer.echo("missing topics: " + ", ".join(missing), err=True)
         raise typer.Exit(1)
     typer.echo("all catalogue topics exist")
+
+
+@outbox_app.command("backlog")
+def outbox_backlog(database_url: str = typer.Option(..., envvar="DATABASE_URL", help="the service's database")) -> None:
+    """Unsent outbox rows and the age of the oldest."""
+    from brobygger_stack.operations import outbox_state, run
+
+    state = run(outbox_state(database_url))
+    age = f"{state.oldest_unsent_age_seconds:.1f}s" if state.oldest_unsent_age_seconds is not None else "-"
+    typer.echo(f"unsent: {state.unsent}  oldest unsent age: {age}  rows kept: {state.total}")
+
+
+@outbox_app.command("republish")
+def outbox_republish(
+    since: datetime = typer.Option(..., help="republish rows created since this time (ISO 8601, UTC)"),
+    database_url: str = typer.Option(..., envvar="DATABASE_URL"),
+) -> None:
+    """Send events again from a point in time (after the broker lost data); consumers' inboxes ignore repeats."""
+    from brobygger_stack.operations import republish_outbox, run
+
+    moment = since if since.tzinfo else since.replace(tzinfo=UTC)
+    typer.echo(f"marked {run(republish_outbox(database_url, moment))} rows; the service's relay sends them now")
+
+
+@dlt_app.command("list")
+def dlt_list(topic: str = typer.Argument(..., help="e.g. brobygger.referral.v1.dlt"),
+             bootstrap: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS")) -> None:
+    """Dead-lettered records with their cause."""
+    from brobygger_stack.operations import list_dead_letters, run
+
+    for d in run(list_dead_letters(bootstrap, topic)):
+        typer.echo(f"{d.partition}@{d.offset}  {d.cause:<14} {d.ce_type or '-'}  from {d.original} by {d.consumer}: {d.reason}")
+
+
+@dlt_app.command("replay")
+def dlt_replay(topic: str, partition: int, offset: int,
+               bootstrap: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS")) -> None:
+    """Send one dead-lettered record back to its original topic."""
+    from brobygger_stack.operations import replay_dead_letter, run
+
+    typer.echo(f"replayed to {run(replay_dead_letter(bootstrap, topic, partition, offset))}")
+
+
+@app.command()
+def lag(group: str = typer.Argument(..., help="<partnership>.<org>.<service>"),
+        bootstrap: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS")) -> None:
+    """Consumer lag of a group per partition."""
+    from brobygger_stack.operations import consumer_lag, run
+
+    for (topic, partition), behind in sorted(run(consumer_lag(bootstrap, group)).items()):
+        typer.echo(f"{topic}[{partition}]  {behind}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,153 @@
+"""Operator tasks: outbox backlog and republishing, dead letters, consumer lag.
+
+Plain functions over a database URL or a broker address, so the CLI, tests and
+scripts share them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from brobygger_contracts import all_topics
+from brobygger_runtime.db import new_metadata
+from brobygger_runtime.outbox import backlog, mark_for_republish
+from brobygger_runtime.relay import as_utc
+
+DLT_HEADER_PREFIX = "dlt_"
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    unsent: int
+    oldest_unsent_age_seconds: float | None
+    total: int
+
+
+async def outbox_state(database_url: str) -> OutboxState:
+    outbox = new_metadata().tables["outbox"]
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            session = AsyncSession(bind=conn)
+            count, oldest = await backlog(session, outbox)
+            total = await session.scalar(sa.select(sa.func.count()).select_from(outbox))
+    finally:
+        await engine.dispose()
+    age = (datetime.now(UTC) - as_utc(oldest)).total_seconds() if oldest else None
+    return OutboxState(count, age, int(total or 0))
+
+
+async def republish_outbox(database_url: str, since: datetime) -> int:
+    """Mark rows created since `since` unsent; the service's running relay sends them again.
+    For after the broker lost its data (the embedded broker keeps nothing across a restart)."""
+    outbox = new_metadata().tables["outbox"]
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            session = AsyncSession(bind=conn)
+            return await mark_for_republish(session, outbox, since)
+    finally:
+        await engine.dispose()
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    partition: int
+    offset: int
+    cause: str
+    reason: str
+    consumer: str
+    original: str
+    ce_type: str | None
+    ce_id: str | None
+
+
+async def _read_all(bootstrap: str, topic: str) -> list:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - fresh metadata for a topic seen first now
+            partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        records = []
+        while True:
+            batch = await consumer.getmany(timeout_ms=1000)
+            if not batch:
+                return records
+            for recs in batch.values():
+                records.extend(recs)
+    finally:
+        await consumer.stop()
+
+
+def _headers(record) -> dict[str, str]:  # noqa: ANN001
+    return {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
+
+
+async def list_dead_letters(bootstrap: str, dlt_topic: str) -> list[DeadLetter]:
+    letters = []
+    for record in await _read_all(bootstrap, dlt_topic):
+        h = _headers(record)
+        letters.append(DeadLetter(
+            record.partition, record.offset, h.get("dlt_cause", "?"), h.get("dlt_reason", ""), h.get("dlt_consumer", ""),
+            f"{h.get('dlt_original_topic')}/{h.get('dlt_original_partition')}@{h.get('dlt_original_offset')}",
+            h.get("ce_type"), h.get("ce_id"),
+        ))
+    return letters
+
+
+async def replay_dead_letter(bootstrap: str, dlt_topic: str, partition: int, offset: int) -> str:
+    """Send a dead-lettered record back to its original topic, without the dlt_ headers.
+
+    The consumer handles it like any new record; its inbox did not record the
+    event when it failed, so the fixed handler runs once."""
+    for record in await _read_all(bootstrap, dlt_topic):
+        if record.partition == partition and record.offset == offset:
+            headers = [(k, v) for k, v in record.headers or () if not k.startswith(DLT_HEADER_PREFIX)]
+            target = _headers(record).get("dlt_original_topic") or dlt_topic.removesuffix(".dlt")
+            producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+            await producer.start()
+            try:
+                await producer.send_and_wait(target, record.value, key=record.key, headers=headers)
+            finally:
+                await producer.stop()
+            return target
+    raise LookupError(f"no record at {dlt_topic}/{partition}@{offset}")
+
+
+async def consumer_lag(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
+    """Records behind the end of each catalogue partition the group has committed on.
+
+    Reads the committed offsets through a consumer of the group that does not
+    join it (the admin client's OffsetFetch is not understood by every
+    Kafka-compatible broker; the consumer's is)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        topics = await consumer.topics()
+        tps = [TopicPartition(t, p) for t in sorted(set(all_topics()) & topics)
+               for p in sorted(consumer.partitions_for_topic(t) or ())]
+        committed = {tp: await consumer.committed(tp) for tp in tps}
+        committed = {tp: offset for tp, offset in committed.items() if offset is not None}
+        ends = await consumer.end_offsets(list(committed)) if committed else {}
+    finally:
+        await consumer.stop()
+    return {(tp.topic, tp.partition): max(0, ends[tp] - offset) for tp, offset in committed.items()}
+
+
+def run(coro):  # noqa: ANN001, ANN201
+    return asyncio.run(coro)

@@ -108,3 +108,105 @@ def contact_body(recipient_id: str, language: str = "da", **extra) -> dict:  # n
             "email": f"{recipient_id}@varde.example", "language": language}
     body.update(extra)
     return body
+
+
+class HttpSink:
+    """A real HTTP server on loopback (the SMS gateway or a webhook receiver in tests).
+
+    It answers with the statuses in `script`, one per request, then 200; it keeps
+    every request's headers and JSON body.
+    """
+
+    def __init__(self, script: list[int] | None = None) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        sink = self
+        self.script = list(script or [])
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with sink.lock:
+                    status = sink.script.pop(0) if sink.script else 200
+                    if status == 200:
+                        sink.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args) -> None:  # noqa: ANN002
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/messages"
+
+    @property
+    def accepted(self) -> list[tuple[dict[str, str], dict]]:
+        with self.lock:
+            return [(h, json.loads(b)) for h, b in self.requests]
+
+    def __enter__(self) -> "HttpSink":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class RefusingSmtp:
+    """A real SMTP server that answers `451` to the first `refusals` messages (all, when None)."""
+
+    def __init__(self, refusals: int | None = None) -> None:
+        from aiosmtpd.controller import Controller
+
+        from brobygger_stack.embedded_kafka import free_port
+
+        self.refusals = refusals
+        self.refused = 0
+        self.accepted: list[bytes] = []
+        outer = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
+                if outer.refusals is None or outer.refused < outer.refusals:
+                    outer.refused += 1
+                    return "451 4.3.0 Mailbox busy, try again later"
+                outer.accepted.append(envelope.content)
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> "RefusingSmtp":
+        self.controller.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.controller.stop()
+
+
+async def deliveries(client: httpx.AsyncClient, **params) -> list[dict]:  # noqa: ANN003
+    response = await client.get("/deliveries", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def settled(client: httpx.AsyncClient, source_event_id: str, want: int = 1) -> list[dict]:
+    """Wait until the event's deliveries are all out of the pending/sending states."""
+    final = {"sent", "failed", "uncertain", "suppressed", "cancelled"}
+
+    async def done() -> bool:
+        log = await deliveries(client, source_event_id=source_event_id)
+        return len(log) >= want and all(d["status"] in final for d in log)
+
+    await wait_until(done, what=f"deliveries of {source_event_id} settled")
+    return await deliveries(client, source_event_id=source_event_id)

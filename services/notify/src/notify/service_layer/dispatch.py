@@ -128,12 +128,13 @@ class Dispatcher:
     async def recover_interrupted(self) -> int:
         """Deliveries a dead dispatcher left `sending`: uncertain, for an operator; not resent."""
         async with self.runtime.unit_of_work() as uow:
-            rows = await repo.interrupted(uow.session)
-            for row in rows:
-                await record_failed(uow, row, UNCERTAIN_AFTER_CRASH, self.clock(), status=DeliveryStatus.uncertain)
-        if rows:
-            log.warning("%d deliveries were interrupted by a crash; recorded as uncertain", len(rows))
-        return len(rows)
+            recorded = 0
+            for row in await repo.interrupted(uow.session):
+                recorded += await record_failed(uow, row, UNCERTAIN_AFTER_CRASH, self.clock(),
+                                                status=DeliveryStatus.uncertain, only_if=(DeliveryStatus.sending,))
+        if recorded:
+            log.warning("%d deliveries were interrupted by a crash; recorded as uncertain", recorded)
+        return recorded
 
     async def dispatch_due(self) -> int:
         """Try every due delivery once; returns how many were due."""
@@ -153,7 +154,8 @@ class Dispatcher:
         address = contact.address(channel) if contact else None
         if contact is None or not address:
             async with self.runtime.unit_of_work() as uow:
-                await record_failed(uow, row, f"recipient has no {channel.value} address any more", now, attempts=row.attempts)
+                await record_failed(uow, row, f"recipient has no {channel.value} address any more", now,
+                                    attempts=row.attempts, only_if=(DeliveryStatus.pending,))
             return
         if channel is Channel.sms and await self._defer_for_quiet_hours(row, contact, now):
             return
@@ -161,7 +163,7 @@ class Dispatcher:
             rendered = self.templates.render(row.template, row.language, {**(row.variables or {}), "recipient_name": contact.display_name})
         except TemplateProblem as exc:
             async with self.runtime.unit_of_work() as uow:
-                await record_failed(uow, row, str(exc), now, attempts=row.attempts + 1)
+                await record_failed(uow, row, str(exc), now, attempts=row.attempts + 1, only_if=(DeliveryStatus.pending,))
             return
         breaker = self.breakers[channel]
         if not breaker.allows(time.monotonic()):
@@ -209,7 +211,7 @@ class Dispatcher:
         async with self.runtime.unit_of_work() as uow:
             if error.maybe_delivered:
                 await record_failed(uow, row, f"delivery uncertain: {error.cause}", now,
-                                    status=DeliveryStatus.uncertain, attempts=attempts)
+                                    status=DeliveryStatus.uncertain, attempts=attempts, only_if=(DeliveryStatus.sending,))
             elif error.retryable and attempts < self.policy.max_attempts:
                 delay = backoff_seconds(attempts, self.policy.backoff_seconds, self.policy.backoff_max_seconds)
                 await repo.update_delivery(
@@ -218,7 +220,7 @@ class Dispatcher:
                 )
                 log.info("delivery %s failed (attempt %d), retrying in %.1fs: %s", row.notification_id, attempts, delay, error.cause)
             else:
-                await record_failed(uow, row, error.cause, now, attempts=attempts)
+                await record_failed(uow, row, error.cause, now, attempts=attempts, only_if=(DeliveryStatus.sending,))
 
     async def _defer_for_quiet_hours(self, row: sa.Row, contact: Contact, now: datetime) -> bool:
         hours = contact.quiet_hours or self.policy.quiet_hours

@@ -29,14 +29,22 @@ async def record_sent(uow: UnitOfWork, row: sa.Row, sent_at: datetime) -> bool:
 
 
 async def record_failed(uow: UnitOfWork, row: sa.Row, cause: str, failed_at: datetime, *,
-                        status: DeliveryStatus = DeliveryStatus.failed, attempts: int | None = None) -> None:
-    """Give up on a delivery (failed, or uncertain for an operator to judge) and say so."""
+                        status: DeliveryStatus = DeliveryStatus.failed, attempts: int | None = None,
+                        only_if: tuple[DeliveryStatus, ...] = ()) -> bool:
+    """Give up on a delivery (failed, or uncertain for an operator to judge) and say so.
+
+    With `only_if`, nothing happens unless the delivery is still in one of those
+    states: two dispatchers taking stock at once report a leftover only once.
+    """
     cause = cause[:500]
     attempts = max(1, attempts if attempts is not None else row.attempts)
-    await repo.update_delivery(uow.session, row.seq, status=status.value, last_error=cause,
-                               next_attempt_at=None, attempts=attempts)
+    updated = await repo.update_delivery(uow.session, row.seq, only_if=only_if, status=status.value,
+                                         last_error=cause, next_attempt_at=None, attempts=attempts)
+    if not updated:
+        return False
     await uow.publish(NotificationFailed(
         notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
         recipient_id=row.recipient_id, channel=WireChannel(row.channel), cause=cause,
         attempts=attempts, failed_at=failed_at,
     ))
+    return True

@@ -1,0 +1,83 @@
+"""Retries with back-off against SMTP servers that refuse, failures told as
+NotificationFailed (and to an operator), and crash leftovers never resent."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from datetime import UTC, datetime
+
+from notify.adapters import repository as repo
+from notify.domain.model import Channel, Contact, notification_id
+from notify_testkit import (
+    HttpSink, RefusingSmtp, contact_body, deliveries, guide_assigned, match_proposed, notify_events,
+    notify_settings, produce, running_notify, settled, wait_until,
+)
+
+
+async def _proposal_for_new_guide(kafka, settings, client, guide_id="guide-r", **contact):  # noqa: ANN001, ANN003
+    citizen = uuid.uuid4()
+    assert (await client.post("/contacts", json=contact_body(guide_id, "da", **contact))).status_code == 201
+    await produce(kafka, guide_assigned(citizen, guide_id), settings.partnership_id)
+    return await produce(kafka, match_proposed(citizen), settings.partnership_id)
+
+
+async def test_smtp_refusals_are_retried_then_the_mail_goes_out_once(kafka_bootstrap, database_url):
+    with RefusingSmtp(refusals=2) as smtp:
+        settings = notify_settings(kafka_bootstrap, database_url, smtp.port, delivery_max_attempts=4)
+        async with running_notify(settings) as (_runtime, client):
+            event_id = await _proposal_for_new_guide(kafka_bootstrap, settings, client)
+            [line] = await settled(client, event_id)
+        assert line["status"] == "sent" and line["attempts"] == 3
+        assert smtp.refused == 2 and len(smtp.accepted) == 1
+        sent = await notify_events(kafka_bootstrap, settings.partnership_id, 1, event_type="NotificationSent")
+        assert [p["source_event_id"] for _, p in sent] == [event_id]
+
+
+async def test_smtp_that_keeps_refusing_ends_in_notification_failed_and_an_operator_alert(kafka_bootstrap, database_url):
+    secret = "s3cret"
+    with RefusingSmtp() as smtp, HttpSink() as operator_hook:
+        settings = notify_settings(kafka_bootstrap, database_url, smtp.port, delivery_max_attempts=3, webhook_secret=secret)
+        async with running_notify(settings) as (_runtime, client):
+            ops = {"recipient_id": "ops-1", "role": "operator", "display_name": "Drift", "language": "en",
+                   "webhook_url": operator_hook.url, "preferred_channel": "webhook"}
+            assert (await client.post("/contacts", json=ops)).status_code == 201
+            event_id = await _proposal_for_new_guide(kafka_bootstrap, settings, client)
+            [line] = await settled(client, event_id)
+            assert line["status"] == "failed" and line["attempts"] == 3 and "451" in line["last_error"]
+            failed = await notify_events(kafka_bootstrap, settings.partnership_id, 1, event_type="NotificationFailed")
+            await wait_until(lambda: len(operator_hook.accepted) == 1, what="the operator's webhook")
+        assert smtp.refused == 3 and smtp.accepted == []
+        [(_, payload)] = failed
+        assert payload["source_event_id"] == event_id and payload["attempts"] == 3
+        assert "451" in payload["cause"] and payload["channel"] == "email"
+
+        headers, alert = operator_hook.accepted[0]
+        body = operator_hook.requests[0][1]
+        expected = hmac.new(secret.encode(), headers["x-brobygger-timestamp"].encode() + b"." + body, hashlib.sha256).hexdigest()
+        assert headers["x-brobygger-signature"] == f"sha256={expected}"
+        assert alert["template"] == "notification_failed" and payload["notification_id"] in alert["text"]
+
+
+async def test_a_delivery_left_sending_by_a_crash_is_reported_uncertain_not_resent(kafka_bootstrap, database_url, smtp_catcher):
+    settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port)
+    key = str(notification_id("ev-crashed", "guide-c", Channel.email))
+    async with running_notify(settings) as (runtime, client):
+        async with runtime.db.transaction() as session:
+            await repo.save_contact(session, Contact(recipient_id="guide-c", role="guide", display_name="C",
+                                                     email="c@varde.example"))
+            seq = await repo.add_delivery(
+                session, source_event_id="ev-crashed", source_event_type="MatchProposed", rule_id="r",
+                template="match_proposed", recipient_role="guide", recipient_id="guide-c", citizen_id=None,
+                allowed_channels="email", variables={}, notification_id=key,
+            )
+            await repo.update_delivery(session, seq, status="sending", channel="email", language="da", attempts=1,
+                                       next_attempt_at=datetime.now(UTC))
+        # The dispatcher took its lease at start; a fresh one (as after a restart) takes stock.
+        await runtime.dispatcher.recover_interrupted()
+        [line] = await deliveries(client, source_event_id="ev-crashed")
+        failed = await notify_events(kafka_bootstrap, settings.partnership_id, 1, event_type="NotificationFailed")
+    assert line["status"] == "uncertain" and line["last_error"] == "delivery uncertain after crash"
+    assert [p["cause"] for _, p in failed] == ["delivery uncertain after crash"], failed
+    assert smtp_catcher.messages == []

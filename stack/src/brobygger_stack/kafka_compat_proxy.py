@@ -51,7 +51,7 @@ def rewrite_api_versions_response(frame: bytes) -> bytes:
                 size, pos = _uvarint(frame, pos)
                 pos += size
         pos += 4  # throttle_time_ms
-        if pos > len(frame):
+        if pos >= len(frame):  # no tagged-field section to replace
             return frame
     except (IndexError, struct.error):
         return frame

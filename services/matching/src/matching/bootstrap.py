@@ -8,7 +8,7 @@ from pydantic import Field
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
 from matching.adapters.tables import metadata
-from matching.entrypoints import api, kafka
+from matching.entrypoints import api, kafka, schedule
 
 
 class Settings(ServiceSettings):
@@ -28,6 +28,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         routers=[api.router],
         description="Volunteer friends, activities and new groups, proposed with reasons; the citizen chooses.",
     )
+    schedule.run_with_app(app, runtime, settings.assignment_interval_seconds)
     return runtime, app
 
 

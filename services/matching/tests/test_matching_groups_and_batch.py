@@ -1,0 +1,101 @@
+"""New groups, the batch assignment (on demand and on a schedule) and CSV import, on the real broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+from brobygger_contracts.events.matching import GroupProposed, MatchProposed
+from matching.entrypoints.schedule import assignment_schedule
+from matching.testing import (
+    ORG, activity, clarification, eventually, matching_instance, of_type, publish, read_events, referral, volunteer,
+)
+
+
+async def test_group_proposed_when_nearby_citizens_share_an_interest_no_activity_serves(kafka_bootstrap, database_url):
+    async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
+        partnership = runtime.settings.partnership_id
+        await api.post("/activities", json=activity(name="Seniorsvømning", interests=["svømning"]))
+        walkers = [uuid.uuid4() for _ in range(3)]
+        far_walker = uuid.uuid4()
+        events = []
+        for citizen, postal_code in ((walkers[0], "6800"), (far_walker, "7500"), (walkers[1], "6800"), (walkers[2], "6851")):
+            events += [referral(citizen, [ORG], postal_code),
+                       clarification(citizen, postal_code=postal_code, wishes=["group"], interests=["walking", "swimming"])]
+        await publish(kafka_bootstrap, partnership, *events)
+
+        groups = of_type(await read_events(kafka_bootstrap, partnership, want=2, settle=3.0), GroupProposed)
+        # The first two nearby walkers start a group; swimming is served by the nearby activity;
+        # the walker in Holstebro is too far; the third arrives after the first two were grouped.
+        assert len(groups) == 1
+        group = groups[0]
+        assert group.interest == "walking" and group.postal_code == "6800" and group.proposing_org == ORG
+        assert set(group.citizen_ids) == {walkers[0], walkers[1]}
+
+
+async def test_batch_assignment_maximises_total_quality_on_demand_and_on_schedule(kafka_bootstrap, database_url):
+    async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
+        partnership = runtime.settings.partnership_id
+        # Both wait: no volunteer is registered yet when they are clarified.
+        early, late = uuid.uuid4(), uuid.uuid4()
+        await publish(kafka_bootstrap, partnership,
+                      referral(early, [ORG]), clarification(early, wishes=["friend"], interests=["baking_and_cooking", "walking"]),
+                      referral(late, [ORG]), clarification(late, wishes=["friend"], interests=["baking_and_cooking"], languages=["sv"]))
+
+        async def both_waiting() -> bool:
+            return all([(await api.get(f"/citizens/{c}/candidates")).status_code == 200 for c in (early, late)])
+
+        await eventually(both_waiting)
+        # Arrival order would give `early` the bilingual baker and leave `late`, who speaks only Swedish, with nobody.
+        bilingual = (await api.post("/volunteers", json=volunteer(interests=["bagning", "gåtur"], languages=["da", "sv"], capacity=1))).json()
+        walker = (await api.post("/volunteers", json=volunteer(interests=["gåtur"], capacity=1))).json()
+        run = await api.post("/assignments/run")
+        assert run.status_code == 200 and run.json()["proposed"] == 2
+        made = {p["citizen_id"]: p["candidate_id"] for p in run.json()["proposals"]}
+        assert made == {str(early): walker["volunteer_id"], str(late): bilingual["volunteer_id"]}
+        assert (await api.post("/assignments/run")).json()["proposed"] == 0  # nobody waits any more
+
+        # On a schedule: a third citizen waits, a volunteer arrives, the next round proposes.
+        third = uuid.uuid4()
+        await publish(kafka_bootstrap, partnership, referral(third, [ORG]), clarification(third, wishes=["friend"]))
+        await eventually(lambda: _known(api, third))
+        await api.post("/volunteers", json=volunteer(capacity=1))  # registering does not propose by itself
+        async with assignment_schedule(runtime, interval=0.2):
+            await eventually(lambda: _has_proposal(api, third))
+        proposed = of_type(await read_events(kafka_bootstrap, partnership, want=6), MatchProposed)
+        assert sorted(str(p.citizen_id) for p in proposed) == sorted(str(c) for c in (early, late, third))
+
+
+async def _known(api, citizen) -> bool:  # noqa: ANN001
+    return (await api.get(f"/citizens/{citizen}/candidates")).status_code == 200
+
+
+async def _has_proposal(api, citizen) -> bool:  # noqa: ANN001
+    return len((await api.get("/proposals", params={"citizen_id": str(citizen)})).json()) == 1
+
+
+CSV = """name;interests;postal_code;schedule;seats;step_free;org;latitude;longitude
+Gåfællesskab Varde;gåtur|natur;6800;tirsdag formiddag|torsdag eftermiddag;12;ja;;55,621;8,481
+Strik og snak;strikning|kaffe og snak;6800;onsdag eftermiddag;;nej;varde-kommune;;
+Curling for seniors;curling;6800;blursday;-1;maybe;;;
+;sang;Varde;;;;;;
+"""
+
+
+async def test_csv_import_publishes_valid_rows_and_reports_each_bad_one(kafka_bootstrap, database_url):
+    async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
+        result = await api.post("/activities/import", content=CSV.encode(), headers={"content-type": "text/csv"})
+        assert result.status_code == 200, result.text
+        body = result.json()
+        assert body["imported"] == 2
+        assert [a["line"] for a in body["activities"]] == [2, 3]
+        errors = {(e["line"], e["field"]) for e in body["errors"]}
+        assert errors == {(4, "interests"), (4, "schedule"), (4, "seats"), (4, "step_free"), (5, "name"), (5, "postal_code")}
+        stored = {a["name"]: a for a in (await api.get("/activities")).json()}
+        assert set(stored) == {"Gåfællesskab Varde", "Strik og snak"}
+        assert stored["Gåfællesskab Varde"]["interests"] == ["walking", "nature"]
+        assert stored["Gåfællesskab Varde"]["latitude"] == 55.621
+        assert stored["Strik og snak"]["org"] == "varde-kommune" and stored["Strik og snak"]["seats"] is None
+        missing = await api.post("/activities/import", content=b"title;postal_code\nx;6800\n", headers={"content-type": "text/csv"})
+        assert missing.status_code == 422 and "name" in missing.json()["detail"]
+        events = await read_events(kafka_bootstrap, runtime.settings.partnership_id, want=2)
+        assert sorted(e.name for e in events) == ["Gåfællesskab Varde", "Strik og snak"]

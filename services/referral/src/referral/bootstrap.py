@@ -11,7 +11,7 @@ from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
 from referral.adapters.tables import metadata
 from referral.domain.access import parse_api_keys
-from referral.entrypoints import api, citizens_api, kafka
+from referral.entrypoints import api, batch_api, citizens_api, kafka
 from referral.entrypoints.auth import Access
 from referral.entrypoints.errors import install_error_handlers
 from referral.service_layer.referrals import Partnership
@@ -45,7 +45,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         log.warning("API_KEYS is empty: authentication is off, every caller acts as %s staff", settings.org_id)
     app = runtime.http_app(
         "Brobygger referral",
-        routers=[api.router, citizens_api.router],
+        routers=[batch_api.router, api.router, citizens_api.router],
         description="Referral cards, consent, triage and the closed loop to the referrer. "
         "The only service holding citizens' personal data.",
     )

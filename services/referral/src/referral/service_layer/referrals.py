@@ -36,6 +36,10 @@ class Unprocessable(Exception):
         super().__init__("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
         self.problems = problems
 
+    @classmethod
+    def single(cls, loc: tuple[str | int, ...], msg: str) -> "Unprocessable":
+        return cls([Problem(loc, msg)])
+
 
 @dataclass(frozen=True)
 class Accepted:

@@ -1,0 +1,89 @@
+"""Bulk intake: referrals from an existing home-care system, good rows accepted, bad rows reported."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ValidationError
+
+from referral.domain.card import ReferralCard
+from referral.domain.errors import Forbidden
+from referral.entrypoints.auth import AccessDep, CallerDep, Runtime
+from referral.entrypoints.batch_formats import CSV_COLUMNS, MAX_ROWS, BatchUnreadable, read_csv, read_json
+from referral.service_layer import referrals as cases
+from referral.service_layer.referrals import Unprocessable
+
+router = APIRouter(tags=["referrals"])
+MAX_BATCH_BYTES = 5 * 1024 * 1024
+
+
+class RowAccepted(BaseModel):
+    row: int
+    """1-based position of the card in the batch (CSV: data rows after the header)."""
+    referral_id: uuid.UUID
+    citizen_id: uuid.UUID
+    repeat_referral: bool
+
+
+class RowError(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class RowRejected(BaseModel):
+    row: int
+    errors: list[RowError]
+
+
+class BatchResult(BaseModel):
+    accepted: list[RowAccepted]
+    rejected: list[RowRejected]
+
+
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "array", "maxItems": MAX_ROWS, "items": {"$ref": "#/components/schemas/ReferralCard"}}},
+            "text/csv": {"schema": {"type": "string", "description": "header row of: " + ", ".join(CSV_COLUMNS)}},
+        },
+    }
+}
+
+
+@router.post("/referrals/batch", response_model=BatchResult, openapi_extra=_BODY_DOC)
+async def submit_batch(request: Request, runtime: Runtime, caller: CallerDep, access: AccessDep) -> BatchResult:
+    """Submit many referral cards at once, as a JSON list or CSV.
+
+    Each row is validated and stored on its own: good rows are accepted (each
+    publishes its `ReferralReceived`), bad rows are listed with the fields at fault.
+    """
+    raw = await request.body()
+    if len(raw) > MAX_BATCH_BYTES:
+        raise Unprocessable.single((), f"a batch is at most {MAX_BATCH_BYTES} bytes")
+    try:
+        if request.headers.get("content-type", "").split(";")[0].strip() == "text/csv":
+            rows: list[Any] = read_csv(raw.decode("utf-8-sig"))
+        else:
+            rows = read_json(raw)
+    except (BatchUnreadable, UnicodeDecodeError) as exc:
+        raise Unprocessable.single((), str(exc)) from exc
+
+    result = BatchResult(accepted=[], rejected=[])
+    for number, row in enumerate(rows, start=1):
+        try:
+            card = ReferralCard.model_validate(row)
+            async with runtime.unit_of_work() as uow:
+                accepted = await cases.submit_referral(uow, card, caller, access.partnership)
+        except ValidationError as exc:
+            errors = [RowError(loc=list(e["loc"]), msg=e["msg"]) for e in exc.errors(include_input=False, include_url=False)]
+            result.rejected.append(RowRejected(row=number, errors=errors))
+        except Unprocessable as exc:
+            result.rejected.append(RowRejected(row=number, errors=[RowError(loc=list(p.loc), msg=p.msg) for p in exc.problems]))
+        except Forbidden as exc:
+            result.rejected.append(RowRejected(row=number, errors=[RowError(loc=["referrer", "org"], msg=str(exc))]))
+        else:
+            result.accepted.append(RowAccepted(row=number, **accepted.__dict__))
+    return result

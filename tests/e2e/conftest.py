@@ -3,6 +3,7 @@ each with its own PostgreSQL database, on the session's broker."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -19,11 +20,11 @@ async def stack(kafka_bootstrap, database_url_factory, tmp_path: Path):  # noqa:
         workdir=tmp_path / "stack", partnership_id=f"e2e{uuid.uuid4().hex[:8]}", kafka_bootstrap_servers=kafka_bootstrap,
         database_url_for=databases, instances=instances,
     )
-    running.start()
+    await asyncio.to_thread(running.start)
     try:
         yield running
     finally:
-        running.stop()
+        await asyncio.to_thread(running.stop)
 
 
 def _free_base_port() -> int:

@@ -5,6 +5,7 @@ notify e-mails the guide through SMTP."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -24,7 +25,7 @@ def endpoints(stack) -> DemoEndpoints:  # noqa: ANN001
 async def test_demo_partnership_reaches_match_proposals_and_emails(stack):  # noqa: ANN001
     progress: list[str] = []
     started = time.monotonic()
-    results = play(endpoints(stack), say=progress.append, timeout=90)
+    results = await asyncio.to_thread(play, endpoints(stack), progress.append, 90)
     elapsed = time.monotonic() - started
 
     # Every citizen got at least one proposal, with reasons, from a consented organisation.
@@ -44,7 +45,7 @@ async def test_demo_partnership_reaches_match_proposals_and_emails(stack):  # no
 
 
 async def test_no_personal_data_travels_on_the_bus(stack, kafka_bootstrap):  # noqa: ANN001
-    play(endpoints(stack), say=lambda _line: None, timeout=90)
+    await asyncio.to_thread(play, endpoints(stack), lambda _line: None, 90)
     personal = []
     for citizen in load_partnership()["citizens"]:
         card = citizen["card"]

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from brobygger_contracts import Envelope, Event, topic_for
+from brobygger_contracts.events.matching import MatchAccepted, MatchDeclined, MatchProposed
 from brobygger_contracts.events.referral import ReferralReceived
 from journey.bootstrap import JourneyRuntime, Settings
 
@@ -149,3 +150,30 @@ CLARIFICATION: dict[str, Any] = {
     "availability": [{"day": "tue", "part": "morning"}],
     "baseline": {"lack_companionship": 3, "left_out": 2, "isolated": 3},
 }
+
+
+async def propose(svc: RunningJourney, citizen_id: uuid.UUID, kind: str = "activity", name: str | None = "Gåfællesskab Varde") -> MatchProposed:
+    event = MatchProposed(
+        proposal_id=uuid.uuid4(), citizen_id=citizen_id, kind=kind, candidate_id=uuid.uuid4(),
+        candidate_name=name if kind == "activity" else None, proposing_org="red-cross", score=0.8,
+        reasons=["both enjoy walking"], proposed_at=svc.clock(),
+    )
+    await svc.send(event)
+    return event
+
+
+async def accept_match(svc: RunningJourney, citizen_id: uuid.UUID, kind: str = "activity", name: str | None = "Gåfællesskab Varde") -> MatchProposed:
+    """Matching proposes and the citizen accepts, as the two events arrive from matching."""
+    proposal = await propose(svc, citizen_id, kind, name)
+    await svc.send(MatchAccepted(
+        proposal_id=proposal.proposal_id, citizen_id=citizen_id, kind=kind, candidate_id=proposal.candidate_id,
+        accepted_at=svc.clock(),
+    ))
+    return proposal
+
+
+async def decline_match(svc: RunningJourney, proposal: MatchProposed, reason: str = "too_far") -> None:
+    await svc.send(MatchDeclined(
+        proposal_id=proposal.proposal_id, citizen_id=proposal.citizen_id, kind=proposal.kind,
+        candidate_id=proposal.candidate_id, reason=reason, declined_at=svc.clock(),
+    ))

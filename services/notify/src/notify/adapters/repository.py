@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.adapters.tables import citizen_guide, contact, delivery
+from notify.adapters.tables import citizen_guide, contact, delivery, erased_citizen
 from notify.domain.model import Channel, Contact, DeliveryStatus, QuietHours
 
 
@@ -84,6 +84,16 @@ async def guide_of(session: AsyncSession, citizen_id: str) -> str | None:
 
 async def forget_guide(session: AsyncSession, citizen_id: str) -> None:
     await session.execute(citizen_guide.delete().where(citizen_guide.c.citizen_id == citizen_id))
+
+
+async def mark_erased(session: AsyncSession, citizen_id: str) -> None:
+    stmt = _upsert(session, erased_citizen).values(citizen_id=citizen_id, erased_at=datetime.now(UTC))
+    await session.execute(stmt.on_conflict_do_nothing())
+
+
+async def is_erased(session: AsyncSession, citizen_id: str) -> bool:
+    found = await session.scalar(sa.select(erased_citizen.c.citizen_id).where(erased_citizen.c.citizen_id == citizen_id))
+    return found is not None
 
 
 # --- deliveries -------------------------------------------------------------------

@@ -37,6 +37,15 @@ citizen_guide = sa.Table(
     sa.Column("assigned_at", Timestamp, nullable=False),
 )
 
+erased_citizen = sa.Table(
+    "erased_citizen",
+    metadata,
+    # A tombstone: a pseudonymous id only, so that events about the citizen that
+    # arrive after CitizenErased (other topics, other order) do not link them again.
+    sa.Column("citizen_id", sa.String(64), primary_key=True),
+    sa.Column("erased_at", Timestamp, nullable=False),
+)
+
 delivery = sa.Table(
     "delivery",
     metadata,

@@ -24,13 +24,16 @@ async def plan_notifications(uow: UnitOfWork, rules: RuleBook, event_name: str, 
     Sending happens later, in the dispatcher: here only rows are written, in the
     same transaction as the inbox claim, so a redelivered event adds nothing.
     """
+    citizen_id = facts.get("citizen_id")
+    if citizen_id and await repo.is_erased(uow.session, citizen_id):
+        return 0  # a late event about someone who asked to be forgotten
     count = 0
     for planned in rules.plan(event_name, facts):
         for recipient_id in await _recipients(uow, planned):
             seq = await repo.add_delivery(
                 uow.session, source_event_id=source_event_id, source_event_type=event_name,
                 rule_id=planned.rule_id, template=planned.template, recipient_role=planned.target.role,
-                recipient_id=recipient_id, citizen_id=facts.get("citizen_id"),
+                recipient_id=recipient_id, citizen_id=citizen_id,
                 allowed_channels=",".join(c.value for c in planned.channels), variables=dict(facts),
             )
             await _resolve(uow, seq)
@@ -81,6 +84,8 @@ async def _resolve(uow: UnitOfWork, seq: int) -> None:
 
 async def assign_guide(uow: UnitOfWork, citizen_id: str, guide_id: str, guide_org: str, assigned_at: datetime) -> int:
     """Remember the citizen's guide and release deliveries that waited for one."""
+    if await repo.is_erased(uow.session, citizen_id):
+        return 0
     await repo.save_guide(uow.session, citizen_id, guide_id, guide_org, assigned_at)
     current = await repo.guide_of(uow.session, citizen_id)
     waiting = await repo.awaiting_guide(uow.session, citizen_id)
@@ -100,6 +105,7 @@ async def register_contact(uow: UnitOfWork, contact: Contact) -> bool:
 
 async def erase_citizen(uow: UnitOfWork, citizen_id: str) -> int:
     """CitizenErased: forget who guides them and every delivery's link to them."""
+    await repo.mark_erased(uow.session, citizen_id)
     await repo.forget_guide(uow.session, citizen_id)
     await repo.delete_contact(uow.session, citizen_id)
     return await repo.erase_citizen_links(uow.session, citizen_id)

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 70e8f220b384
+Revision ID: e15d582ea069
 Revises: 
-Create Date: 2026-11-24 14:10:02.819639
+Create Date: 2026-11-24 14:19:50.571081
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '70e8f220b384'
+revision = 'e15d582ea069'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -72,6 +72,11 @@ def upgrade() -> None:
         batch_op.create_index('ix_delivery_due', ['status', 'next_attempt_at'], unique=False)
         batch_op.create_index('ix_delivery_recipient', ['recipient_id'], unique=False)
 
+    op.create_table('erased_citizen',
+    sa.Column('citizen_id', sa.String(length=64), nullable=False),
+    sa.Column('erased_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('citizen_id', name=op.f('pk_erased_citizen'))
+    )
     op.create_table('inbox',
     sa.Column('consumer', sa.String(length=200), nullable=False),
     sa.Column('event_id', sa.String(length=200), nullable=False),
@@ -115,6 +120,7 @@ def downgrade() -> None:
     op.drop_table('outbox')
     op.drop_table('lease')
     op.drop_table('inbox')
+    op.drop_table('erased_citizen')
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.drop_index('ix_delivery_recipient')
         batch_op.drop_index('ix_delivery_due')

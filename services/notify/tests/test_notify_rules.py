@@ -1,0 +1,100 @@
+"""Each default rule against the real broker, database, SMTP catcher and a webhook
+receiver; rules from a partnership's own file."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from brobygger_contracts.events.journey import FirstVisitAccompanied, FollowUpDue, GroupBecameSelfRunning
+from brobygger_contracts.events.matching import MatchAccepted, ProposalKind
+from notify.bootstrap import build
+from notify.domain.rules import RuleError
+from notify_testkit import (
+    HttpSink, contact_body, deliveries, guide_assigned, match_proposed, notify_settings, produce, running_notify,
+    wait_until,
+)
+
+NOW = datetime.now(UTC)
+
+
+async def test_each_default_rule_reaches_its_recipients(kafka_bootstrap, database_url, smtp_catcher):
+    citizen, volunteer, group = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with HttpSink() as coordinator_hook:
+        settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port, webhook_secret="k")
+        p = settings.partnership_id
+        async with running_notify(settings) as (_runtime, client):
+            contacts = [
+                contact_body("guide-a", "da"),
+                contact_body("guide-b", "en"),
+                contact_body(str(volunteer), "sv", role="volunteer", display_name="Karin"),
+                contact_body("fac-1", "en", role="facilitator", display_name="Ole"),
+                {"recipient_id": "coord-1", "role": "coordinator", "display_name": "Styregruppen", "language": "da",
+                 "webhook_url": coordinator_hook.url},
+            ]
+            for body in contacts:
+                assert (await client.post("/contacts", json=body)).status_code == 201
+            await produce(kafka_bootstrap, guide_assigned(citizen, "guide-a"), p)
+            accepted = MatchAccepted(proposal_id=uuid.uuid4(), citizen_id=citizen, kind="volunteer_friend",
+                                     candidate_id=volunteer, accepted_at=NOW)
+            await produce(kafka_bootstrap, accepted, p)
+            await produce(kafka_bootstrap, accepted.model_copy(update={"kind": ProposalKind.activity, "proposal_id": uuid.uuid4()}), p)
+            await produce(kafka_bootstrap, FirstVisitAccompanied(journey_id=uuid.uuid4(), citizen_id=citizen,
+                                                                 companion="guide", hours=2, visited_at=NOW), p)
+            await produce(kafka_bootstrap, FollowUpDue(journey_id=uuid.uuid4(), citizen_id=citizen, guide_id="guide-b",
+                                                       kind="follow_up", due_at=NOW), p)
+            await produce(kafka_bootstrap, GroupBecameSelfRunning(group_id=group, facilitator_id="fac-1",
+                                                                  reason="meetings_without_facilitator",
+                                                                  meetings_held=6, became_self_running_at=NOW), p)
+            await wait_until(lambda: len(smtp_catcher.messages) >= 6 and len(coordinator_hook.accepted) >= 1,
+                             what="every rule's message")
+            log = await deliveries(client, status="sent")
+            to_guide_a = await deliveries(client, recipient_id="guide-a")
+
+    by_recipient: dict[str, list[str]] = {}
+    for mail in smtp_catcher.messages:
+        by_recipient.setdefault(mail.recipients[0].split("@")[0], []).append(mail.subject)
+    assert sorted(by_recipient["guide-a"]) == sorted([
+        f"Borger {str(citizen)[:8]} har sagt ja til en besøgsven",
+        f"Borger {str(citizen)[:8]} har sagt ja til en aktivitet",
+        f"Første besøg er gennemført for borger {str(citizen)[:8]}",
+    ])
+    assert by_recipient[str(volunteer)] == ["Du har fått en ny vän att besöka"]
+    assert by_recipient["guide-b"] == [f"Time for a follow-up with citizen {str(citizen)[:8]}"]
+    assert by_recipient["fac-1"] == ["Your group now runs itself"]
+    [(headers, hook)] = coordinator_hook.accepted
+    assert hook["template"] == "group_self_running_coordinator" and hook["subject"] == "En gruppe er blevet selvkørende"
+    assert headers["x-brobygger-signature"].startswith("sha256=")
+    assert len(log) == 7 and {d["recipient_role"] for d in log} == {"guide", "volunteer", "facilitator", "coordinator"}
+    assert len(to_guide_a) == 3 and all(d["recipient_id"] == "guide-a" for d in to_guide_a)
+    assert {d["masked_address"] for d in log if d["channel"] == "webhook"} == {"http://127.0.0.1/***"}
+
+
+async def test_a_partnerships_own_rules_file_decides(kafka_bootstrap, database_url, smtp_catcher, tmp_path):
+    rules = tmp_path / "varde.json"
+    rules.write_text(json.dumps({"rules": [
+        {"id": "proposals-to-coordinators", "event": "MatchProposed",
+         "recipient": {"role": "coordinator", "from": "directory"}, "template": "match_proposed", "channels": ["email"]},
+    ]}))
+    settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port, notify_rules_file=str(rules))
+    citizen = uuid.uuid4()
+    async with running_notify(settings) as (_runtime, client):
+        await client.post("/contacts", json=contact_body("guide-x", "da"))
+        await client.post("/contacts", json=contact_body("coord-x", "en", role="coordinator"))
+        await produce(kafka_bootstrap, guide_assigned(citizen, "guide-x"), settings.partnership_id)
+        await produce(kafka_bootstrap, match_proposed(citizen), settings.partnership_id)
+        await wait_until(lambda: len(smtp_catcher.messages) == 1, what="the coordinator's e-mail")
+    assert smtp_catcher.messages[0].recipients == ["coord-x@varde.example"]
+
+
+def test_a_rules_file_naming_a_missing_template_is_refused_at_start(tmp_path, kafka_bootstrap):
+    rules = tmp_path / "bad.json"
+    rules.write_text(json.dumps({"rules": [
+        {"id": "r", "event": "MatchProposed", "recipient": {"role": "guide", "from": "citizen_guide"}, "template": "nope"},
+    ]}))
+    settings = notify_settings(kafka_bootstrap, "sqlite+aiosqlite:///:memory:", notify_rules_file=str(rules))
+    with pytest.raises(RuleError, match="da/nope"):
+        build(settings)

@@ -32,9 +32,10 @@ async def test_a_second_referral_of_the_same_person_is_merged(referral_service):
 
     events = await referral_service.published()
     received = [e.payload for e in events if e.type == "ReferralReceived"]
-    assert [(r["referral_id"], r["repeat_referral"]) for r in received] == [
-        (first["referral_id"], False), (second["referral_id"], True), (namesake["referral_id"], False), (by_id["referral_id"], True),
-    ]
+    # Events of different citizens may sit on different partitions: compare without order.
+    assert {r["referral_id"]: r["repeat_referral"] for r in received} == {
+        first["referral_id"]: False, second["referral_id"]: True, namesake["referral_id"]: False, by_id["referral_id"]: True,
+    }
     changes = [e.payload for e in events if e.type == "ConsentChanged"]
     assert [(c["added"], c["removed"]) for c in changes] == [(["abf"], []), ([], ["abf"])]
 

@@ -1,0 +1,171 @@
+"""Writes the kustomize base of each service: `python deploy/k8s/bases.py`.
+
+The four bases differ only in the service, its resources and a few settings, so
+they are generated from the table below; the output is committed (plain YAML,
+what an operator's kustomize reads) and a test checks it is up to date.
+Organisations adapt a base in an overlay (overlays/<org>/), never here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).parent
+IMAGE = "brobygger:0.1.0"
+PORT = 8000
+
+# service -> (requests, memory limit, extra settings in the ConfigMap)
+SERVICES: dict[str, tuple[dict[str, str], str, dict[str, str]]] = {
+    "referral": ({"cpu": "100m", "memory": "192Mi"}, "512Mi", {"PARTNERSHIP_ORGS": ""}),
+    "matching": ({"cpu": "200m", "memory": "256Mi"}, "768Mi", {"ASSIGNMENT_INTERVAL_SECONDS": "0"}),
+    "journey": ({"cpu": "100m", "memory": "192Mi"}, "512Mi", {"FIRST_CONTACT_WORKING_DAYS": "3"}),
+    "notify": ({"cpu": "100m", "memory": "192Mi"},
+               "512Mi", {"SMTP_HOST": "smtp.example.org", "SMTP_PORT": "587", "SMTP_START_TLS": "true",
+                         "MAIL_FROM": "brobygger@example.org"}),
+}
+
+# Settings every instance reads; overlays set the organisation's values.
+COMMON_SETTINGS = {
+    "PARTNERSHIP_ID": "example",
+    "ORG_ID": "example-org",
+    "KAFKA_BOOTSTRAP_SERVERS": "kafka-bootstrap.kafka.svc:9093",
+    "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+    "KAFKA_SASL_MECHANISM": "PLAIN",
+    "KAFKA_ENABLE_IDEMPOTENCE": "true",
+    "KAFKA_ENSURE_TOPICS": "false",
+    "HTTP_HOST": "0.0.0.0",
+    "HTTP_PORT": str(PORT),
+    "LOG_LEVEL": "INFO",
+    "LOG_JSON": "true",
+}
+
+# Secrets: placeholders that an overlay (or the organisation's secret store) replaces.
+SECRETS = {
+    "referral": {"API_KEYS": "CHANGE-ME:staff:CHANGE-ME"},
+    "notify": {"SMTP_USERNAME": "CHANGE-ME", "SMTP_PASSWORD": "CHANGE-ME"},
+}
+
+
+def labels(service: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": service, "app.kubernetes.io/part-of": "brobygger"}
+
+
+def selector(service: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": service}
+
+
+def probe(path: str, period: int, timeout: int, failures: int) -> dict:
+    return {"httpGet": {"path": path, "port": "http"}, "periodSeconds": period, "timeoutSeconds": timeout,
+            "failureThreshold": failures}
+
+
+def deployment(service: str) -> dict:
+    requests, memory_limit, _ = SERVICES[service]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": service, "labels": labels(service)},
+        "spec": {
+            # Two replicas share the consumer group's partitions; a lease keeps
+            # the outbox relay and timer loops single (runtime/lease.py).
+            "replicas": 2,
+            "revisionHistoryLimit": 5,
+            "selector": {"matchLabels": selector(service)},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "template": {
+                "metadata": {
+                    "labels": labels(service),
+                    "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": str(PORT),
+                                    "prometheus.io/path": "/metrics"},
+                },
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    # uvicorn drains for 20 s, the broker's handlers for 15 s
+                    "terminationGracePeriodSeconds": 45,
+                    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
+                                        "fsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [{
+                        "name": service,
+                        "image": IMAGE,
+                        "args": [service],
+                        "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+                        "envFrom": [{"configMapRef": {"name": f"{service}-settings"}},
+                                    {"secretRef": {"name": f"{service}-secrets"}}],
+                        "env": [{"name": "INSTANCE_ID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+                        # migrations run before the app listens: give start-up a minute
+                        "startupProbe": probe("/health/live", 2, 3, 30),
+                        "livenessProbe": probe("/health/live", 10, 3, 3),
+                        # database and broker reachable (3 s each)
+                        "readinessProbe": probe("/health/ready", 10, 8, 3),
+                        "resources": {"requests": requests, "limits": {"memory": memory_limit}},
+                        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                            "capabilities": {"drop": ["ALL"]}},
+                        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"},
+                                         {"name": "data", "mountPath": "/app/data"}],
+                    }],
+                    "volumes": [{"name": "tmp", "emptyDir": {}}, {"name": "data", "emptyDir": {}}],
+                },
+            },
+        },
+    }
+
+
+def service_object(service: str) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": service, "labels": labels(service)},
+        "spec": {"selector": selector(service),
+                 "ports": [{"name": "http", "port": PORT, "targetPort": "http", "protocol": "TCP"}]},
+    }
+
+
+def disruption_budget(service: str) -> dict:
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": service, "labels": labels(service)},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": selector(service)}},
+    }
+
+
+def settings(service: str) -> dict:
+    data = {**COMMON_SETTINGS, **SERVICES[service][2]}
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": f"{service}-settings", "labels": labels(service)}, "data": data}
+
+
+def secrets(service: str) -> dict:
+    database = f"postgresql+asyncpg://{service}:CHANGE-ME@postgres.example.org:5432/{service}"
+    data = {"DATABASE_URL": database, "KAFKA_SASL_USERNAME": "CHANGE-ME", "KAFKA_SASL_PASSWORD": "CHANGE-ME",
+            **SECRETS.get(service, {})}
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": f"{service}-secrets", "labels": labels(service)}, "stringData": data}
+
+
+FILES = {"configmap.yaml": settings, "secret.yaml": secrets, "deployment.yaml": deployment,
+         "service.yaml": service_object, "pdb.yaml": disruption_budget}
+
+
+def render(service: str) -> dict[str, str]:
+    """File name -> YAML text of one service's base."""
+    header = f"# Generated by deploy/k8s/bases.py; edit that, or patch in an overlay.\n"
+    out = {name: header + yaml.safe_dump(make(service), sort_keys=False) for name, make in FILES.items()}
+    out["kustomization.yaml"] = header + yaml.safe_dump(
+        {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": list(FILES)},
+        sort_keys=False)
+    return out
+
+
+def main() -> None:
+    for service in SERVICES:
+        folder = HERE / "base" / service
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in render(service).items():
+            (folder / name).write_text(text)
+
+
+if __name__ == "__main__":
+    main()

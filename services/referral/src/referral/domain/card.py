@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from brobygger_contracts.events.referral import ReferralSource, Urgency
 from brobygger_contracts.types import Language, OrgId, PostalCode
 from referral.domain.consent import ConsentGiver, unknown_orgs
+from referral.domain.text import line, paragraphs
 
 REASON_MAX_LENGTH = 2000
 """The referrer's own words are kept here only; long case notes belong elsewhere."""
@@ -24,22 +24,9 @@ REASON_MAX_LENGTH = 2000
 PROFESSIONAL_SOURCES = frozenset(s for s in ReferralSource if s not in (ReferralSource.relative, ReferralSource.self_referral))
 
 
-def _no_control_characters(value: str) -> str:
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError("must be a single line without control characters")
-    return value
-
-
-def _printable_text(value: str) -> str:
-    if any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_no_control_characters)]
-PersonName = Annotated[Line, StringConstraints(max_length=120)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ()-]{5,22}$")]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")]
+PersonName = line(120)
+Phone = line(30, pattern=r"^\+?[0-9][0-9 ()-]{5,22}$")
+Email = line(254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
 
 
 class _Card(BaseModel):
@@ -59,7 +46,7 @@ class Referrer(_Card):
     """How to reach the referrer (a relative needs a phone or an e-mail)."""
     email: Email | None = None
     """How to reach the referrer."""
-    relation: Annotated[Line, StringConstraints(max_length=60)] | None = None
+    relation: line(60) | None = None
     """A relative's relation to the citizen, e.g. `daughter`; required when a relative refers."""
 
 
@@ -72,7 +59,7 @@ class CitizenDetails(_Card):
     """Year of birth; others only ever see an age band."""
     postal_code: PostalCode
     """Postal code (Danish 4 digits, Swedish 5 digits without the space)."""
-    address: Annotated[Line, StringConstraints(max_length=200)] | None = None
+    address: line(200) | None = None
     """Street address."""
     phone: Phone | None = None
     """Telephone."""
@@ -100,7 +87,7 @@ class ReferralCard(_Card):
 
     referrer: Referrer
     citizen: CitizenDetails
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=REASON_MAX_LENGTH), AfterValidator(_printable_text)]
+    reason: paragraphs(REASON_MAX_LENGTH, min_length=1)
     """Why the referrer is concerned, in their own words. Stored here only, never published."""
     urgency: Urgency = Urgency.routine
     """How soon first contact should happen."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from brobygger_contracts.events.referral import EscalationReason, ReferralSource, TriageDecision, Urgency
 from brobygger_contracts.types import StaffId
@@ -16,6 +16,7 @@ from referral.domain.access import Role, is_owner_staff
 from referral.domain.card import Problem, ReferralCard
 from referral.domain.errors import Forbidden
 from referral.domain.status import Milestone
+from referral.domain.text import line, paragraphs
 from referral.entrypoints.auth import AccessDep, CallerDep, Runtime
 from referral.service_layer import citizens, referrals as cases, triage
 from referral.service_layer.referrals import Unprocessable
@@ -145,10 +146,10 @@ class TriageIn(BaseModel):
     decision: TriageDecision
     triaged_by: StaffId
     """The guide's id."""
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    note: paragraphs(2000) | None = None
     """The reason in the guide's words; stored here only, never published."""
     escalation_reason: EscalationReason | None = None
-    receiving_unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]+$")] | None = None
+    receiving_unit: line(120) | None = None
     """The professional unit that takes over, e.g. `varde-psykiatri`."""
 
 

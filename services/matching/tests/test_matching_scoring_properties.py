@@ -94,3 +94,24 @@ def test_batch_assignment_respects_capacity_and_eligibility(group: list[CitizenP
     assert len({c for c, _ in pairs}) == len(pairs)  # one volunteer per citizen
     for v in range(len(pool)):
         assert sum(1 for _, w in pairs if w == v) <= capacity[v]
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 8), st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_pruned_batch_reaches_the_exact_optimum_of_the_full_problem(citizens_n: int, volunteers_n: int, seed: int) -> None:
+    from scipy.optimize import linear_sum_assignment
+
+    from matching.domain.assignment import slot_owners, total_score
+
+    rng = np.random.default_rng(seed)
+    score = rng.random((citizens_n, volunteers_n))
+    eligible = rng.random((citizens_n, volunteers_n)) < 0.5
+    capacity = rng.integers(0, 4, size=volunteers_n)
+    owners = slot_owners(capacity)
+    if owners.size:
+        gain = np.where(eligible, score, 0.0)[:, owners]
+        rows, cols = linear_sum_assignment(gain, maximize=True)
+        optimum = float(gain[rows, cols].sum())
+    else:
+        optimum = 0.0
+    assert abs(total_score(score, assign_optimal(score, eligible, capacity)) - optimum) < 1e-9

@@ -21,13 +21,28 @@ def slot_owners(capacity: np.ndarray) -> np.ndarray:
 
 
 def assign_optimal(score: np.ndarray, eligible: np.ndarray, capacity: np.ndarray) -> Pairs:
-    """(citizen, volunteer) pairs maximising the total score; ineligible pairs are never made."""
-    owners = slot_owners(capacity)
-    if score.shape[0] == 0 or owners.size == 0:
+    """(citizen, volunteer) pairs maximising the total score; ineligible pairs are never made.
+
+    Exact. Before solving, what cannot change the optimum is cut away: citizens with no
+    eligible volunteer, volunteers eligible for nobody, and slots beyond the number of
+    citizens a volunteer is eligible for (all of them could only take ineligible pairs,
+    worth 0). On the benchmark this shrinks the solve several times over.
+    """
+    eligible = np.asarray(eligible, dtype=bool)
+    useful = np.minimum(np.maximum(capacity, 0), eligible.sum(axis=0))
+    rows, volunteers = np.flatnonzero(eligible.any(axis=1)), np.flatnonzero(useful > 0)
+    if rows.size == 0 or volunteers.size == 0:
         return []
-    gain = np.where(eligible, score, 0.0)[:, owners]
-    rows, cols = linear_sum_assignment(gain, maximize=True)
-    return [(int(r), int(owners[c])) for r, c in zip(rows, cols) if eligible[r, owners[c]]]
+    grid = np.ix_(rows, volunteers)
+    sub_eligible = eligible[grid]
+    owners = slot_owners(useful[volunteers])
+    gain = np.where(sub_eligible, score[grid], 0.0)[:, owners]
+    chosen_rows, chosen_slots = linear_sum_assignment(gain, maximize=True)
+    return [
+        (int(rows[r]), int(volunteers[owners[c]]))
+        for r, c in zip(chosen_rows, chosen_slots)
+        if sub_eligible[r, owners[c]]
+    ]
 
 
 def assign_greedy(score: np.ndarray, eligible: np.ndarray, capacity: np.ndarray) -> Pairs:

@@ -19,7 +19,7 @@ from uuid import UUID
 import numpy as np
 
 from matching.domain import taxonomy
-from matching.domain.geo import Point, haversine
+from matching.domain.geo import Point, distance_grid
 from matching.domain.model import SLOT_COUNT, CitizenProfile, Candidate, Kind, Slot
 
 WEIGHT_INTERESTS = 0.5
@@ -179,27 +179,29 @@ class Scores:
 
 
 def score_block(block: CitizenBlock, pool: CandidatePool) -> Scores:
-    """The one scoring rule, for many citizens at once (one row each)."""
+    """The one scoring rule, for many citizens at once (one row each); (m, n) arrays in float32."""
     m, n = len(block.ids), len(pool)
     # Soft: shared interests, as the share of the citizen's interests the candidate has.
-    shared = _overlap(block.interests, pool.interests)
-    interest_part = shared / np.maximum(block.interest_count, 1)[:, None]
+    score = _overlap(block.interests, pool.interests)
+    score *= (WEIGHT_INTERESTS / np.maximum(block.interest_count, 1)).astype(np.float32)[:, None]
 
     # Soft and hard: distance against the reach (a volunteer may come to the citizen).
-    distance = haversine(block.latitude[:, None], block.longitude[:, None], pool.latitude[None, :], pool.longitude[None, :])
-    reach = np.maximum(block.reach_km[:, None], pool.travel_km[None, :])
-    known = ~np.isnan(distance)
-    safe_distance = np.where(known, distance, 0.0)
-    nearness = 1.0 - safe_distance / np.where(reach > 0, reach, 1.0)
-    distance_part = np.where(known, np.clip(nearness, 0.0, 1.0), UNKNOWN)
+    distance = distance_grid(block.latitude, block.longitude, pool.latitude, pool.longitude)
+    reach = np.maximum(block.reach_km[:, None], pool.travel_km[None, :]).astype(np.float32)
+    out_of_reach = distance > reach  # False where the distance is unknown (NaN)
+    nearness = 1.0 - distance / np.maximum(reach, np.float32(1e-6))
+    np.clip(nearness, 0.0, 1.0, out=nearness)
+    nearness[np.isnan(distance)] = UNKNOWN
+    score += np.float32(WEIGHT_DISTANCE) * nearness
+    del nearness, reach
 
     # Soft: availability overlap, as the share of the smaller timetable.
     overlap = _overlap(block.slots, pool.slots)
-    smaller = np.minimum(block.slots.sum(axis=1)[:, None], pool.slots.sum(axis=1)[None, :])
-    availability_part = np.where(smaller > 0, overlap / np.maximum(smaller, 1), UNKNOWN)
-
-    score = WEIGHT_INTERESTS * interest_part + WEIGHT_DISTANCE * distance_part + WEIGHT_AVAILABILITY * availability_part
-    score = np.clip(score, 0.0, 1.0)
+    smaller = np.minimum(block.slots.sum(axis=1)[:, None], pool.slots.sum(axis=1)[None, :]).astype(np.float32)
+    availability = np.where(smaller > 0, overlap / np.maximum(smaller, 1), np.float32(UNKNOWN))
+    score += np.float32(WEIGHT_AVAILABILITY) * availability
+    del overlap, smaller, availability
+    np.clip(score, 0.0, 1.0, out=score)
 
     states_languages = pool.languages.any(axis=1)[None, :]
     common_language = _overlap(block.languages, pool.languages) > 0
@@ -208,7 +210,7 @@ def score_block(block: CitizenBlock, pool: CandidatePool) -> Scores:
         Exclusion.no_common_language: states_languages & ~common_language,
         Exclusion.no_capacity: np.broadcast_to(pool.capacity_left < 1, (m, n)),
         Exclusion.not_trained: np.broadcast_to(~pool.trained, (m, n)),
-        Exclusion.out_of_reach: known & (safe_distance > reach),
+        Exclusion.out_of_reach: out_of_reach,
         Exclusion.not_step_free: block.needs_step_free[:, None] & ~pool.step_free[None, :],
         Exclusion.accompaniment_not_welcome: block.wants_accompaniment[:, None] & ~pool.accompaniment_welcome[None, :],
     }
@@ -274,7 +276,15 @@ def rank(
     """The best eligible candidates for the citizen, best first, with reasons."""
     if not candidates:
         return []
-    scores = score_pool(citizen, CandidatePool.of(candidates), exclude)
+    return rank_in_pool(citizen, CandidatePool.of(candidates), candidates, exclude, limit)
+
+
+def rank_in_pool(
+    citizen: CitizenProfile, pool: CandidatePool, candidates: Sequence[Candidate],
+    exclude: frozenset[UUID] = frozenset(), limit: int = 10,
+) -> list[Assessment]:
+    """`rank` against a pool built beforehand (kept in memory when the registry is large)."""
+    scores = score_pool(citizen, pool, exclude)
     return [_assessment(citizen, candidates[row], scores, row) for row in top_eligible(scores, limit)]
 
 

@@ -115,7 +115,12 @@ async def clarify(uow: UnitOfWork, ctx: Context, citizen_id: UUID, clarification
         values["baseline"] = clarification.baseline.as_dict()
     if clarification.relatives_involved:
         values["relatives_involved"] = True
+    if journey.first_contact_at is None:
+        # Clarifying means the guide met the citizen: that was the first contact.
+        values["first_contact_at"] = now
     await advance(uow, journey, Step.clarify, now, **values)
+    if journey.first_contact_at is None:
+        await repo.cancel_timers(uow.session, journey.journey_id, now, TimerKind.first_contact)
     c = clarification
     event = NeedsClarified(
         journey_id=UUID(journey.journey_id), citizen_id=UUID(journey.citizen_id), guide_id=journey.guide_id,

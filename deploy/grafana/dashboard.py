@@ -109,11 +109,11 @@ def operators(d: Layout) -> None:
         (f"sum by (app_name) (rate(faststream_received_processed_messages_exceptions_total[{RATE}]))",
          "exceptions {{app_name}}")], unit="ops")
     d.panel("HTTP requests / s", [
-        (f"sum by (service, handler, status) (rate(http_requests_total{{{SEL}, handler!~\"/health.*|/metrics\"}}[{RATE}]))",
+        (f"sum by (service, handler, status) (rate(brobygger_http_requests_total{{{SEL}, handler!~\"/health.*|/metrics\"}}[{RATE}]))",
          "{{service}} {{handler}} {{status}}")], unit="reqps", width=12)
     d.panel("HTTP latency p95", [
         (f"histogram_quantile(0.95, sum by (le, service, handler) "
-         f"(rate(http_request_duration_seconds_bucket{{{SEL}, handler!~\"/health.*|/metrics\"}}[{RATE}])))",
+         f"(rate(brobygger_http_request_duration_seconds_bucket{{{SEL}, handler!~\"/health.*|/metrics\"}}[{RATE}])))",
          "{{service}} {{handler}}")], unit="s", width=12)
 
 

@@ -1,0 +1,156 @@
+"""docker-compose.yml: valid Compose, pinned images, health checks, and each
+service's environment exactly the settings its code reads."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlparse
+
+import jsonschema
+import pytest
+
+# An exact version: 1.2, 1.2.3, v1.2.3, optionally with a variant (-slim-bookworm), or a digest.
+PINNED = re.compile(r"^[\w./-]+(:v?\d+\.\d+(\.\d+)?([-.][\w.-]+)?)(@sha256:[0-9a-f]{64})?$|^[\w./-]+@sha256:[0-9a-f]{64}$")
+
+
+def brobygger_containers(compose: dict) -> dict[str, dict]:
+    """Compose services that run one of our packages (`python -m <service>`)."""
+    return {name: svc for name, svc in compose["services"].items()
+            if svc.get("image", "").startswith("brobygger:") and "entrypoint" not in svc}
+
+
+def test_compose_file_is_valid_against_the_compose_specification(repo, compose) -> None:
+    schema = json.loads((repo / "tests/deploy/compose-spec.json").read_text())
+    validator = jsonschema.Draft7Validator(schema)
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(compose)]
+    assert errors == []
+
+
+def test_the_schema_catches_a_misspelt_key(repo, compose) -> None:
+    """The vendored schema is strict: a typo in a service is an error, not ignored."""
+    schema = json.loads((repo / "tests/deploy/compose-spec.json").read_text())
+    broken = json.loads(json.dumps(compose))
+    broken["services"]["referral"]["helthcheck"] = broken["services"]["referral"].pop("healthcheck", {})
+    assert not jsonschema.Draft7Validator(schema).is_valid(broken)
+
+
+def test_every_image_is_pinned_to_an_exact_version(compose) -> None:
+    for name, svc in compose["services"].items():
+        image = svc.get("image")
+        assert image, f"{name} has no image reference"
+        assert PINNED.match(image), f"{name}: {image} is not pinned to an exact version"
+        assert ":latest" not in image
+
+
+@pytest.mark.parametrize("image,pinned", [
+    ("apache/kafka:3.9.0", True), ("postgres:16.4-bookworm", True), ("axllent/mailpit:v1.20.0", True),
+    ("python@sha256:" + "a" * 64, True), ("postgres", False), ("grafana/grafana:latest", False),
+    ("postgres:16", False), ("prom/prometheus:main", False),
+])
+def test_the_pin_rule_itself(image: str, pinned: bool) -> None:
+    assert bool(PINNED.match(image)) is pinned
+
+
+def test_every_container_has_a_health_check_and_waits_for_what_it_needs(compose) -> None:
+    services = compose["services"]
+    for name, svc in services.items():
+        check = svc.get("healthcheck")
+        assert check, f"{name} has no health check"
+        if check.get("disable"):
+            # only a one-shot job may go without: nothing waits for it to be healthy
+            assert svc.get("restart") == "no", f"{name} disables its health check but is not a one-shot job"
+            waiting = [other for other, s in services.items()
+                       if s.get("depends_on", {}).get(name, {}).get("condition") == "service_healthy"]
+            assert waiting == []
+        else:
+            assert check["test"][0] in ("CMD", "CMD-SHELL"), name
+        for dependency, condition in svc.get("depends_on", {}).items():
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            assert condition["condition"] in ("service_healthy", "service_completed_successfully"), (name, dependency)
+
+
+def test_services_start_after_kafka_postgres_and_the_topic_job(compose) -> None:
+    containers = brobygger_containers(compose)
+    assert sorted(svc["command"][0] for svc in containers.values()) == ["journey", "matching", "matching", "notify", "referral"]
+    for name, svc in containers.items():
+        deps = svc["depends_on"]
+        assert deps["kafka"]["condition"] == "service_healthy", name
+        assert deps["postgres"]["condition"] == "service_healthy", name
+        assert deps["topics"]["condition"] == "service_completed_successfully", name
+    assert compose["services"]["notify"]["depends_on"]["mailpit"]["condition"] == "service_healthy"
+
+
+def test_two_matching_instances_for_two_organisations(compose) -> None:
+    matching = [svc["environment"] for svc in brobygger_containers(compose).values() if svc["command"] == ["matching"]]
+    assert sorted(env["ORG_ID"] for env in matching) == ["red-cross", "varde-kommune"]
+    assert len({env["DATABASE_URL"] for env in matching}) == 2
+
+
+def test_environment_keys_are_settings_the_code_reads(compose, deploy, monkeypatch) -> None:
+    for name, svc in brobygger_containers(compose).items():
+        service = svc["command"][0]
+        env = svc["environment"]
+        unknown = set(env) - deploy.env_names(service)
+        assert not unknown, f"{name} sets {sorted(unknown)}, which {service}'s Settings does not read"
+        missing = deploy.required_settings(service) - set(env)
+        assert not missing, f"{name} does not set {sorted(missing)}"
+        # and the values parse into the settings the service will run with
+        settings = deploy.parse_settings(service, env, monkeypatch)
+        assert settings.service_name == service
+        assert settings.kafka_enable_idempotence is True, f"{name}: Apache Kafka serves idempotent producers"
+        assert settings.kafka_ensure_topics is False, f"{name}: the topics job creates topics"
+        assert settings.database_url.startswith("postgresql+asyncpg://"), name
+        assert settings.http_host == "0.0.0.0", f"{name} must listen beyond loopback"
+
+
+def test_settings_drive_the_health_check_and_ports(compose, deploy, monkeypatch) -> None:
+    for name, svc in brobygger_containers(compose).items():
+        settings = deploy.parse_settings(svc["command"][0], svc["environment"], monkeypatch)
+        assert f"127.0.0.1:{settings.http_port}/health/ready" in " ".join(svc["healthcheck"]["test"]), name
+        assert all(str(p).endswith(f":{settings.http_port}") for p in svc.get("ports", [])), name
+        bootstrap = settings.kafka_bootstrap_servers.split(",")
+        advertised = compose["services"]["kafka"]["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+        assert all(f"//{b}" in advertised for b in bootstrap), f"{name}: {bootstrap} is not a listener Kafka advertises"
+
+
+def test_each_service_instance_has_its_own_database_created_at_init(compose, deploy, monkeypatch, repo) -> None:
+    postgres = compose["services"]["postgres"]
+    created = postgres["environment"]["BROBYGGER_DATABASES"].split()
+    assert any("postgres-init.sh:/docker-entrypoint-initdb.d/" in v for v in postgres["volumes"])
+    assert "for name in $BROBYGGER_DATABASES" in (repo / "deploy/compose/postgres-init.sh").read_text()
+    used = []
+    for name, svc in brobygger_containers(compose).items():
+        url = urlparse(svc["environment"]["DATABASE_URL"])
+        database = url.path.lstrip("/")
+        assert url.hostname == "postgres" and url.port == 5432, name
+        assert url.username == database, f"{name}: each database is owned by its own role"
+        assert url.password == postgres["environment"]["BROBYGGER_DB_PASSWORD"], name
+        used.append(database)
+    assert len(used) == len(set(used)), "two service instances share a database"
+    assert sorted(used) == sorted(created)
+
+
+def test_kafka_runs_in_kraft_mode_without_auto_created_topics(compose) -> None:
+    env = compose["services"]["kafka"]["environment"]
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert "ZOOKEEPER" not in " ".join(env).upper()
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert env["CLUSTER_ID"]
+
+
+def test_the_topic_job_runs_the_cli_with_options_it_has(compose, deploy) -> None:
+    job = compose["services"]["topics"]
+    assert job["entrypoint"] == ["brobygger"] and job["restart"] == "no"
+    deploy.assert_cli_accepts(job["command"])
+    assert job["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+
+
+def test_prometheus_and_grafana_get_their_files_from_deploy(compose, repo) -> None:
+    mounts = compose["services"]["prometheus"]["volumes"] + compose["services"]["grafana"]["volumes"]
+    for mount in mounts:
+        source = mount.split(":")[0]
+        if source.startswith("./"):
+            assert (repo / source).exists(), f"{source} is mounted but missing"
+    assert any(m.startswith("./deploy/prometheus/alerts.yml:") for m in mounts)
+    assert any(m.startswith("./deploy/grafana/dashboards:") for m in mounts)

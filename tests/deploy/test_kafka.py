@@ -1,0 +1,93 @@
+"""deploy/kafka: topic definitions equal the catalogue; each organisation's
+ACLs are exactly what its services need, derived from their registered handlers."""
+
+from __future__ import annotations
+
+import pytest
+
+from brobygger_contracts import all_topics
+from brobygger_contracts.catalogue import EVENTS, dead_letter_topic, topic_for, topic_of_service
+
+
+@pytest.fixture(scope="module")
+def topics(repo, deploy) -> dict:
+    return deploy.load_yaml(repo / "deploy/kafka/topics.yaml")
+
+
+@pytest.fixture(scope="module")
+def acls(repo, deploy) -> dict:
+    return deploy.load_yaml(repo / "deploy/kafka/acls.yaml")
+
+
+def test_topics_are_exactly_the_catalogues(topics) -> None:
+    names = [t["name"] for t in topics["topics"]]
+    assert len(names) == len(set(names))
+    assert sorted(names) == sorted(all_topics())
+
+
+def test_each_topic_lists_its_publisher_and_event_types(topics) -> None:
+    for topic in topics["topics"]:
+        if topic["name"].endswith(".dlt"):
+            assert topic["name"][:-4] in all_topics()
+            continue
+        assert topic["name"] == topic_of_service(topic["publisher"])
+        assert sorted(topic["event_types"]) == sorted(c.__name__ for c in EVENTS if topic_for(c) == topic["name"])
+
+
+def test_topics_survive_a_broker_loss(topics) -> None:
+    defaults = topics["defaults"]
+    assert defaults["replication_factor"] > int(defaults["config"]["min.insync.replicas"]) >= 2
+    for topic in topics["topics"]:
+        assert topic["partitions"] >= 1
+
+
+def grants(principal: dict, resource: str, operation: str, pattern: str = "literal") -> set[str]:
+    return {a["name"] for a in principal["acls"]
+            if a["resource"] == resource and a["pattern"] == pattern and operation in a["operations"]}
+
+
+def test_each_organisation_may_do_exactly_what_its_services_need(acls, built_services) -> None:
+    partnership = acls["partnership"]
+    for principal in acls["principals"]:
+        org, services = principal["org"], principal["services"]
+        assert principal["principal"] == f"User:{org}"
+        consumed = set().union(*(built_services[s].consumed_topics for s in services))
+        own = {topic_of_service(s) for s in services}
+        assert grants(principal, "topic", "Write") == own | {dead_letter_topic(t) for t in consumed}, org
+        assert grants(principal, "topic", "Read") == consumed, org
+        assert not grants(principal, "topic", "Write", "prefixed") and not grants(principal, "topic", "Read", "prefixed")
+        assert not grants(principal, "topic", "Create") and not grants(principal, "topic", "Create", "prefixed")
+        assert grants(principal, "group", "Read", "prefixed") == {f"{partnership}.{org}."}
+        assert grants(principal, "cluster", "IdempotentWrite") == {"kafka-cluster"}
+
+
+def test_the_group_prefix_covers_every_service_group(acls, deploy, monkeypatch) -> None:
+    for principal in acls["principals"]:
+        for service in principal["services"]:
+            settings = deploy.parse_settings(
+                service, {"PARTNERSHIP_ID": acls["partnership"], "ORG_ID": principal["org"]}, monkeypatch)
+            prefix = f"{acls['partnership']}.{principal['org']}."
+            assert settings.group_id.startswith(prefix), settings.group_id
+            # the prefix cannot also match another organisation whose name extends this one
+            assert settings.group_id == prefix + service
+
+
+def test_acls_match_who_runs_what_in_compose_and_kubernetes(acls, compose, repo, deploy) -> None:
+    runs = {p["org"]: set(p["services"]) for p in acls["principals"]}
+    in_compose: dict[str, set[str]] = {}
+    for svc in compose["services"].values():
+        if svc.get("image", "").startswith("brobygger:") and "ORG_ID" in svc.get("environment", {}):
+            in_compose.setdefault(svc["environment"]["ORG_ID"], set()).add(svc["command"][0])
+    assert in_compose == runs
+    for org, services in runs.items():
+        deployments = {o["metadata"]["name"] for o in deploy.kustomize(repo / "deploy/k8s/overlays" / org)
+                       if o["kind"] == "Deployment"}
+        assert deployments == services, org
+
+
+def test_the_bus_operator_can_create_topics_and_replay_dead_letters(acls) -> None:
+    (operator,) = acls["operators"]
+    assert grants(operator, "topic", "Create", "prefixed") == {"brobygger."}
+    assert all(t.startswith("brobygger.") for t in all_topics())
+    assert grants(operator, "topic", "Write", "prefixed") == {"brobygger."}
+    assert grants(operator, "group", "Describe", "prefixed") == {f"{acls['partnership']}."}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from referral_cards import make_card
 
 CSV = """referrer.source,referrer.org,citizen.name,citizen.birth_year,citizen.postal_code,citizen.address,citizen.phone,citizen.lives_alone,reason,urgency,consent.given_by,consent.given_at,consent.organisations
@@ -21,8 +23,11 @@ async def test_a_json_batch_accepts_good_rows_and_reports_bad_ones(referral_serv
         make_card(citizen__name="Carl Ravn", consent__organisations=["varde-kommune", "acme-corp"]),
         make_card(citizen__name="Dorte Vang", reason="x" * 5000),
         make_card(citizen__name="Anna Dahl"),
+        {**make_card(), "\ud800": 1},  # a key that cannot even be written as UTF-8
     ]
-    response = await referral_service.client.post("/referrals/batch", json=batch)
+    response = await referral_service.client.post(
+        "/referrals/batch", content=json.dumps(batch).encode(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 200, response.text
     result = response.json()
     assert [a["row"] for a in result["accepted"]] == [1, 7]
@@ -34,6 +39,7 @@ async def test_a_json_batch_accepts_good_rows_and_reports_bad_ones(referral_serv
         4: [()],
         5: [("consent", "organisations", 1)],
         6: [("reason",)],
+        8: [()],  # pydantic refuses the whole card: a key is not valid Unicode
     }
     events = await referral_service.published()
     assert sorted(e.payload["referral_id"] for e in events) == sorted(a["referral_id"] for a in result["accepted"])

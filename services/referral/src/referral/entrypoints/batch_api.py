@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from referral.domain.card import ReferralCard
 from referral.domain.errors import Forbidden
 from referral.entrypoints.auth import AccessDep, CallerDep, Runtime
+from referral.entrypoints.errors import printable
 from referral.entrypoints.batch_formats import CSV_COLUMNS, MAX_ROWS, BatchUnreadable, read_csv, read_json
 from referral.service_layer import referrals as cases
 from referral.service_layer.referrals import Unprocessable
@@ -78,7 +79,7 @@ async def submit_batch(request: Request, runtime: Runtime, caller: CallerDep, ac
             async with runtime.unit_of_work() as uow:
                 accepted = await cases.submit_referral(uow, card, caller, access.partnership)
         except ValidationError as exc:
-            errors = [RowError(loc=list(e["loc"]), msg=e["msg"]) for e in exc.errors(include_input=False, include_url=False)]
+            errors = [RowError(loc=[printable(p) for p in e["loc"]], msg=printable(e["msg"])) for e in exc.errors(include_input=False, include_url=False)]
             result.rejected.append(RowRejected(row=number, errors=errors))
         except Unprocessable as exc:
             result.rejected.append(RowRejected(row=number, errors=[RowError(loc=list(p.loc), msg=p.msg) for p in exc.problems]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from referral.domain.errors import Erased, Forbidden, NotFound, Refused
@@ -17,7 +18,23 @@ def problems_detail(exc: Unprocessable, prefix: tuple = ("body",)) -> list[dict]
     return [{"type": "value_error", "loc": [*prefix, *p.loc], "msg": p.msg} for p in exc.problems]
 
 
+def printable(part: object) -> object:
+    """Lone surrogates (valid in JSON, not in UTF-8) would make the answer itself fail."""
+    return part.encode("utf-8", "backslashreplace").decode() if isinstance(part, str) else part
+
+
+def validation_detail(exc: RequestValidationError) -> list[dict]:
+    """FastAPI's errors without the `input`: the answer does not echo personal data back."""
+    return [
+        {"type": e.get("type"), "loc": [printable(p) for p in e.get("loc", ())], "msg": printable(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": validation_detail(exc)}, status_code=422)
+
     async def unprocessable(_request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": problems_detail(exc)}, status_code=422)
 
@@ -26,6 +43,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Unprocessable, unprocessable)
     for exc_cls in STATUS_OF:
         app.add_exception_handler(exc_cls, refused)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import importlib
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,6 +160,21 @@ def metric_names(expr: str) -> set[str]:
     return names | ({"up"} if re.search(r"\bup\{", stripped) else set())
 
 
+def assert_known_metrics_and_labels(expr: str, known: dict[str, set[str]], where: str) -> None:
+    """A query selects only metrics some service defines, and groups and filters
+    only by labels those metrics (or their scrape targets) carry."""
+    used = metric_names(expr)
+    assert used, f"{where}: no metric found in {expr}"
+    unknown = used - set(known)
+    assert not unknown, f"{where} queries {sorted(unknown)}, which no service defines"
+    labels = set().union(*(known[m] for m in used)) | TARGET_LABELS
+    for clause in re.findall(r"by\s*\(([^)]*)\)", expr):
+        by = {label.strip() for label in clause.split(",") if label.strip()}
+        assert by <= labels, f"{where} groups by {sorted(by - labels)}, labels its metrics lack"
+    for metric, names in selectors(expr):
+        assert names <= labels, f"{where}: {metric} has no label {sorted(names - labels)}"
+
+
 def selectors(expr: str) -> list[tuple[str, set[str]]]:
     """(metric, label names in its braces) for each `metric{...}` of an expression."""
     out = []
@@ -235,6 +252,20 @@ def kustomize(folder: Path) -> list[dict]:
                     if name == image["name"]:
                         container["image"] = f"{image.get('newName', name)}:{image.get('newTag', tag)}"
     return objects
+
+
+PROMTOOL = "/usr/bin/promtool"
+
+
+def promtool(*args: str, cwd: Path) -> str:
+    """Run /usr/bin/promtool; its absence is a failure, never a skip."""
+    binary = PROMTOOL if Path(PROMTOOL).exists() else shutil.which("promtool")
+    assert binary, ("promtool is missing: install Debian's package `prometheus` "
+                    "(scripts/install-system-packages.sh does); these checks must not be skipped")
+    done = subprocess.run([binary, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"promtool {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout + done.stderr
+
 
 
 def assert_cli_accepts(args: list[str]) -> None:

@@ -3,42 +3,27 @@ runs the rules' unit tests; targets and metric names match the services."""
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-
-PROMTOOL = "/usr/bin/promtool"
-
-
-def promtool(*args: str, cwd: Path) -> str:
-    binary = PROMTOOL if Path(PROMTOOL).exists() else shutil.which("promtool")
-    assert binary, ("promtool is missing: install Debian's package `prometheus` "
-                    "(scripts/install-system-packages.sh does); these checks must not be skipped")
-    done = subprocess.run([binary, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, f"promtool {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout + done.stderr
-
 
 @pytest.fixture(scope="module")
 def folder(repo) -> Path:
     return repo / "deploy/prometheus"
 
 
-def test_promtool_check_config(folder) -> None:
-    out = promtool("check", "config", "prometheus.yml", cwd=folder)
+def test_promtool_check_config(folder, deploy) -> None:
+    out = deploy.promtool("check", "config", "prometheus.yml", cwd=folder)
     assert "SUCCESS: 1 rule files found" in out
 
 
-def test_promtool_check_rules(folder) -> None:
-    out = promtool("check", "rules", "alerts.yml", cwd=folder)
+def test_promtool_check_rules(folder, deploy) -> None:
+    out = deploy.promtool("check", "rules", "alerts.yml", cwd=folder)
     assert "SUCCESS" in out
 
 
 def test_promtool_unit_tests_of_every_alert(folder, deploy) -> None:
-    promtool("test", "rules", "alerts_test.yml", cwd=folder)
+    deploy.promtool("test", "rules", "alerts_test.yml", cwd=folder)
     alerts = {r["alert"] for g in deploy.load_yaml(folder / "alerts.yml")["groups"] for r in g["rules"]}
     tested = {t["alertname"] for case in deploy.load_yaml(folder / "alerts_test.yml")["tests"]
               for t in case.get("alert_rule_test", [])}
@@ -50,17 +35,7 @@ def test_promtool_unit_tests_of_every_alert(folder, deploy) -> None:
 def test_alerts_use_metrics_and_labels_the_services_expose(folder, deploy, known_metrics) -> None:
     for group in deploy.load_yaml(folder / "alerts.yml")["groups"]:
         for rule in group["rules"]:
-            expr = rule["expr"]
-            used = deploy.metric_names(expr)
-            assert used, rule["alert"]
-            unknown = used - set(known_metrics)
-            assert not unknown, f"{rule['alert']} queries {sorted(unknown)}, which no service defines"
-            labels = set().union(*(known_metrics[m] for m in used)) | deploy.TARGET_LABELS
-            for clause in re.findall(r"by\s*\(([^)]*)\)", expr):
-                by = {label.strip() for label in clause.split(",") if label.strip()}
-                assert by <= labels, f"{rule['alert']} groups by {sorted(by - labels)}, labels its metrics lack"
-            for metric, names in deploy.selectors(expr):
-                assert names <= labels, f"{rule['alert']}: {metric} has no label {sorted(names - labels)}"
+            deploy.assert_known_metrics_and_labels(rule["expr"], known_metrics, f"alert {rule['alert']}")
 
 
 def test_scrape_targets_are_the_compose_services(folder, deploy, compose, monkeypatch) -> None:

@@ -11,7 +11,7 @@ from matching.adapters.postal_codes import centroids, locate
 from matching.domain import taxonomy
 from matching.domain.assignment import assign_greedy, assign_optimal, total_score
 from matching.domain.geo import Point, haversine_km
-from matching.domain.groups import plan_group
+from matching.domain.groups import ProposedGroup, plan_group
 from matching.domain.model import Candidate, CitizenProfile, Kind, Wish
 from matching.domain.scoring import Exclusion, assess, rank, reach_km, slots
 
@@ -127,11 +127,23 @@ def test_new_group_when_nearby_citizens_share_an_interest_nothing_serves() -> No
     group_wish = frozenset({Wish.group})
     anna, bo, carl = (citizen(interests=frozenset({"walking"}), wishes=group_wish) for _ in range(3))
     far = citizen(interests=frozenset({"walking"}), wishes=group_wish, location=Point(56.36, 8.616))
-    plan = plan_group(anna, [anna, bo, carl, far], activities=[], grouped={})
-    assert plan is not None and plan.interest == "walking" and set(plan.members) == {anna.citizen_id, bo.citizen_id, carl.citizen_id}
-    assert plan_group(anna, [anna, bo], activities=[place()], grouped={}) is None  # a walking group exists nearby
-    assert plan_group(anna, [anna, bo], activities=[], grouped={"walking": {bo.citizen_id}}) is None
-    assert plan_group(anna, [anna], activities=[], grouped={}) is None
+    plan = plan_group(anna, [anna, bo, carl, far], activities=[])
+    assert plan is not None and plan.interest == "walking" and plan.group_proposal_id is None
+    assert set(plan.members) == {anna.citizen_id, bo.citizen_id, carl.citizen_id}
+    assert plan_group(anna, [anna, bo], activities=[place()]) is None  # a walking group exists nearby
+    assert plan_group(anna, [anna], activities=[]) is None
+    assert plan_group(far, [anna, bo, far], activities=[]) is None
+
+
+def test_newcomer_joins_a_group_proposed_before_until_it_has_five() -> None:
+    walkers = [citizen(interests=frozenset({"walking"}), wishes=frozenset({Wish.group})) for _ in range(6)]
+    earlier = ProposedGroup(uuid.uuid4(), "walking", "6800", (walkers[0].citizen_id, walkers[1].citizen_id))
+    plan = plan_group(walkers[2], walkers[:3], activities=[], proposed=[earlier])
+    assert plan is not None and plan.group_proposal_id == earlier.group_proposal_id
+    assert plan.members == (walkers[0].citizen_id, walkers[1].citizen_id, walkers[2].citizen_id)
+    full = ProposedGroup(uuid.uuid4(), "walking", "6800", tuple(w.citizen_id for w in walkers[:5]))
+    assert plan_group(walkers[5], walkers, activities=[], proposed=[full]) is None
+    assert plan_group(walkers[0], walkers, activities=[], proposed=[earlier]) is None  # already in one
 
 
 def test_optimal_assignment_beats_arrival_order_and_respects_capacity() -> None:

@@ -17,19 +17,21 @@ async def test_group_proposed_when_nearby_citizens_share_an_interest_no_activity
         await api.post("/activities", json=activity(name="Seniorsvømning", interests=["svømning"]))
         walkers = [uuid.uuid4() for _ in range(3)]
         far_walker = uuid.uuid4()
-        events = []
+        # One at a time: referral and journey events travel on different topics, so their
+        # relative order is only fixed by waiting for each citizen to be known.
         for citizen, postal_code in ((walkers[0], "6800"), (far_walker, "7500"), (walkers[1], "6800"), (walkers[2], "6851")):
-            events += [referral(citizen, [ORG], postal_code),
-                       clarification(citizen, postal_code=postal_code, wishes=["group"], interests=["walking", "swimming"])]
-        await publish(kafka_bootstrap, partnership, *events)
+            await publish(kafka_bootstrap, partnership, referral(citizen, [ORG], postal_code), clarification(
+                citizen, postal_code=postal_code, wishes=["group"], interests=["walking", "swimming"]))
+            await eventually(lambda: _known(api, citizen))
 
-        groups = of_type(await read_events(kafka_bootstrap, partnership, want=2, settle=3.0), GroupProposed)
-        # The first two nearby walkers start a group; swimming is served by the nearby activity;
-        # the walker in Holstebro is too far; the third arrives after the first two were grouped.
-        assert len(groups) == 1
-        group = groups[0]
-        assert group.interest == "walking" and group.postal_code == "6800" and group.proposing_org == ORG
-        assert set(group.citizen_ids) == {walkers[0], walkers[1]}
+        groups = of_type(await read_events(kafka_bootstrap, partnership, want=3, settle=1.0), GroupProposed)
+        # Swimming is served by the nearby activity; the walker in Holstebro is too far;
+        # the first two Varde walkers start a group, and the walker from Janderup (7 km) joins it.
+        assert len(groups) == 2
+        first, grown = groups
+        assert first.interest == "walking" and first.postal_code == "6800" and first.proposing_org == ORG
+        assert set(first.citizen_ids) == {walkers[0], walkers[1]}
+        assert grown.group_proposal_id == first.group_proposal_id and grown.citizen_ids == [*first.citizen_ids, walkers[2]]
 
 
 async def test_batch_assignment_maximises_total_quality_on_demand_and_on_schedule(kafka_bootstrap, database_url):

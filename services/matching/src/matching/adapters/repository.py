@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from matching.adapters import postal_codes
 from matching.adapters.tables import activities, citizens, group_members, group_proposals, proposals, volunteers
+from matching.domain.groups import ProposedGroup
 from matching.domain.model import Candidate, CitizenProfile, Kind, Slot, Wish
 
 HOLDING_CAPACITY = ("proposed", "accepted")
@@ -176,18 +177,24 @@ async def open_proposals(session: AsyncSession, kind: Kind) -> set[str]:
     return set((await session.scalars(query)).all())
 
 
-async def grouped(session: AsyncSession) -> dict[str, set[UUID]]:
-    """Citizens already in a group proposal, by interest."""
-    found: dict[str, set[UUID]] = {}
-    for row in (await session.execute(sa.select(group_members))).all():
-        found.setdefault(row.interest, set()).add(UUID(row.citizen_id))
-    return found
+async def proposed_groups(session: AsyncSession) -> list[ProposedGroup]:
+    """Every group proposed so far, with its members in the order they joined."""
+    groups = {row.group_proposal_id: row for row in (await session.execute(
+        sa.select(group_proposals).order_by(group_proposals.c.proposed_at))).all()}
+    members: dict[str, list[UUID]] = {key: [] for key in groups}
+    for row in (await session.execute(sa.select(group_members).order_by(group_members.c.joined_at))).all():
+        members[row.group_proposal_id].append(UUID(row.citizen_id))
+    return [ProposedGroup(UUID(key), row.interest, row.postal_code, tuple(members[key])) for key, row in groups.items()]
 
 
 async def save_group_proposal(session: AsyncSession, group_proposal_id: UUID, interest: str, postal_code: str,
-                              members: list[UUID], now: datetime) -> None:
-    await session.execute(group_proposals.insert().values(
-        group_proposal_id=str(group_proposal_id), interest=interest, postal_code=postal_code, proposed_at=now))
+                              members: list[UUID], now: datetime, new: bool) -> None:
+    if new:
+        await session.execute(group_proposals.insert().values(
+            group_proposal_id=str(group_proposal_id), interest=interest, postal_code=postal_code, proposed_at=now))
+    known = set((await session.scalars(sa.select(group_members.c.citizen_id).where(
+        group_members.c.group_proposal_id == str(group_proposal_id)))).all())
     await session.execute(group_members.insert(), [
-        {"group_proposal_id": str(group_proposal_id), "citizen_id": str(c), "interest": interest} for c in members
+        {"group_proposal_id": str(group_proposal_id), "citizen_id": str(c), "interest": interest, "joined_at": now}
+        for c in members if str(c) not in known
     ])

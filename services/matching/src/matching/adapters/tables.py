@@ -94,4 +94,5 @@ group_members = sa.Table(
     sa.Column("group_proposal_id", sa.String(UUID_LEN), sa.ForeignKey("group_proposals.group_proposal_id", ondelete="CASCADE"), primary_key=True),
     sa.Column("citizen_id", sa.String(UUID_LEN), primary_key=True),
     sa.Column("interest", sa.String(41), nullable=False, index=True),
+    sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -22,15 +22,17 @@ async def propose_groups(uow: UnitOfWork, newcomer: CitizenProfile) -> GroupProp
         proposals.c.kind == Kind.activity.value, proposals.c.status == "accepted"))).all())
     # Waiting: clarified, consenting, and not yet taking part in an activity.
     waiting = [p for p in await repo.profiles(session, org) if str(p.citizen_id) not in joined]
-    plan = plan_group(newcomer, waiting, await repo.activity_candidates(session), await repo.grouped(session))
+    plan = plan_group(newcomer, waiting, await repo.activity_candidates(session), await repo.proposed_groups(session))
     if plan is None:
         return None
     now = datetime.now(UTC)
+    # A group that grows is proposed again under its id, with all its members.
     event = GroupProposed(
-        group_proposal_id=uuid.uuid4(), interest=plan.interest, postal_code=plan.postal_code,
+        group_proposal_id=plan.group_proposal_id or uuid.uuid4(), interest=plan.interest, postal_code=plan.postal_code,
         citizen_ids=list(plan.members), proposing_org=org, proposed_at=now,
     )
-    await repo.save_group_proposal(session, event.group_proposal_id, plan.interest, plan.postal_code, list(plan.members), now)
+    await repo.save_group_proposal(session, event.group_proposal_id, plan.interest, plan.postal_code,
+                                   list(plan.members), now, new=plan.group_proposal_id is None)
     await uow.publish(event)
     return event
 

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 281e9cf1bcbd
+Revision ID: bcca090e497e
 Revises: 
-Create Date: 2026-11-24 14:07:57.692648
+Create Date: 2026-11-24 14:23:57.917923
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '281e9cf1bcbd'
+revision = 'bcca090e497e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -125,6 +125,7 @@ def upgrade() -> None:
     sa.Column('group_proposal_id', sa.String(length=36), nullable=False),
     sa.Column('citizen_id', sa.String(length=36), nullable=False),
     sa.Column('interest', sa.String(length=41), nullable=False),
+    sa.Column('joined_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['group_proposal_id'], ['group_proposals.group_proposal_id'], name=op.f('fk_group_members_group_proposal_id_group_proposals'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('group_proposal_id', 'citizen_id', name=op.f('pk_group_members'))
     )

@@ -144,3 +144,10 @@ async def test_the_referrer_follows_the_citizen_through_journey_events(referral_
     # An event about a citizen this service never referred changes nothing and fails nothing.
     await _publish_as(kafka, partnership, "journey", GuideAssigned(
         journey_id=uuid.uuid4(), citizen_id=uuid.uuid4(), guide_id="g", guide_org="varde-kommune", assigned_at=now))
+
+
+async def test_simultaneous_first_referrals_of_one_person_create_one_citizen(referral_service):
+    answers = await asyncio.gather(*(referral_service.client.post("/referrals", json=make_card()) for _ in range(6)))
+    assert [a.status_code for a in answers] == [201] * 6
+    assert len({a.json()["citizen_id"] for a in answers}) == 1
+    assert sorted(a.json()["repeat_referral"] for a in answers) == [False] + [True] * 5

@@ -26,6 +26,14 @@ def as_utc(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+async def lock_name_key(session: AsyncSession, key: str) -> None:
+    """Serialises cards about the same person until the transaction ends, so that two
+    simultaneous first referrals cannot create the citizen twice. (SQLite already
+    serialises writers: every transaction there begins IMMEDIATE.)"""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(int(key[:15], 16))))
+
+
 async def citizens_by_name_key(session: AsyncSession, key: str) -> list[sa.Row]:
     query = sa.select(citizens).where(citizens.c.name_key == key, citizens.c.erased_at.is_(None))
     return list((await session.execute(query.with_for_update())).all())

@@ -109,7 +109,9 @@ async def _known_citizen(uow: UnitOfWork, card: ReferralCard):  # noqa: ANN202 -
             raise Unprocessable([Problem(("citizen_id",), "this citizen was erased on request; refer them as a new citizen")])
         return row
     card_place = people.Whereabouts(card.citizen.postal_code, card.citizen.address)
-    for row in await repo.citizens_by_name_key(uow.session, people.name_key(card.citizen.birth_year, card.citizen.name)):
+    key = people.name_key(card.citizen.birth_year, card.citizen.name)
+    await repo.lock_name_key(uow.session, key)
+    for row in await repo.citizens_by_name_key(uow.session, key):
         if people.same_person(people.Whereabouts(row.postal_code, row.address), card_place):
             return row
     return None

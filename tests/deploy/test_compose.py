@@ -154,3 +154,15 @@ def test_prometheus_and_grafana_get_their_files_from_deploy(compose, repo) -> No
             assert (repo / source).exists(), f"{source} is mounted but missing"
     assert any(m.startswith("./deploy/prometheus/alerts.yml:") for m in mounts)
     assert any(m.startswith("./deploy/grafana/dashboards:") for m in mounts)
+
+
+def test_each_container_environment_builds_its_service(compose, deploy, monkeypatch) -> None:
+    """The composition root accepts the settings (API keys, rules, SMTP...): built, not started."""
+    import importlib
+
+    for name, svc in brobygger_containers(compose).items():
+        service = svc["command"][0]
+        settings = deploy.parse_settings(service, svc["environment"], monkeypatch)
+        runtime, app = importlib.import_module(f"{service}.bootstrap").build(settings)
+        assert runtime.settings.group_id == f"varde.{settings.org_id}.{service}", name
+        assert "/health/ready" in {getattr(r, "path", "") for r in app.routes}

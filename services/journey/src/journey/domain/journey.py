@@ -41,7 +41,9 @@ class Step(str, Enum):
     accept = "accept"
     """The citizen accepted a proposal."""
     decline = "decline"
-    """The citizen (or candidate) declined a proposal."""
+    """The citizen (or candidate) declined a pending proposal."""
+    fall_through = "fall_through"
+    """The accepted match fell through (declined after acceptance): back to matching."""
     first_visit = "first_visit"
     """The first visit took place."""
     attend = "attend"
@@ -82,11 +84,12 @@ _allow(Step.clarify, [S.referred, S.contacted, S.clarified, S.matching], S.clari
 # group first, then a social café as practice community).
 _allow(Step.propose, [S.clarified, S.matching, S.match_accepted, S.first_visit, S.active], None)
 TRANSITIONS[(S.clarified, Step.propose)] = S.matching
-_allow(Step.accept, [S.clarified, S.matching, S.active, S.first_visit], S.match_accepted)
-_allow(Step.decline, [S.matching], None)
+# A citizen may accept both a friend and an activity: a second acceptance keeps the state.
+_allow(Step.accept, [S.clarified, S.matching, S.match_accepted, S.active, S.first_visit], S.match_accepted)
 _allow(Step.decline, [S.clarified], S.matching)
-_allow(Step.decline, [S.match_accepted], S.matching)
-_allow(Step.decline, [S.first_visit, S.active], None)
+_allow(Step.decline, [S.matching, S.match_accepted, S.first_visit, S.active], None)
+_allow(Step.fall_through, [S.match_accepted], S.matching)
+_allow(Step.fall_through, [S.first_visit, S.active], None)
 _allow(Step.first_visit, [S.match_accepted], S.first_visit)
 _allow(Step.attend, [S.first_visit, S.active], S.active)
 _allow(Step.complete, [S.first_visit, S.active], S.exited)

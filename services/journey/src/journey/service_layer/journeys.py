@@ -175,7 +175,12 @@ async def match_decided(uow: UnitOfWork, citizen_id: UUID, proposal_id: UUID, ac
     if journey is None:
         return False
     values = {"match_accepted_at": journey.match_accepted_at or at} if accepted else {}
-    await advance(uow, journey, Step.accept if accepted else Step.decline, at, **values)
+    if accepted:
+        step = Step.accept
+    else:
+        status = await uow.session.scalar(sa.select(proposals.c.status).where(proposals.c.proposal_id == str(proposal_id)))
+        step = Step.fall_through if status == "accepted" else Step.decline
+    await advance(uow, journey, step, at, **values)
     await uow.session.execute(
         proposals.update()
         .where(proposals.c.proposal_id == str(proposal_id))

@@ -129,6 +129,8 @@ def test_each_service_instance_has_its_own_database_created_at_init(compose, dep
         used.append(database)
     assert len(used) == len(set(used)), "two service instances share a database"
     assert sorted(used) == sorted(created)
+    # healthy only once the init script created the last database
+    assert f"-d {created[-1]} " in " ".join(postgres["healthcheck"]["test"])
 
 
 def test_kafka_runs_in_kraft_mode_without_auto_created_topics(compose) -> None:

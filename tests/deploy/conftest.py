@@ -96,7 +96,8 @@ def _metric_labels(registry) -> dict[str, set[str]]:  # noqa: ANN001
     out: dict[str, set[str]] = {}
     for collector in set(registry._collector_to_names):  # noqa: SLF001 - label names of metrics without samples
         labels = set(getattr(collector, "_labelnames", ()))
-        for family in collector.describe() or collector.collect():
+        describe = getattr(collector, "describe", None)
+        for family in (describe() if describe else []) or collector.collect():
             suffixes = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
                         "summary": ("_sum", "_count", "_created")}.get(family.type, ("",))
             for suffix in suffixes:
@@ -148,8 +149,14 @@ def known_metrics(built_services: dict[str, BuiltService]) -> dict[str, set[str]
     for service in built_services.values():
         for name, labels in service.metric_labels.items():
             metrics.setdefault(name, set()).update(labels)
+    # a service may register domain gauges on the process-wide registry instead of the runtime's
+    import prometheus_client
+
+    for name, labels in _metric_labels(prometheus_client.REGISTRY).items():
+        if name.startswith("brobygger_"):
+            metrics.setdefault(name, set()).update(labels)
     for name, labels in PROMISED_METRICS.items():
-        metrics.setdefault(name, set()).update(labels)
+        metrics.setdefault(name, labels)  # once the code defines it, its own labels count
     return metrics
 
 

@@ -91,3 +91,39 @@ def test_the_bus_operator_can_create_topics_and_replay_dead_letters(acls) -> Non
     assert all(t.startswith("brobygger.") for t in all_topics())
     assert grants(operator, "topic", "Write", "prefixed") == {"brobygger."}
     assert grants(operator, "group", "Describe", "prefixed") == {f"{acls['partnership']}."}
+
+
+# Operations Kafka's authorizer accepts per resource type (Kafka documentation, "Operations and Resources").
+VALID_OPERATIONS = {
+    "topic": {"Read", "Write", "Create", "Delete", "Alter", "Describe", "DescribeConfigs", "AlterConfigs"},
+    "group": {"Read", "Describe", "Delete"},
+    "cluster": {"Create", "Alter", "Describe", "ClusterAction", "DescribeConfigs", "AlterConfigs", "IdempotentWrite"},
+}
+
+
+def test_every_acl_names_an_operation_kafka_knows_for_its_resource(acls) -> None:
+    for holder in acls["principals"] + acls["operators"]:
+        for acl in holder["acls"]:
+            assert acl["pattern"] in ("literal", "prefixed")
+            assert set(acl["operations"]) <= VALID_OPERATIONS[acl["resource"]], (holder["principal"], acl)
+            if acl["resource"] == "cluster":
+                assert acl["name"] == "kafka-cluster" and acl["pattern"] == "literal"
+
+
+def test_acls_script_prints_one_kafka_acls_command_per_binding(repo, acls) -> None:
+    import shlex
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, str(repo / "deploy/kafka/acls.py"), "--bootstrap", "bus:9093",
+                          "--command-config", "admin.properties"], capture_output=True, text=True, check=True, timeout=60)
+    lines = [shlex.split(line) for line in out.stdout.splitlines()]
+    entries = [(h["principal"], a) for h in acls["principals"] + acls["operators"] for a in h["acls"]]
+    assert len(lines) == len(entries)
+    for words, (principal, acl) in zip(lines, entries, strict=True):
+        assert words[:5] == ["kafka-acls.sh", "--bootstrap-server", "bus:9093", "--command-config", "admin.properties"]
+        assert words[words.index("--allow-principal") + 1] == principal
+        assert [words[i + 1] for i, w in enumerate(words) if w == "--operation"] == acl["operations"]
+        assert words[words.index("--resource-pattern-type") + 1] == acl["pattern"]
+        if acl["resource"] != "cluster":
+            assert words[words.index(f"--{acl['resource']}") + 1] == acl["name"]

@@ -40,6 +40,11 @@ def current_status(reached: list[tuple[Milestone, object]]) -> Milestone:
     return max(progress, key=_RANK.__getitem__, default=Milestone.received)
 
 
+def in_order(reached: list[tuple[Milestone, object]]) -> list[tuple[Milestone, object]]:
+    """The milestones by time; those reached at the same moment in the journey's order."""
+    return sorted(reached, key=lambda item: (item[1], _RANK.get(item[0], len(_RANK))))
+
+
 def journey_outcome_milestone(outcome: str) -> Milestone:
     """JourneyCompleted's outcome as a milestone."""
     return {

@@ -13,7 +13,7 @@ from referral.domain.access import Caller, is_owner_staff, may_read_contact
 from referral.domain.card import Problem
 from referral.domain.consent import ConsentGiver, unknown_orgs
 from referral.domain.errors import Forbidden
-from referral.domain.status import Milestone, current_status
+from referral.domain.status import Milestone, current_status, in_order
 from referral.service_layer.referrals import Unprocessable, Partnership, publish_consent_change, citizen_of
 
 
@@ -92,4 +92,4 @@ async def record_milestone(uow: UnitOfWork, citizen_id: uuid.UUID, milestone: Mi
 
 async def status_of(uow: UnitOfWork, citizen_id: str) -> tuple[Milestone, list[tuple[Milestone, datetime]]]:
     reached = await repo.milestones_of(uow.session, citizen_id)
-    return current_status(reached), reached
+    return current_status(reached), in_order(reached)

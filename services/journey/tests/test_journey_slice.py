@@ -122,3 +122,15 @@ async def test_illegal_step_answers_409_with_current_state(journey_service):
     assert reply.json()["current_state"] == "referred"
     assert reply.json()["step"] == "first_visit"
     assert (await svc.client.post(f"/journeys/{uuid.uuid4()}/clarification", json=CLARIFICATION)).status_code == 404
+
+
+async def test_referral_after_exit_opens_a_new_journey(journey_service):
+    svc = journey_service
+    citizen = uuid.uuid4()
+    await svc.send(referral(citizen))
+    first = (await svc.client.get(f"/journeys/{citizen}")).json()["journey_id"]
+    await svc.client.post(f"/journeys/{citizen}/exit", json={"outcome": "declined"})
+    await svc.send(referral(citizen, repeat_referral=True))
+    again = (await svc.client.get(f"/journeys/{citizen}")).json()
+    assert again["journey_id"] != first and again["state"] == "referred" and again["referral_count"] == 1
+    assert (await svc.client.get("/reports/funnel")).json()["total"]["referred"] == 2

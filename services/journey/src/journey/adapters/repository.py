@@ -23,7 +23,13 @@ def utc(moment: datetime | None) -> datetime | None:
 
 
 async def journey_by_citizen(session: AsyncSession, citizen_id: UUID | str, lock: bool = False) -> sa.Row | None:
-    query = sa.select(journeys).where(journeys.c.citizen_id == str(citizen_id), journeys.c.erased.is_(False))
+    """The citizen's latest journey (an earlier one may have ended before a new referral)."""
+    query = (
+        sa.select(journeys)
+        .where(journeys.c.citizen_id == str(citizen_id), journeys.c.erased.is_(False))
+        .order_by(journeys.c.referred_at.desc(), journeys.c.journey_id)
+        .limit(1)
+    )
     if lock:
         query = query.with_for_update()
     return (await session.execute(query)).first()

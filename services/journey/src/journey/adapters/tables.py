@@ -25,7 +25,7 @@ journeys = sa.Table(
     "journeys",
     metadata,
     sa.Column("journey_id", ID, primary_key=True),
-    sa.Column("citizen_id", ID, nullable=False, unique=True),
+    sa.Column("citizen_id", ID, nullable=False, index=True),
     sa.Column("state", sa.String(32), nullable=False),
     sa.Column("outcome", sa.String(32), nullable=True),
     sa.Column("guide_id", ID, nullable=True, index=True),

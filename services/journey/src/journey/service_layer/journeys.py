@@ -49,8 +49,9 @@ async def open_journey(uow: UnitOfWork, ctx: Context, referral: Referral) -> str
     if not referral.consents_to(ctx.org_id):
         return None
     existing = await repo.journey_by_citizen(uow.session, referral.citizen_id, lock=True)
-    if existing is not None:
-        # A repeated referral (the citizen is known) adds to the journey, never a second one.
+    if existing is not None and existing.state != State.exited.value:
+        # A repeated referral of a citizen on their way adds to that journey, never a second one;
+        # after an exit, a new referral starts a new journey.
         await repo.update_journey(uow.session, existing.journey_id, referral_count=existing.referral_count + 1)
         return existing.journey_id
     journey_id = str(uuid.uuid4())
@@ -225,17 +226,16 @@ async def erase_citizen(uow: UnitOfWork, ctx: Context, citizen_id: UUID) -> bool
     The journey keeps its states, dates, source and UCLA totals for the reports,
     under a fresh random id that leads back to no one.
     """
-    journey = await repo.journey_by_citizen(uow.session, citizen_id, lock=True)
-    if journey is None:
-        return False
     s = uow.session
-    await s.execute(contacts.update().where(contacts.c.journey_id == journey.journey_id).values(note=None, by=None))
+    ids = (await s.scalars(sa.select(journeys.c.journey_id).where(journeys.c.citizen_id == str(citizen_id)))).all()
     await s.execute(group_members.delete().where(group_members.c.citizen_id == str(citizen_id)))
-    await s.execute(
-        journeys.update().where(journeys.c.journey_id == journey.journey_id).values(
-            citizen_id=f"erased-{uuid.uuid4()}", clarification=None, exit_note=None, postal_code="000",
-            age_band="unknown", erased=True,
+    for journey_id in ids:
+        await s.execute(contacts.update().where(contacts.c.journey_id == journey_id).values(note=None, by=None))
+        await s.execute(
+            journeys.update().where(journeys.c.journey_id == journey_id).values(
+                citizen_id=f"erased-{uuid.uuid4()}", clarification=None, exit_note=None, postal_code="000",
+                age_band="unknown", erased=True,
+            )
         )
-    )
-    await repo.cancel_timers(s, journey.journey_id, ctx.now())
-    return True
+        await repo.cancel_timers(s, journey_id, ctx.now())
+    return bool(ids)

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 87ff3fe80cbe
+Revision ID: 05e5bddb7d28
 Revises: 
-Create Date: 2026-11-24 14:13:23.404022
+Create Date: 2026-11-24 14:28:59.102695
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '87ff3fe80cbe'
+revision = '05e5bddb7d28'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -89,10 +89,10 @@ def upgrade() -> None:
     sa.Column('relatives_involved', sa.Boolean(), nullable=False),
     sa.Column('exit_note', sa.Text(), nullable=True),
     sa.Column('erased', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('journey_id', name=op.f('pk_journeys')),
-    sa.UniqueConstraint('citizen_id', name=op.f('uq_journeys_citizen_id'))
+    sa.PrimaryKeyConstraint('journey_id', name=op.f('pk_journeys'))
     )
     with op.batch_alter_table('journeys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_journeys_citizen_id'), ['citizen_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_journeys_guide_id'), ['guide_id'], unique=False)
 
     op.create_table('lease',
@@ -249,6 +249,7 @@ def downgrade() -> None:
     op.drop_table('lease')
     with op.batch_alter_table('journeys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_journeys_guide_id'))
+        batch_op.drop_index(batch_op.f('ix_journeys_citizen_id'))
 
     op.drop_table('journeys')
     op.drop_table('inbox')

@@ -123,7 +123,11 @@ def built_services(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BuiltS
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
                 assert (await client.get("/health/live")).status_code == 200
 
-        asyncio.run(touch())
+        loop = asyncio.new_event_loop()  # not asyncio.run: it would unset the test session's loop
+        try:
+            loop.run_until_complete(touch())
+        finally:
+            loop.close()
         built[service] = BuiltService(
             name=service,
             metric_labels=_metric_labels(runtime.metrics.registry),

@@ -159,3 +159,23 @@ async def test_outbox_rows_left_by_a_crash_are_sent_on_next_start(kafka_bootstra
                    if dict(r.headers).get("ce_id") == envelope.id.encode()]
     assert len(records) == 1
     assert records[0].key == str(citizen).encode()
+
+
+async def test_trace_context_travels_from_the_consumed_event_to_the_published_one(kafka_bootstrap, database_url):
+    runtime, _ = make_runtime(kafka_bootstrap, database_url, uuid.uuid4().hex[:6])
+    event = referral()
+    trace_id = uuid.uuid4().hex
+    headers = [(k, v) for k, v in headers_for(event)] + [("traceparent", f"00-{trace_id}-{'1' * 16}-01".encode())]
+    async with runtime.running():
+        await produce(kafka_bootstrap, REFERRALS, event.model_dump_json().encode(), headers, str(event.citizen_id).encode())
+
+        async def published() -> bool:
+            async with runtime.db.sessions() as s:
+                return bool(await s.scalar(sa.select(sa.func.count()).select_from(runtime.tables.outbox)))
+
+        await wait_for(published)
+        async with runtime.db.sessions() as s:
+            stored = dict((await s.execute(sa.select(runtime.tables.outbox.c.headers))).scalar_one())
+    version, published_trace, span, flags = stored["traceparent"].split("-")
+    assert published_trace == trace_id  # same trace
+    assert span != "1" * 16  # a new span: the consumer's

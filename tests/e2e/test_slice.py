@@ -82,3 +82,29 @@ async def test_post_referral_to_email_latency(stack):  # noqa: ANN001
         for proc in stack.services.values():
             assert http.get(proc.url + "/health/ready").status_code == 200
             assert b"brobygger_events_consumed_total" in http.get(proc.url + "/metrics").content or proc.package == "referral"
+
+
+async def test_one_trace_follows_a_referral_across_services(stack, kafka_bootstrap):  # noqa: ANN001
+    """ReferralReceived (from the HTTP call) and the GuideAssigned it caused share
+    one trace; so do NeedsClarified and the MatchProposed it caused."""
+    from brobygger_contracts import topic_for
+    from brobygger_contracts.events.journey import GuideAssigned, NeedsClarified
+    from brobygger_contracts.events.matching import MatchProposed
+    from brobygger_contracts.events.referral import ReferralReceived
+
+    results = await asyncio.to_thread(play, endpoints(stack), lambda _line: None, 90)
+    citizen = next(r for r in results if r.label.startswith("Lillemor")).citizen_id
+
+    async def trace_of(event_cls, key: str | None = None) -> set[str]:  # noqa: ANN001
+        records = await read_topic(kafka_bootstrap, topic_for(event_cls), partnership=stack.partnership_id, want=10_000, timeout=3)
+        traces = set()
+        for record in records:
+            headers = dict(record.headers)
+            if headers["ce_type"].decode() == event_cls.event_type() and (key is None or record.key.decode() == key):
+                traces.add(headers["traceparent"].decode().split("-")[1])
+        return traces
+
+    assert len(await trace_of(ReferralReceived, citizen)) == 1
+    assert await trace_of(ReferralReceived, citizen) == await trace_of(GuideAssigned, citizen)
+    clarified = await trace_of(NeedsClarified, citizen)
+    assert len(clarified) == 1 and await trace_of(MatchProposed, citizen) == clarified

@@ -30,6 +30,7 @@ from brobygger_contracts.envelope import DeadLetterCause
 from brobygger_runtime import inbox
 from brobygger_runtime.errors import PermanentError, is_transient
 from brobygger_runtime.logs import current_event_id, current_subject
+from brobygger_runtime.tracing import consuming
 from brobygger_runtime.unit_of_work import UnitOfWork, unit_of_work
 
 if TYPE_CHECKING:
@@ -190,7 +191,8 @@ class EventConsumer:
                 token_id = current_event_id.set(envelope.id)
                 token_subject = current_subject.set(envelope.subject)
                 try:
-                    await self.handlers[envelope.type](event, uow)
+                    with self._span(envelope):
+                        await self.handlers[envelope.type](event, uow)
                 except Exception as exc:
                     raise _HandlerFailed(index) from exc
                 finally:
@@ -285,8 +287,12 @@ class EventConsumer:
                 await asyncio.sleep(delay)
 
     async def _handle_once(self, envelope: Envelope, event: Event) -> Outcome:
-        async with unit_of_work(self.runtime, envelope) as uow:
-            return await self._claim_and_handle(uow, envelope, event)
+        with self._span(envelope):
+            async with unit_of_work(self.runtime, envelope) as uow:
+                return await self._claim_and_handle(uow, envelope, event)
+
+    def _span(self, envelope: Envelope):  # noqa: ANN202
+        return consuming(self.runtime.tracer, envelope.type, envelope.id, envelope.subject, envelope.traceparent)
 
     async def _claim_and_handle(self, uow: UnitOfWork, envelope: Envelope, event: Event) -> Outcome:
         claimed = await inbox.claim(

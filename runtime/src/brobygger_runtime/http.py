@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, AsyncIterator
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_fastapi_instrumentator import Instrumentator
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ def build_app(runtime: "ServiceRuntime", *, title: str, description: str, router
     app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan)
     app.state.runtime = runtime
     # Requests by route template, method and status; latency histograms.
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider, excluded_urls="/health/.*,/metrics")
     Instrumentator(registry=runtime.metrics.registry, excluded_handlers=["/metrics"]).instrument(
         app, metric_namespace="brobygger"
     )

@@ -26,6 +26,7 @@ from brobygger_runtime.migrations import upgrade_to_head_async
 from brobygger_runtime.relay import OutboxRelay
 from brobygger_runtime.settings import ServiceSettings
 from brobygger_runtime.topics import ensure_topics
+from brobygger_runtime.tracing import tracer_provider
 from brobygger_runtime.unit_of_work import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class ServiceRuntime:
             middlewares=[KafkaPrometheusMiddleware(registry=self.metrics.registry, app_name=settings.service_name)],
             logger=None,
         )
+        self.tracer_provider = tracer_provider(settings.service_name, settings.org_id, settings.otel_exporter_otlp_endpoint)
+        self.tracer = self.tracer_provider.get_tracer("brobygger_runtime")
         self.consumer = EventConsumer(self)
         self.relay = OutboxRelay(self)
         self._gauges: list[Callable[[], Awaitable[None]]] = []
@@ -138,6 +141,7 @@ class ServiceRuntime:
         await self.broker.stop()  # waits up to graceful_timeout for in-flight handlers
         await self.relay.stop()
         await self.db.dispose()
+        self.tracer_provider.shutdown()
         self._started = False
         log.info("%s stopped", self.settings.service_name)
 

@@ -35,6 +35,10 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
 
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces; off when empty"
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from brobygger_contracts import Envelope, Event
 from brobygger_runtime import outbox
+from brobygger_runtime.tracing import current_traceparent
 
 if TYPE_CHECKING:
     from brobygger_runtime.service import ServiceRuntime
@@ -34,7 +35,7 @@ class UnitOfWork:
             partnership=settings.partnership_id,
             org=settings.org_id,
             service=settings.service_name,
-            traceparent=self.envelope.traceparent if self.envelope else None,
+            traceparent=current_traceparent(),
         )
         self._outbox_rows.append(row)
         self.published.append(envelope)

@@ -1,0 +1,47 @@
+"""OpenTelemetry: the trace context travels in each event's `traceparent`
+header, so one referral can be followed from the HTTP call that created it
+through every service that handled its events.
+
+Spans are always created (so the context propagates); they are exported only
+when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from opentelemetry import context, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+_propagator = TraceContextTextMapPropagator()
+
+
+def tracer_provider(service: str, org: str, otlp_endpoint: str | None) -> TracerProvider:
+    provider = TracerProvider(resource=Resource.create({"service.name": f"brobygger-{service}", "brobygger.org": org}))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+    return provider
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the active span, for an event published now."""
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier.get("traceparent")
+
+
+@contextmanager
+def consuming(tracer: trace.Tracer, event_type: str, event_id: str, subject: str, traceparent: str | None) -> Iterator[None]:
+    """A consumer span, child of the span that published the event."""
+    parent = _propagator.extract({"traceparent": traceparent}) if traceparent else context.Context()
+    with tracer.start_as_current_span(
+        f"handle {event_type.split('.')[-2]}", context=parent, kind=trace.SpanKind.CONSUMER,
+        attributes={"messaging.system": "kafka", "messaging.message.id": event_id, "brobygger.subject": subject},
+    ):
+        yield

@@ -131,6 +131,25 @@ def disruption_budget(service: str) -> dict:
     }
 
 
+def network_policy(service: str) -> dict:
+    """Only the organisation's own namespace and its monitoring reach the API and
+    /metrics; egress stays open (the bus, PostgreSQL and SMTP live elsewhere)."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": service, "labels": labels(service)},
+        "spec": {
+            "podSelector": {"matchLabels": selector(service)},
+            "policyTypes": ["Ingress"],
+            "ingress": [{
+                "from": [{"podSelector": {}},
+                         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+                "ports": [{"protocol": "TCP", "port": "http"}],
+            }],
+        },
+    }
+
+
 def settings(service: str) -> dict:
     data = {**COMMON_SETTINGS, **SERVICES[service][2]}
     return {"apiVersion": "v1", "kind": "ConfigMap",
@@ -146,7 +165,7 @@ def secrets(service: str) -> dict:
 
 
 FILES = {"configmap.yaml": settings, "secret.yaml": secrets, "deployment.yaml": deployment,
-         "service.yaml": service_object, "pdb.yaml": disruption_budget}
+         "service.yaml": service_object, "pdb.yaml": disruption_budget, "networkpolicy.yaml": network_policy}
 
 
 def render(service: str) -> dict[str, str]:

@@ -84,6 +84,10 @@ def test_each_organisation_runs_its_own_services_in_its_namespace(rendered, org:
     assert set(of_kind(objects, "Deployment")) == OVERLAYS[org]
     assert set(of_kind(objects, "PodDisruptionBudget")) == OVERLAYS[org]
     assert set(of_kind(objects, "Service")) == OVERLAYS[org]
+    for name, policy in of_kind(objects, "NetworkPolicy").items():
+        pods = of_kind(objects, "Deployment")[name]["spec"]["template"]["metadata"]["labels"]
+        assert policy["spec"]["podSelector"]["matchLabels"].items() <= pods.items()
+    assert set(of_kind(objects, "NetworkPolicy")) == OVERLAYS[org]
     for obj in objects:
         if obj["kind"] != "Namespace":
             assert obj["metadata"]["namespace"] == org

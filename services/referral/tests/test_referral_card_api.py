@@ -41,6 +41,8 @@ async def test_valid_card_publishes_one_referral_received_without_personal_data(
     assert view["citizen"]["phone"] == "+45 75 22 11 00"
     assert view["reason"].startswith("Frida har mistet")
     assert view["state"] == "received"
+    metrics = (await referral_service.client.get("/metrics")).text
+    assert 'brobygger_referrals_received_total{repeat="false",source="home_care"} 1.0' in metrics
 
 
 
@@ -104,6 +106,8 @@ async def test_invalid_cards_answer_422_naming_the_field_and_publish_nothing(ref
         assert await s.scalar(sa.select(sa.func.count()).select_from(outbox)) == 0
         assert await s.scalar(sa.text("SELECT count(*) FROM referrals")) == 0
     assert await referral_service.published() == []
+    metrics = (await client.get("/metrics")).text
+    assert f"brobygger_referrals_refused_total {float(len(INVALID_CARDS) + 1)}" in metrics
 
 
 async def test_injection_strings_are_stored_verbatim_as_data(referral_service):

@@ -74,6 +74,10 @@ async def test_triage_to_each_outcome(referral_service):
     assert escalated["reason"] == "mental_health" and escalated["receiving_unit"] == "varde-psykiatri"
     assert all("depression" not in e.raw_value.decode() and "bage" not in e.raw_value.decode() for e in events)
 
+    queue = (await client.get("/referrals", params={"state": "received"})).json()
+    assert queue == []
+    escalated_list = (await client.get("/referrals", params={"state": "escalated"})).json()
+    assert [r["referral_id"] for r in escalated_list] == [professional]
     statuses = [(await client.get(f"/referrals/{r}/status")).json()["status"] for r in ids]
     assert statuses == ["received", "escalated", "declined"]
 

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
+from referral.adapters.metrics import ReferralMetrics
 from referral.adapters.tables import metadata
 from referral.domain.access import parse_api_keys
 from referral.entrypoints import api, batch_api, citizens_api, kafka
@@ -50,6 +51,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         "The only service holding citizens' personal data.",
     )
     app.state.access = Access(partnership=settings.partnership(), keys=keys)
+    app.state.referral_metrics = ReferralMetrics(runtime.metrics.registry)
     install_error_handlers(app)
     return runtime, app
 

@@ -65,10 +65,14 @@ async def referral(session: AsyncSession, referral_id: str, *, for_update: bool 
     return (await session.execute(query)).first()
 
 
-async def referral_list(session: AsyncSession, submitted_by_org: str | None, limit: int, offset: int) -> list[sa.Row]:
+async def referral_list(
+    session: AsyncSession, submitted_by_org: str | None, state: str | None, limit: int, offset: int
+) -> list[sa.Row]:
     query = sa.select(referrals).order_by(referrals.c.received_at.desc(), referrals.c.referral_id).limit(limit).offset(offset)
     if submitted_by_org is not None:
         query = query.where(referrals.c.submitted_by_org == submitted_by_org)
+    if state is not None:
+        query = query.where(referrals.c.state == state)
     return list((await session.execute(query)).all())
 
 

@@ -17,7 +17,8 @@ from referral.domain.card import Problem, ReferralCard
 from referral.domain.errors import Forbidden
 from referral.domain.status import Milestone
 from referral.domain.text import line, paragraphs
-from referral.entrypoints.auth import AccessDep, CallerDep, Runtime
+from referral.domain.triage import ReferralState
+from referral.entrypoints.auth import AccessDep, CallerDep, Metrics, Runtime
 from referral.service_layer import citizens, referrals as cases, triage
 from referral.service_layer.referrals import Unprocessable
 
@@ -55,8 +56,7 @@ class ReferralView(BaseModel):
     """The referrer's words; empty after erasure."""
     repeat_referral: bool
     received_at: datetime
-    state: str
-    """received, bridging, escalated or declined."""
+    state: ReferralState
     triage_decision: TriageDecision | None
     triaged_at: datetime | None
     citizen: CitizenView
@@ -78,7 +78,7 @@ def referral_view(row, citizen) -> ReferralView:  # noqa: ANN001 - table rows
 
 
 @router.post("/referrals", status_code=201, response_model=ReferralAccepted)
-async def submit_referral(card: ReferralCard, runtime: Runtime, caller: CallerDep, access: AccessDep) -> ReferralAccepted:
+async def submit_referral(card: ReferralCard, runtime: Runtime, caller: CallerDep, access: AccessDep, metrics: Metrics) -> ReferralAccepted:
     """Accept a referral card: store it here, publish `ReferralReceived` without personal data.
 
     A card without consent, with an organisation outside the partnership or with
@@ -88,20 +88,23 @@ async def submit_referral(card: ReferralCard, runtime: Runtime, caller: CallerDe
     """
     async with runtime.unit_of_work() as uow:
         accepted = await cases.submit_referral(uow, card, caller, access.partnership)
+    metrics.received.labels(card.referrer.source.value, str(accepted.repeat_referral).lower()).inc()
     return ReferralAccepted(**accepted.__dict__)
 
 
 @router.get("/referrals", response_model=list[ReferralView])
 async def list_referrals(
     runtime: Runtime, caller: CallerDep, access: AccessDep,
+    state: ReferralState | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100, offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> list[ReferralView]:
-    """Referrals visible to the caller: all for the owning organisation's staff, else the caller's organisation's own."""
+    """Referrals visible to the caller, newest first: all for the owning organisation's staff, else the
+    caller's organisation's own. `state=received` is the guides' triage queue."""
     if caller.role is Role.service:
         raise Forbidden("services do not list referrals")
     only = None if is_owner_staff(caller, access.partnership.owning_org) else caller.org
     async with runtime.db.sessions() as session:
-        rows = await repo.referral_list(session, only, limit, offset)
+        rows = await repo.referral_list(session, only, state and state.value, limit, offset)
         return [referral_view(row, await repo.citizen(session, row.citizen_id)) for row in rows]
 
 
@@ -159,7 +162,9 @@ class TriageOut(BaseModel):
 
 
 @router.post("/referrals/{referral_id}/triage", response_model=TriageOut)
-async def triage_referral(referral_id: uuid.UUID, body: TriageIn, runtime: Runtime, caller: CallerDep, access: AccessDep) -> TriageOut:
+async def triage_referral(
+    referral_id: uuid.UUID, body: TriageIn, runtime: Runtime, caller: CallerDep, access: AccessDep, metrics: Metrics
+) -> TriageOut:
     """Record the guide's triage: publishes `ReferralTriaged`, and `ReferralEscalated` for `professional`."""
     if body.decision is TriageDecision.professional:
         missing = [Problem((f,), "required when the decision is professional") for f in ("escalation_reason", "receiving_unit") if not getattr(body, f)]
@@ -171,4 +176,5 @@ async def triage_referral(referral_id: uuid.UUID, body: TriageIn, runtime: Runti
     )
     async with runtime.unit_of_work() as uow:
         state = await triage.triage_referral(uow, referral_id, command, caller, access.partnership)
+    metrics.triaged.labels(body.decision.value).inc()
     return TriageOut(referral_id=referral_id, state=state.value)

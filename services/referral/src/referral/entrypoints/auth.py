@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
+from referral.adapters.metrics import ReferralMetrics
 from referral.domain.access import Caller, Role
 from referral.service_layer.referrals import Partnership
 
@@ -46,6 +47,11 @@ def caller_of(request: Request, credentials: Annotated[HTTPAuthorizationCredenti
     return caller
 
 
+def metrics_of(request: Request) -> ReferralMetrics:
+    return request.app.state.referral_metrics
+
+
 Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 CallerDep = Annotated[Caller, Depends(caller_of)]
 AccessDep = Annotated[Access, Depends(access_of)]
+Metrics = Annotated[ReferralMetrics, Depends(metrics_of)]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from referral.domain.card import ReferralCard
 from referral.domain.errors import Forbidden
-from referral.entrypoints.auth import AccessDep, CallerDep, Runtime
+from referral.entrypoints.auth import AccessDep, CallerDep, Metrics, Runtime
 from referral.entrypoints.errors import printable
 from referral.entrypoints.batch_formats import CSV_COLUMNS, MAX_ROWS, BatchUnreadable, read_csv, read_json
 from referral.service_layer import referrals as cases
@@ -55,7 +55,7 @@ _BODY_DOC = {
 
 
 @router.post("/referrals/batch", response_model=BatchResult, openapi_extra=_BODY_DOC)
-async def submit_batch(request: Request, runtime: Runtime, caller: CallerDep, access: AccessDep) -> BatchResult:
+async def submit_batch(request: Request, runtime: Runtime, caller: CallerDep, access: AccessDep, metrics: Metrics) -> BatchResult:
     """Submit many referral cards at once, as a JSON list or CSV.
 
     Each row is validated and stored on its own: good rows are accepted (each
@@ -87,4 +87,5 @@ async def submit_batch(request: Request, runtime: Runtime, caller: CallerDep, ac
             result.rejected.append(RowRejected(row=number, errors=[RowError(loc=["referrer", "org"], msg=str(exc))]))
         else:
             result.accepted.append(RowAccepted(row=number, **accepted.__dict__))
+            metrics.received.labels(card.referrer.source.value, str(accepted.repeat_referral).lower()).inc()
     return result

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from brobygger_contracts.types import OrgId
 from referral.domain.consent import ConsentGiver
 from referral.domain.errors import Forbidden
-from referral.entrypoints.auth import AccessDep, CallerDep, Runtime
+from referral.entrypoints.auth import AccessDep, CallerDep, Metrics, Runtime
 from referral.service_layer import citizens
 
 router = APIRouter(tags=["citizens"])
@@ -47,10 +47,11 @@ class ErasureOut(BaseModel):
 
 
 @router.delete("/citizens/{citizen_id}", response_model=ErasureOut)
-async def erase_citizen(citizen_id: uuid.UUID, runtime: Runtime, caller: CallerDep, access: AccessDep) -> ErasureOut:
+async def erase_citizen(citizen_id: uuid.UUID, runtime: Runtime, caller: CallerDep, access: AccessDep, metrics: Metrics) -> ErasureOut:
     """Erase the citizen's personal data on request; publishes `CitizenErased` so every service forgets them."""
     async with runtime.unit_of_work() as uow:
         erased_at = await citizens.erase_citizen(uow, citizen_id, caller, access.partnership)
+    metrics.erased.inc()
     return ErasureOut(citizen_id=citizen_id, erased_at=erased_at)
 
 
@@ -65,13 +66,14 @@ class ContactView(BaseModel):
 
 
 @router.get("/citizens/{citizen_id}/contact", response_model=ContactView)
-async def contact(citizen_id: uuid.UUID, runtime: Runtime, caller: CallerDep) -> ContactView:
+async def contact(citizen_id: uuid.UUID, runtime: Runtime, caller: CallerDep, metrics: Metrics) -> ContactView:
     """Contact details for delivering messages (notify), only to organisations in the citizen's consent.
 
     Every request, granted or refused, is written to the access log.
     """
     async with runtime.unit_of_work() as uow:
         found = await citizens.contact_details(uow, citizen_id, caller)
+    metrics.contact_requests.labels(caller.org, str(found is not None).lower()).inc()
     if found is None:
         raise Forbidden(f"{caller.org} is not in the citizen's consent")
     return ContactView(**found.__dict__)

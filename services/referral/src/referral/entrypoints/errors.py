@@ -31,11 +31,18 @@ def validation_detail(exc: RequestValidationError) -> list[dict]:
     ]
 
 
+def _count_refused_card(request: Request) -> None:
+    if request.method == "POST" and request.url.path == "/referrals":
+        request.app.state.referral_metrics.refused.inc()
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+        _count_refused_card(request)
         return JSONResponse({"detail": validation_detail(exc)}, status_code=422)
 
-    async def unprocessable(_request: Request, exc: Exception) -> JSONResponse:
+    async def unprocessable(request: Request, exc: Exception) -> JSONResponse:
+        _count_refused_card(request)
         return JSONResponse({"detail": problems_detail(exc)}, status_code=422)
 
     async def refused(_request: Request, exc: Exception) -> JSONResponse:

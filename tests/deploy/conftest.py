@@ -8,6 +8,10 @@ really defines: settings, metrics, subscribed topics and health routes.
 from __future__ import annotations
 
 import copy
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
 import importlib
 import re
 import shutil
@@ -277,6 +281,28 @@ def promtool(*args: str, cwd: Path) -> str:
     assert done.returncode == 0, f"promtool {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout + done.stderr
 
+
+
+@contextmanager
+def health_server(path: str, status: int) -> Iterator[int]:
+    """A local HTTP server answering `status` on `path` (404 elsewhere); yields its port."""
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(status if self.path == path else 404)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:  # noqa: ANN002
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def assert_cli_accepts(args: list[str]) -> None:

@@ -168,3 +168,18 @@ def test_each_container_environment_builds_its_service(compose, deploy, monkeypa
         runtime, app = importlib.import_module(f"{service}.bootstrap").build(settings)
         assert runtime.settings.group_id == f"varde.{settings.org_id}.{service}", name
         assert "/health/ready" in {getattr(r, "path", "") for r in app.routes}
+
+
+@pytest.mark.parametrize("status,healthy", [(200, True), (503, False)])
+def test_service_health_check_asks_health_ready(compose, deploy, status: int, healthy: bool) -> None:
+    """Run each service container's health check command against a local server on a free port."""
+    import subprocess
+    import sys
+
+    for name, svc in brobygger_containers(compose).items():
+        kind, program, *args = svc["healthcheck"]["test"]
+        assert kind == "CMD" and program == "python", name
+        with deploy.health_server("/health/ready", status) as port:
+            args = [a.replace("127.0.0.1:8000", f"127.0.0.1:{port}") for a in args]
+            done = subprocess.run([sys.executable, *args], capture_output=True, timeout=30)
+        assert (done.returncode == 0) is healthy, f"{name}: {done.stderr.decode()}"

@@ -9,9 +9,7 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import tomllib
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
@@ -79,30 +77,13 @@ def healthcheck_command(dockerfile) -> list[str]:
     return json.loads(checks[0].split("CMD", 1)[1])
 
 
-class _Health(BaseHTTPRequestHandler):
-    status = 200
-
-    def do_GET(self) -> None:  # noqa: N802
-        self.send_response(self.status if self.path == "/health/live" else 404)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:  # noqa: ANN002
-        pass
-
-
 @pytest.mark.parametrize("status,healthy", [(200, True), (503, False)])
-def test_healthcheck_asks_health_live_with_python_alone(dockerfile, status: int, healthy: bool) -> None:
+def test_healthcheck_asks_health_live_with_python_alone(dockerfile, deploy, status: int, healthy: bool) -> None:
     command = healthcheck_command(dockerfile)
     assert command[0] == "python", "slim images have no curl"
-    handler = type("Health", (_Health,), {"status": status})
-    server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        env = {**os.environ, "HTTP_PORT": str(server.server_port)}
+    with deploy.health_server("/health/live", status) as port:
+        env = {**os.environ, "HTTP_PORT": str(port)}
         done = subprocess.run([sys.executable, *command[1:]], env=env, capture_output=True, timeout=30)
-    finally:
-        server.shutdown()
     assert (done.returncode == 0) is healthy, done.stderr.decode()
 
 

@@ -99,6 +99,7 @@ def test_working_days_skip_weekends():
     assert add_working_days(friday, 1) == datetime(2026, 3, 9, 15, 0, tzinfo=UTC)
     assert add_working_days(friday, 3) == datetime(2026, 3, 11, 15, 0, tzinfo=UTC)
     assert first_contact_due(datetime(2026, 3, 2, 9, tzinfo=UTC), TimerPolicy(first_contact_working_days=3)).day == 5
+    assert first_contact_due(datetime(2026, 3, 6, 9, tzinfo=UTC), TimerPolicy(), urgency="urgent").day == 9  # Friday -> Monday
 
 
 @given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)), st.integers(0, 30))

@@ -134,3 +134,19 @@ async def test_referral_after_exit_opens_a_new_journey(journey_service):
     again = (await svc.client.get(f"/journeys/{citizen}")).json()
     assert again["journey_id"] != first and again["state"] == "referred" and again["referral_count"] == 1
     assert (await svc.client.get("/reports/funnel")).json()["total"]["referred"] == 2
+
+
+async def test_caseload_and_pending_timers_of_an_urgent_referral(journey_service):
+    svc = journey_service
+    await svc.client.post("/guides", json={"guide_id": "guide-anna", "capacity": 1})
+    urgent, routine = referral(urgency="urgent"), referral()  # received Monday 2 March 09:00
+    await svc.send(urgent)
+    await svc.send(routine)
+    body = (await svc.client.get(f"/journeys/{urgent.citizen_id}")).json()
+    assert body["pending_timers"] == [
+        {"kind": "first_contact", "due_at": "2026-03-03T09:00:00Z"},  # one working day
+        {"kind": "exit_review", "due_at": "2026-11-02T09:00:00Z"},
+    ]
+    mine = (await svc.client.get("/journeys", params={"guide_id": "guide-anna"})).json()
+    assert [j["citizen_id"] for j in mine] == [str(urgent.citizen_id)]
+    assert len((await svc.client.get("/journeys", params={"state": "referred"})).json()) == 2

@@ -77,12 +77,12 @@ async def test_concurrent_rounds_without_the_lease_still_fire_once(journey_servi
     svc = journey_service
     for _ in range(4):
         await svc.send(referral(received_at=MONDAY))
+    await svc.runtime.scheduler.stop()  # only the rounds below fire
     svc.clock.moment = datetime(2026, 3, 10, tzinfo=UTC)
-    await svc.runtime.scheduler.stop()  # only the two rounds below fire
 
     async def one_round() -> int:
         async with svc.runtime.unit_of_work() as uow:
-            return await fire_due_timers(uow, svc.runtime.ctx)
+            return len(await fire_due_timers(uow, svc.runtime.ctx))
 
     results = await asyncio.gather(*(one_round() for _ in range(3)))
     assert sum(results) == 4
@@ -128,4 +128,7 @@ async def test_exit_review_is_due_after_the_configured_months(start_journey):
         clock.moment = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
         await due_count(svc, 1)
         [due] = await svc.outbox("FollowUpDue")
+        metrics = (await svc.client.get("/metrics")).text
     assert due["kind"] == "exit_review" and due["due_at"].startswith("2026-11-02")
+    assert 'brobygger_journey_timers_fired_total{kind="exit_review"} 1.0' in metrics
+    assert "brobygger_journey_timer_lease_held 1.0" in metrics

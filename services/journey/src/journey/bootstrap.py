@@ -18,6 +18,7 @@ class Settings(ServiceSettings):
     service_name: str = "journey"
     http_port: int = 8003
     first_contact_working_days: int = Field(default=3, ge=0, description="first contact due this many working days after the referral")
+    urgent_first_contact_working_days: int = Field(default=1, ge=0, description="the same for referrals marked urgent")
     first_follow_up_days: int = Field(default=14, ge=1, description="first follow-up this many days after the first visit")
     follow_up_every_months: int = Field(default=1, ge=1, description="then a follow-up every this many months")
     exit_review_months: int = Field(default=8, ge=1, description="exit review this many months after the referral (Varde: 8)")
@@ -28,7 +29,8 @@ class Settings(ServiceSettings):
 
     def context(self) -> Context:
         policy = TimerPolicy(
-            first_contact_working_days=self.first_contact_working_days, first_follow_up_days=self.first_follow_up_days,
+            first_contact_working_days=self.first_contact_working_days,
+            urgent_first_contact_working_days=self.urgent_first_contact_working_days, first_follow_up_days=self.first_follow_up_days,
             follow_up_every_months=self.follow_up_every_months, exit_review_months=self.exit_review_months,
         )
         return Context(

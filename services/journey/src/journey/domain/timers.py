@@ -21,6 +21,8 @@ class TimerKind(str, Enum):
 @dataclass(frozen=True)
 class TimerPolicy:
     first_contact_working_days: int = 3
+    urgent_first_contact_working_days: int = 1
+    """An urgent referral is contacted sooner."""
     first_follow_up_days: int = 14
     follow_up_every_months: int = 1
     exit_review_months: int = 8
@@ -45,8 +47,9 @@ def add_months(start: datetime, months: int) -> datetime:
     return start.replace(year=year, month=month, day=day)
 
 
-def first_contact_due(referred_at: datetime, policy: TimerPolicy) -> datetime:
-    return add_working_days(referred_at, policy.first_contact_working_days)
+def first_contact_due(referred_at: datetime, policy: TimerPolicy, urgency: str = "routine") -> datetime:
+    days = policy.urgent_first_contact_working_days if urgency == "urgent" else policy.first_contact_working_days
+    return add_working_days(referred_at, days)
 
 
 def exit_review_due(referred_at: datetime, policy: TimerPolicy) -> datetime:

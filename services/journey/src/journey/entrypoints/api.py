@@ -16,7 +16,7 @@ from brobygger_contracts.types import Barrier, TimeSlot
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
 from journey.adapters import repository as repo
-from journey.adapters.tables import guides, transitions
+from journey.adapters.tables import guides, journeys as journeys_table, timers, transitions
 from journey.domain.clarification import Clarification, Slot, Ucla
 from journey.domain.errors import DomainError, IllegalTransition, InvalidClarification, NotFound
 from journey.domain.journey import Step
@@ -150,6 +150,24 @@ async def list_guides(runtime: Runtime) -> list[dict]:
     ]
 
 
+@router.get("/journeys", tags=["journeys"])
+async def caseload(runtime: Runtime, guide_id: str | None = None, state: str | None = None) -> list[dict]:
+    """Open and past journeys, oldest referral first; filter by guide (a caseload) or state."""
+    t = journeys_table
+    query = sa.select(t).where(t.c.erased.is_(False)).order_by(t.c.referred_at, t.c.journey_id)
+    if guide_id:
+        query = query.where(t.c.guide_id == guide_id)
+    if state:
+        query = query.where(t.c.state == state)
+    async with runtime.unit_of_work() as uow:
+        rows = (await uow.session.execute(query)).all()
+    return [
+        {"journey_id": j.journey_id, "citizen_id": j.citizen_id, "state": j.state, "outcome": j.outcome,
+         "guide_id": j.guide_id, "source": j.source, "urgency": j.urgency, "referred_at": repo.utc(j.referred_at)}
+        for j in rows
+    ]
+
+
 @router.get("/journeys/{citizen_id}", tags=["journeys"])
 async def get_journey(citizen_id: uuid.UUID, runtime: Runtime) -> dict:
     async with runtime.unit_of_work() as uow:
@@ -158,6 +176,11 @@ async def get_journey(citizen_id: uuid.UUID, runtime: Runtime) -> dict:
             sa.select(transitions).where(transitions.c.journey_id == j.journey_id).order_by(transitions.c.id)
         )).all()
         card = await visits.punch_card(uow, citizen_id)
+        pending = (await uow.session.execute(
+            sa.select(timers.c.kind, timers.c.due_at)
+            .where(timers.c.journey_id == j.journey_id, timers.c.fired_at.is_(None), timers.c.cancelled_at.is_(None))
+            .order_by(timers.c.due_at)
+        )).all()
     return {
         "journey_id": j.journey_id, "citizen_id": j.citizen_id, "state": j.state, "outcome": j.outcome,
         "guide_id": j.guide_id, "source": j.source, "postal_code": j.postal_code, "referral_count": j.referral_count,
@@ -166,6 +189,7 @@ async def get_journey(citizen_id: uuid.UUID, runtime: Runtime) -> dict:
         "first_visit_at": repo.utc(j.first_visit_at), "exited_at": repo.utc(j.exited_at),
         "clarification": j.clarification, "baseline": j.baseline, "final": j.final,
         "relatives_involved": j.relatives_involved, "punch_card": card,
+        "pending_timers": [{"kind": t.kind, "due_at": repo.utc(t.due_at)} for t in pending],
         "transitions": [{"step": s.step, "from": s.from_state, "to": s.to_state, "at": repo.utc(s.at)} for s in steps],
     }
 

@@ -6,6 +6,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from prometheus_client import Counter, Gauge
+
 from brobygger_runtime import lease
 from journey.service_layer.context import Context
 from journey.service_layer.timers import fire_due_timers
@@ -25,6 +27,13 @@ class TimerScheduler:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self.fired_total = 0
+        registry = runtime.metrics.registry
+        self.fired_metric = Counter(
+            "brobygger_journey_timers_fired_total", "Timers fired (FollowUpDue published), by kind", ["kind"], registry=registry
+        )
+        self.holding_metric = Gauge(
+            "brobygger_journey_timer_lease_held", "1 while this replica holds the timer scheduler's lease", registry=registry
+        )
 
     def start(self) -> None:
         self._stopping.clear()
@@ -44,12 +53,16 @@ class TimerScheduler:
     async def tick(self) -> int:
         """One round: fire what is due if this replica holds the lease; returns how many fired."""
         rt = self.runtime
-        if not await lease.try_acquire(rt.db, rt.tables.lease, self.lease_name, rt.instance_id, rt.settings.lease_seconds):
+        held = await lease.try_acquire(rt.db, rt.tables.lease, self.lease_name, rt.instance_id, rt.settings.lease_seconds)
+        self.holding_metric.set(1 if held else 0)
+        if not held:
             return 0
         async with rt.unit_of_work() as uow:
             fired = await fire_due_timers(uow, self.ctx)
-        self.fired_total += fired
-        return fired
+        for kind in fired:  # counted after the commit: only what really fired
+            self.fired_metric.labels(kind.value).inc()
+        self.fired_total += len(fired)
+        return len(fired)
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

@@ -66,7 +66,7 @@ async def open_journey(uow: UnitOfWork, ctx: Context, referral: Referral) -> str
         ),
     )
     await repo.record_transition(uow.session, journey_id, "open", "", State.referred.value, referral.received_at)
-    await repo.schedule_timer(uow.session, journey_id, TimerKind.first_contact, first_contact_due(referral.received_at, ctx.policy))
+    await repo.schedule_timer(uow.session, journey_id, TimerKind.first_contact, first_contact_due(referral.received_at, ctx.policy, referral.urgency))
     await repo.schedule_timer(uow.session, journey_id, TimerKind.exit_review, exit_review_due(referral.received_at, ctx.policy))
     await assign_waiting_journeys(uow, ctx)
     return journey_id

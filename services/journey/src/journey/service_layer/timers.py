@@ -11,11 +11,12 @@ from journey.domain.timers import TimerKind, next_follow_up_due
 from journey.service_layer.context import Context
 
 
-async def fire_due_timers(uow: UnitOfWork, ctx: Context, limit: int = 200) -> int:
+async def fire_due_timers(uow: UnitOfWork, ctx: Context, limit: int = 200) -> list[TimerKind]:
     """Fire the timers due by now; the FollowUpDue events go to the outbox in the
-    same transaction that marks the timers fired, so a crash fires none or all."""
+    same transaction that marks the timers fired, so a crash fires none or all.
+    Returns the kinds of the timers this round fired."""
     now = ctx.now()
-    fired = 0
+    fired: list[TimerKind] = []
     for timer in await repo.due_timers(uow.session, now, limit):
         if not await repo.claim_timer(uow.session, timer.id, now):
             continue
@@ -32,5 +33,5 @@ async def fire_due_timers(uow: UnitOfWork, ctx: Context, limit: int = 200) -> in
         )
         if kind is TimerKind.follow_up:
             await repo.schedule_timer(uow.session, journey.journey_id, TimerKind.follow_up, next_follow_up_due(due_at, ctx.policy))
-        fired += 1
+        fired.append(kind)
     return fired

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 
 from brobygger_contracts.events.matching import MatchProposed
-from matching.testing import ORG, activity, clarification, matching_instance, of_type, publish, read_events, referral, volunteer
+from matching.testing import (
+    ORG, activity, clarification, eventually, matching_instance, of_type, publish, read_events, referral, volunteer,
+)
 
 BOTH = ["baking", "walking"]
 
@@ -57,3 +59,25 @@ async def test_each_hard_constraint_excludes_a_candidate(kafka_bootstrap, databa
                     assert list(by_id[candidate_id]["excluded_because"]) == [constraint], (kind, constraint, by_id[candidate_id])
         reach = by_id[places["out_of_reach"]]["excluded_because"]["out_of_reach"]
         assert "beyond the reach of 5.0 km (barriers: transport)" in reach
+
+
+async def test_citizen_preferences_rank_volunteers(kafka_bootstrap, database_url):
+    async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
+        partnership = runtime.settings.partnership_id
+        smoker = (await api.post("/volunteers", json=volunteer(gender="male", smokes=True, age_band="30-39"))).json()
+        liked = (await api.post("/volunteers", json=volunteer(gender="female", smokes=False, age_band="75-84"))).json()
+        assert (await api.post("/volunteers", json=volunteer(gender="robot"))).status_code == 422
+        citizen = uuid.uuid4()
+        assert (await api.put(f"/citizens/{citizen}/preferences", json={"non_smoker": True})).status_code == 404
+        await publish(kafka_bootstrap, partnership, referral(citizen, [ORG]))
+        wishes = {"gender": "female", "non_smoker": True, "similar_age": True}
+
+        async def recorded() -> bool:
+            return (await api.put(f"/citizens/{citizen}/preferences", json=wishes)).status_code == 200
+
+        await eventually(recorded)
+        await publish(kafka_bootstrap, partnership, clarification(citizen, wishes=["friend"]))
+        proposed = of_type(await read_events(kafka_bootstrap, partnership, want=3), MatchProposed)
+        assert [str(p.candidate_id) for p in proposed] == [liked["volunteer_id"]]
+        assert liked["volunteer_id"] != smoker["volunteer_id"]
+        assert {"a woman, as wished", "a non-smoker, as wished", "of a similar age (75-84)"} <= set(proposed[0].reasons)

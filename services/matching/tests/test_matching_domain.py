@@ -12,7 +12,7 @@ from matching.domain import taxonomy
 from matching.domain.assignment import assign_greedy, assign_optimal, total_score
 from matching.domain.geo import Point, haversine_km
 from matching.domain.groups import ProposedGroup, plan_group
-from matching.domain.model import Candidate, CitizenProfile, Kind, Wish
+from matching.domain.model import Candidate, CitizenProfile, Kind, Preferences, Traits, Wish
 from matching.domain.scoring import Exclusion, assess, rank, reach_km, slots
 
 VARDE = Point(55.621, 8.481)
@@ -114,6 +114,18 @@ def test_reasons_are_human_readable() -> None:
     b = assess(who, place(step_free=True, practice_community=True, availability=slots([("tue", "morning")])))
     assert "an activity for walking" in b.reasons and "step-free access" in b.reasons
     assert "meets on Tuesday mornings, when the citizen is free" in b.reasons
+
+
+def test_preferences_rank_but_never_exclude() -> None:
+    who = citizen(age_band="75-84", preferences=Preferences(gender="female", non_smoker=True, similar_age=True))
+    liked = friend(traits=Traits(gender="female", smokes=False, age_band="75-84"))
+    other = friend(traits=Traits(gender="male", smokes=True, age_band="25-34"))
+    unknown = friend(traits=Traits())
+    ranked = rank(who, [other, unknown, liked])
+    assert [a.candidate for a in ranked] == [liked, unknown, other]
+    assert {"a woman, as wished", "a non-smoker, as wished", "of a similar age (75-84)"} <= set(ranked[0].reasons)
+    # For someone who stated nothing, traits change nothing.
+    assert assess(citizen(), liked).score == assess(citizen(), other).score
 
 
 def test_rank_orders_by_score_and_skips_earlier_proposals() -> None:

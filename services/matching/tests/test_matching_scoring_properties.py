@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from matching.domain.assignment import assign_optimal
 from matching.domain.geo import Point, haversine_km
-from matching.domain.model import DAYS, PARTS, Candidate, CitizenProfile, Kind, Slot
+from matching.domain.model import DAYS, PARTS, Candidate, CitizenProfile, Kind, Preferences, Slot, Traits
 from matching.domain.scoring import REACH_FACTORS, CandidatePool, CitizenBlock, assess, rank, reach_km, score_block
 from matching.domain.taxonomy import CODES
 
@@ -33,7 +33,13 @@ citizens = st.builds(
     needs_step_free=st.booleans(),
     wants_accompaniment=st.booleans(),
     availability=timetable,
+    age_band=st.sampled_from([None, "65-74", "75-84"]),
+    preferences=st.builds(Preferences, gender=st.sampled_from([None, "female", "male"]), non_smoker=st.booleans(),
+                          no_pets=st.booleans(), similar_age=st.booleans()),
 )
+traits = st.builds(Traits, gender=st.sampled_from([None, "female", "male", "other"]),
+                   age_band=st.sampled_from([None, "65-74", "75-84"]), smokes=st.sampled_from([None, True, False]),
+                   has_pets=st.sampled_from([None, True, False]))
 candidates = st.builds(
     Candidate,
     candidate_id=st.builds(uuid.uuid4),
@@ -48,6 +54,7 @@ candidates = st.builds(
     step_free=st.booleans(),
     accompaniment_welcome=st.booleans(),
     availability=timetable,
+    traits=st.one_of(st.none(), traits),
 )
 
 

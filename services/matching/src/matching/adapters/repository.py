@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from matching.adapters import postal_codes
 from matching.adapters.tables import activities, citizens, group_members, group_proposals, proposals, volunteers
 from matching.domain.groups import ProposedGroup
-from matching.domain.model import Candidate, CitizenProfile, Kind, Slot, Wish
+from matching.domain.model import Candidate, CitizenProfile, Kind, Preferences, Slot, Traits, Wish
 
 HOLDING_CAPACITY = ("proposed", "accepted")
 """A pending proposal holds its slot, so the last seat is never offered twice; a decline frees it."""
@@ -65,6 +65,8 @@ def profile_of(row: sa.Row) -> CitizenProfile | None:
         needs_step_free=needs.get("needs_step_free", False),
         wants_accompaniment=needs.get("wants_accompaniment", False),
         availability=slots_of(needs.get("availability", [])),
+        age_band=row.age_band,
+        preferences=Preferences(**(row.preferences or {})),
     )
 
 
@@ -118,6 +120,7 @@ async def volunteer_candidates(session: AsyncSession) -> list[Candidate]:
             capacity_left=max(r.capacity - r.held, 0),
             trained=r.trained,
             availability=slots_of(r.availability),
+            traits=Traits(**r.traits),
         )
         for r in rows
     ]

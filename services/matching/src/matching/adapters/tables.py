@@ -20,6 +20,7 @@ citizens = sa.Table(
     sa.Column("language", sa.String(2), nullable=True),
     sa.Column("needs", sa.JSON, nullable=True, comment="the latest clarification: interests, wishes, barriers, ..."),
     sa.Column("needs_clarified_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("preferences", sa.JSON, nullable=True, comment="what the citizen would like in a volunteer friend"),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -37,7 +38,7 @@ volunteers = sa.Table(
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("trained", sa.Boolean, nullable=False),
     sa.Column("availability", sa.JSON, nullable=False),
-    sa.Column("preferences", sa.JSON, nullable=False),
+    sa.Column("traits", sa.JSON, nullable=False, comment="gender, age_band, smokes, has_pets; each optional"),
     sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
 )
 

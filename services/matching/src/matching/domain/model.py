@@ -49,6 +49,33 @@ class Wish(str, Enum):
     group = "group"
 
 
+GENDERS = ("female", "male", "other")
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What a volunteer tells about themself, for the preferences a citizen may state."""
+
+    gender: str | None = None
+    age_band: str | None = None
+    smokes: bool | None = None
+    has_pets: bool | None = None
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What the citizen would like in a volunteer friend; each is optional and only soft."""
+
+    gender: str | None = None
+    non_smoker: bool = False
+    no_pets: bool = False
+    similar_age: bool = False
+
+    @property
+    def stated(self) -> int:
+        return (self.gender is not None) + self.non_smoker + self.no_pets + self.similar_age
+
+
 @dataclass(frozen=True)
 class CitizenProfile:
     """What matching knows of a citizen after clarification; pseudonymous."""
@@ -65,6 +92,8 @@ class CitizenProfile:
     needs_step_free: bool = False
     wants_accompaniment: bool = False
     availability: frozenset[Slot] = frozenset()
+    age_band: str | None = None
+    preferences: Preferences = Preferences()
 
 
 @dataclass(frozen=True)
@@ -89,3 +118,5 @@ class Candidate:
     availability: frozenset[Slot] = field(default_factory=frozenset)
     """A volunteer's free slots or an activity's schedule."""
     name: str | None = None
+    traits: Traits | None = None
+    """A volunteer's traits; None for activities, where a citizen's preferences do not apply."""

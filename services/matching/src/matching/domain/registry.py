@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
-from matching.domain.model import Slot
+from matching.domain.model import Slot, Traits
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,8 @@ class Volunteer:
     availability: frozenset[Slot] = frozenset()
     latitude: float | None = None
     longitude: float | None = None
-    preferences: dict[str, str] = field(default_factory=dict)
-    """Optional preferences the volunteer states (gender, age band, smoking, pets); shown, not scored."""
+    traits: Traits = Traits()
+    """What the volunteer tells about themself (gender, age band, smoking, pets), for citizens' preferences."""
 
 
 @dataclass(frozen=True)

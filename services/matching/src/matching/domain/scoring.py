@@ -4,13 +4,16 @@ One citizen is scored against a whole pool of candidates at once with numpy,
 so that ranking tens of thousands of volunteers stays well under 50 ms; the
 reasons are written only for the candidates actually shown.
 
-score = 0.5 * shared interests + 0.3 * nearness + 0.2 * availability overlap,
-each part in [0, 1], so the score is in [0, 1]. An unknown part (no location,
-no stated times) counts 0.5: neither a reason for nor against.
+score = 0.45 * shared interests + 0.25 * nearness + 0.2 * availability overlap
+      + 0.1 * preferences met, each part in [0, 1], so the score is in [0, 1].
+An unknown part (no location, no stated times, no stated preferences, an
+activity where preferences about a person do not apply) counts 0.5: neither
+a reason for nor against.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Iterable, Sequence
@@ -20,11 +23,12 @@ import numpy as np
 
 from matching.domain import taxonomy
 from matching.domain.geo import Point, distance_grid
-from matching.domain.model import SLOT_COUNT, CitizenProfile, Candidate, Kind, Slot
+from matching.domain.model import GENDERS, SLOT_COUNT, CitizenProfile, Candidate, Kind, Slot
 
-WEIGHT_INTERESTS = 0.5
-WEIGHT_DISTANCE = 0.3
+WEIGHT_INTERESTS = 0.45
+WEIGHT_DISTANCE = 0.25
 WEIGHT_AVAILABILITY = 0.2
+WEIGHT_PREFERENCES = 0.1
 UNKNOWN = 0.5
 
 # Distance and transport are the largest barriers in the seeds: each shrinks how
@@ -77,15 +81,44 @@ class CandidatePool:
     slots: np.ndarray           # bool (n, SLOT_COUNT)
     vocabulary: list[str]
     language_vocabulary: list[str]
+    has_traits: np.ndarray      # bool: a volunteer, to whom preferences apply
+    gender: np.ndarray          # int: 1 + index in GENDERS, 0 unknown
+    age: np.ndarray             # int: 1 + index in age_vocabulary, 0 unknown
+    smokes: np.ndarray          # int8: 1 yes, 0 no, -1 unknown
+    has_pets: np.ndarray        # int8: 1 yes, 0 no, -1 unknown
+    age_vocabulary: list[str]
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    # Derived columns, computed once per pool: a pool held in memory is scored many times.
+    @functools.cached_property
+    def interests_f32(self) -> np.ndarray:
+        return self.interests.astype(np.float32)
+
+    @functools.cached_property
+    def languages_f32(self) -> np.ndarray:
+        return self.languages.astype(np.float32)
+
+    @functools.cached_property
+    def slots_f32(self) -> np.ndarray:
+        return self.slots.astype(np.float32)
+
+    @functools.cached_property
+    def slot_count(self) -> np.ndarray:
+        return self.slots.sum(axis=1)
+
+    @functools.cached_property
+    def states_languages(self) -> np.ndarray:
+        return self.languages.any(axis=1)
 
     @classmethod
     def of(cls, candidates: Sequence[Candidate]) -> "CandidatePool":
         vocabulary = list(taxonomy.CODES) + sorted({c for k in candidates for c in k.interests} - set(taxonomy.CODES))
         languages = sorted({lang for k in candidates for lang in k.languages})
         orgs = sorted({k.org for k in candidates})
+        traits = [k.traits for k in candidates]
+        ages = sorted({t.age_band for t in traits if t is not None and t.age_band})
         return cls(
             ids=[k.candidate_id for k in candidates],
             org_index=np.array([orgs.index(k.org) for k in candidates], dtype=int),
@@ -102,7 +135,21 @@ class CandidatePool:
             slots=_slot_matrix([k.availability for k in candidates]),
             vocabulary=vocabulary,
             language_vocabulary=languages,
+            has_traits=np.array([t is not None for t in traits], dtype=bool),
+            gender=np.array([_code(t.gender if t else None, GENDERS) for t in traits], dtype=int),
+            age=np.array([_code(t.age_band if t else None, ages) for t in traits], dtype=int),
+            smokes=np.array([_flag(t.smokes if t else None) for t in traits], dtype=np.int8),
+            has_pets=np.array([_flag(t.has_pets if t else None) for t in traits], dtype=np.int8),
+            age_vocabulary=ages,
         )
+
+
+def _code(value: str | None, vocabulary: Sequence[str]) -> int:
+    return vocabulary.index(value) + 1 if value in vocabulary else 0
+
+
+def _flag(value: bool | None) -> int:
+    return -1 if value is None else int(value)
 
 
 @dataclass
@@ -120,6 +167,12 @@ class CitizenBlock:
     needs_step_free: np.ndarray
     wants_accompaniment: np.ndarray
     slots: np.ndarray           # bool (m, SLOT_COUNT)
+    wanted_gender: np.ndarray   # int, as pool.gender; 0 = no preference
+    non_smoker: np.ndarray
+    no_pets: np.ndarray
+    similar_age: np.ndarray
+    age: np.ndarray             # int, as pool.age
+    preferences_stated: np.ndarray
 
     @classmethod
     def of(cls, citizens: Sequence[CitizenProfile], pool: CandidatePool) -> "CitizenBlock":
@@ -135,7 +188,34 @@ class CitizenBlock:
             needs_step_free=np.array([c.needs_step_free for c in citizens], dtype=bool),
             wants_accompaniment=np.array([c.wants_accompaniment for c in citizens], dtype=bool),
             slots=_slot_matrix([c.availability for c in citizens]),
+            wanted_gender=np.array([_code(c.preferences.gender, GENDERS) for c in citizens], dtype=int),
+            non_smoker=np.array([c.preferences.non_smoker for c in citizens], dtype=bool),
+            no_pets=np.array([c.preferences.no_pets for c in citizens], dtype=bool),
+            similar_age=np.array([c.preferences.similar_age for c in citizens], dtype=bool),
+            age=np.array([_code(c.age_band, pool.age_vocabulary) for c in citizens], dtype=int),
+            preferences_stated=np.array([c.preferences.stated for c in citizens], dtype=int),
         )
+
+
+def _preferences_met(block: CitizenBlock, pool: CandidatePool) -> np.ndarray:
+    """How well the volunteer meets the citizen's stated preferences, (m, n) in [0, 1].
+
+    Each stated preference counts 1 when met, 0 when not and 0.5 when the volunteer did
+    not say; the part is unknown (0.5) where the citizen stated none or the candidate is an activity.
+    """
+    def agreement(stated: np.ndarray, wanted: np.ndarray, have: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+        value = np.where(unknown, np.float32(0.5), (have == wanted).astype(np.float32))
+        return stated * value
+
+    wanted_gender = block.wanted_gender[:, None]
+    met = agreement(wanted_gender > 0, wanted_gender, pool.gender[None, :], pool.gender[None, :] == 0)
+    met += agreement(block.non_smoker[:, None], 0, pool.smokes[None, :], pool.smokes[None, :] < 0)
+    met += agreement(block.no_pets[:, None], 0, pool.has_pets[None, :], pool.has_pets[None, :] < 0)
+    age = block.age[:, None]
+    met += agreement(block.similar_age[:, None], age, pool.age[None, :], (age == 0) | (pool.age[None, :] == 0))
+    met /= np.maximum(block.preferences_stated, 1).astype(np.float32)[:, None]
+    applies = (block.preferences_stated[:, None] > 0) & pool.has_traits[None, :]
+    return np.where(applies, met, np.float32(UNKNOWN))
 
 
 def _matrix(sets: Sequence[Iterable[str]], vocabulary: list[str]) -> np.ndarray:
@@ -155,11 +235,11 @@ def _slot_matrix(timetables: Sequence[frozenset[Slot]]) -> np.ndarray:
     return matrix
 
 
-def _overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _overlap(a: np.ndarray, b_f32: np.ndarray) -> np.ndarray:
     """How many columns rows of `a` and rows of `b` share, as an (m, n) count."""
     if a.shape[1] == 0:
-        return np.zeros((a.shape[0], b.shape[0]), dtype=np.float32)
-    return a.astype(np.float32) @ b.astype(np.float32).T
+        return np.zeros((a.shape[0], b_f32.shape[0]), dtype=np.float32)
+    return a.astype(np.float32) @ b_f32.T
 
 
 @dataclass
@@ -182,7 +262,7 @@ def score_block(block: CitizenBlock, pool: CandidatePool) -> Scores:
     """The one scoring rule, for many citizens at once (one row each); (m, n) arrays in float32."""
     m, n = len(block.ids), len(pool)
     # Soft: shared interests, as the share of the citizen's interests the candidate has.
-    score = _overlap(block.interests, pool.interests)
+    score = _overlap(block.interests, pool.interests_f32)
     score *= (WEIGHT_INTERESTS / np.maximum(block.interest_count, 1)).astype(np.float32)[:, None]
 
     # Soft and hard: distance against the reach (a volunteer may come to the citizen).
@@ -196,15 +276,16 @@ def score_block(block: CitizenBlock, pool: CandidatePool) -> Scores:
     del nearness, reach
 
     # Soft: availability overlap, as the share of the smaller timetable.
-    overlap = _overlap(block.slots, pool.slots)
-    smaller = np.minimum(block.slots.sum(axis=1)[:, None], pool.slots.sum(axis=1)[None, :]).astype(np.float32)
+    overlap = _overlap(block.slots, pool.slots_f32)
+    smaller = np.minimum(block.slots.sum(axis=1)[:, None], pool.slot_count[None, :]).astype(np.float32)
     availability = np.where(smaller > 0, overlap / np.maximum(smaller, 1), np.float32(UNKNOWN))
     score += np.float32(WEIGHT_AVAILABILITY) * availability
     del overlap, smaller, availability
+    score += np.float32(WEIGHT_PREFERENCES) * _preferences_met(block, pool)
     np.clip(score, 0.0, 1.0, out=score)
 
-    states_languages = pool.languages.any(axis=1)[None, :]
-    common_language = _overlap(block.languages, pool.languages) > 0
+    states_languages = pool.states_languages[None, :]
+    common_language = _overlap(block.languages, pool.languages_f32) > 0
     violations = {
         Exclusion.not_consented: ~block.consent[:, pool.org_index] if n else np.zeros((m, 0), dtype=bool),
         Exclusion.no_common_language: states_languages & ~common_language,
@@ -368,6 +449,7 @@ def reasons(citizen: CitizenProfile, candidate: Candidate, distance_km: float | 
     common_languages = citizen.languages & candidate.languages
     if common_languages:
         said.append(f"both speak {_language_list(common_languages)}")
+    said.extend(_preferences_said(citizen, candidate))
     if candidate.kind is Kind.activity:
         if citizen.needs_step_free and candidate.step_free:
             said.append("step-free access")
@@ -375,6 +457,22 @@ def reasons(citizen: CitizenProfile, candidate: Candidate, distance_km: float | 
             said.append("a companion is welcome at the first visits")
         if candidate.practice_community:
             said.append("a low-threshold practice community to start in")
+    return said
+
+
+def _preferences_said(citizen: CitizenProfile, candidate: Candidate) -> list[str]:
+    wished, traits = citizen.preferences, candidate.traits
+    if traits is None:
+        return []
+    said = []
+    if wished.gender is not None and traits.gender == wished.gender:
+        said.append({"female": "a woman", "male": "a man"}.get(wished.gender, "of the gender") + ", as wished")
+    if wished.non_smoker and traits.smokes is False:
+        said.append("a non-smoker, as wished")
+    if wished.no_pets and traits.has_pets is False:
+        said.append("no pets, as wished")
+    if wished.similar_age and citizen.age_band and traits.age_band == citizen.age_band:
+        said.append(f"of a similar age ({citizen.age_band})")
     return said
 
 

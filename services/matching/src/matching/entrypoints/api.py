@@ -17,8 +17,8 @@ from matching.domain import taxonomy
 from matching.domain.model import Kind
 from matching.domain.scoring import assess_all
 from matching.entrypoints import csv_import
-from matching.entrypoints.schemas import ActivityIn, DeclineIn, VolunteerIn
-from matching.service_layer import assignment, decisions, registry
+from matching.entrypoints.schemas import ActivityIn, DeclineIn, PreferencesIn, VolunteerIn
+from matching.service_layer import assignment, citizens, decisions, registry
 from matching.service_layer.errors import NotFound, Refused
 
 router = APIRouter()
@@ -109,6 +109,17 @@ async def candidates(citizen_id: UUID, kind: Kind = Query(Kind.volunteer_friend)
             for a in judged
         ],
     }
+
+
+@router.put("/citizens/{citizen_id}/preferences", tags=["matching"])
+async def set_preferences(citizen_id: UUID, body: PreferencesIn, runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
+    """Record what the citizen would like in a volunteer friend (gender, non-smoker, no pets, similar age)."""
+    try:
+        async with runtime.unit_of_work() as uow:
+            await citizens.set_preferences(uow, citizen_id, body.to_domain())
+    except NotFound as exc:
+        raise HTTPException(404, detail=str(exc)) from exc
+    return {"citizen_id": str(citizen_id), "preferences": body.model_dump()}
 
 
 @router.get("/proposals", tags=["matching"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from brobygger_contracts.events.matching import DeclineReason
 from brobygger_contracts.types import DayPart, Language, OrgId, PostalCode, Weekday
 from matching.domain import taxonomy
-from matching.domain.model import Slot
+from matching.domain.model import Preferences, Slot, Traits
 from matching.domain.registry import Activity, Volunteer
 
 
@@ -23,6 +23,10 @@ def _codes(words: list[str]) -> list[str]:
 
 InterestWords = Annotated[list[str], Field(min_length=1, description="words in Danish, Swedish or English, or codes"),
                           AfterValidator(_codes)]
+
+
+Gender = Literal["female", "male", "other"]
+AgeBand = Annotated[str, Field(pattern=r"^[0-9]{2}-[0-9]{2}$|^[0-9]{2}\+$")]
 
 
 class TimeSlotIn(BaseModel):
@@ -48,14 +52,18 @@ class VolunteerIn(BaseModel):
     capacity: int = Field(default=1, ge=0, le=20)
     trained: bool = False
     availability: list[TimeSlotIn] = []
-    preferences: dict[str, str] = Field(default={}, description="gender, age band, smoking, pets, ...")
+    gender: Gender | None = None
+    age_band: AgeBand | None = None
+    smokes: bool | None = None
+    has_pets: bool | None = None
 
     def to_domain(self, org: str, volunteer_id: UUID) -> Volunteer:
         return Volunteer(
             volunteer_id=volunteer_id, org=org, interests=tuple(self.interests), languages=tuple(self.languages),
             postal_code=self.postal_code, max_travel_km=self.max_travel_km, capacity=self.capacity,
             trained=self.trained, availability=frozenset(s.slot() for s in self.availability),
-            latitude=self.latitude, longitude=self.longitude, preferences=dict(self.preferences),
+            latitude=self.latitude, longitude=self.longitude,
+            traits=Traits(gender=self.gender, age_band=self.age_band, smokes=self.smokes, has_pets=self.has_pets),
         )
 
 
@@ -92,3 +100,16 @@ class ActivityIn(BaseModel):
 class DeclineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: DeclineReason = DeclineReason.other
+
+
+class PreferencesIn(BaseModel):
+    """What the citizen would like in a volunteer friend; ranks candidates, never excludes them."""
+
+    model_config = ConfigDict(extra="forbid")
+    gender: Gender | None = None
+    non_smoker: bool = False
+    no_pets: bool = False
+    similar_age: bool = False
+
+    def to_domain(self) -> Preferences:
+        return Preferences(gender=self.gender, non_smoker=self.non_smoker, no_pets=self.no_pets, similar_age=self.similar_age)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from uuid import UUID
 
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
-from matching.domain.model import CitizenProfile
+from matching.domain.model import CitizenProfile, Preferences
+from matching.service_layer.errors import NotFound
 from matching.service_layer.groups import propose_groups
 from matching.service_layer.proposals import propose_best, wished_kinds
 
@@ -46,6 +48,14 @@ async def record_needs(uow: UnitOfWork, needs: CitizenProfile) -> None:
     await repo.save_citizen(uow.session, needs.citizen_id, datetime.now(UTC), needs=repo.needs_json(needs),
                             needs_clarified_at=datetime.now(UTC))
     await _act_on(uow, needs.citizen_id)
+
+
+async def set_preferences(uow: UnitOfWork, citizen_id: UUID, preferences: Preferences) -> None:
+    """The guide records what the citizen would like in a volunteer friend (soft: it ranks, never excludes)."""
+    row = await repo.citizen_row(uow.session, citizen_id)
+    if row is None or row.consented_orgs is None or _org(uow) not in row.consented_orgs:
+        raise NotFound(f"no citizen {citizen_id} whose consent names {_org(uow)}")
+    await repo.save_citizen(uow.session, citizen_id, datetime.now(UTC), preferences=dataclasses.asdict(preferences))
 
 
 async def _act_on(uow: UnitOfWork, citizen_id: UUID) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from brobygger_contracts.events.matching import ActivityPublished, VolunteerRegistered
@@ -18,7 +19,7 @@ async def register_volunteer(uow: UnitOfWork, volunteer: Volunteer) -> Volunteer
         "languages": list(volunteer.languages), "postal_code": volunteer.postal_code,
         "latitude": volunteer.latitude, "longitude": volunteer.longitude, "max_travel_km": volunteer.max_travel_km,
         "capacity": volunteer.capacity, "trained": volunteer.trained,
-        "availability": repo.slots_json(volunteer.availability), "preferences": volunteer.preferences,
+        "availability": repo.slots_json(volunteer.availability), "traits": dataclasses.asdict(volunteer.traits),
         "registered_at": now,
     })
     event = VolunteerRegistered(

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: bcca090e497e
+Revision ID: 50b167ec17cf
 Revises: 
-Create Date: 2026-11-24 14:23:57.917923
+Create Date: 2026-11-24 14:28:27.113191
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'bcca090e497e'
+revision = '50b167ec17cf'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=2), nullable=True),
     sa.Column('needs', sa.JSON(), nullable=True, comment='the latest clarification: interests, wishes, barriers, ...'),
     sa.Column('needs_clarified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('preferences', sa.JSON(), nullable=True, comment='what the citizen would like in a volunteer friend'),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('citizen_id', name=op.f('pk_citizens'))
     )
@@ -117,7 +118,7 @@ def upgrade() -> None:
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('trained', sa.Boolean(), nullable=False),
     sa.Column('availability', sa.JSON(), nullable=False),
-    sa.Column('preferences', sa.JSON(), nullable=False),
+    sa.Column('traits', sa.JSON(), nullable=False, comment='gender, age_band, smokes, has_pets; each optional'),
     sa.Column('registered_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('volunteer_id', name=op.f('pk_volunteers'))
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import sqlalchemy as sa
@@ -126,3 +127,17 @@ async def test_unknown_referral_is_404(referral_service):
     response = await referral_service.client.get(f"/referrals/{uuid.uuid4()}")
     assert response.status_code == 404
     assert (await referral_service.client.get("/referrals/not-a-uuid")).status_code == 422
+
+
+async def test_a_retried_submission_with_an_idempotency_key_creates_one_referral(referral_service):
+    client = referral_service.client
+    retry = {"Idempotency-Key": "home-care-system-4711"}
+    first = await client.post("/referrals", json=make_card(), headers=retry)
+    again = await client.post("/referrals", json=make_card(), headers=retry)
+    racing = await asyncio.gather(*(client.post("/referrals", json=make_card(citizen__name="Else Berg"), headers={"Idempotency-Key": "k-2"}) for _ in range(4)))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert sorted(r.status_code for r in racing) == [200, 200, 200, 201]
+    assert len({r.json()["referral_id"] for r in racing}) == 1
+    assert (await client.post("/referrals", json=make_card(), headers={"Idempotency-Key": "bad key\t"})).status_code == 422
+    assert len(await referral_service.published()) == 2

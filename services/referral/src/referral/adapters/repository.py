@@ -15,6 +15,7 @@ from referral.adapters.tables import (
     contact_access_log,
     milestones,
     referrals,
+    submissions,
 )
 from referral.domain.status import Milestone
 
@@ -74,6 +75,28 @@ async def referral_list(
     if state is not None:
         query = query.where(referrals.c.state == state)
     return list((await session.execute(query)).all())
+
+
+async def earlier_submission(session: AsyncSession, org: str, idempotency_key: str) -> sa.Row | None:
+    """The referral a retried request already created, if any."""
+    query = (
+        sa.select(referrals.c.referral_id, referrals.c.citizen_id, referrals.c.repeat_referral)
+        .join(submissions, submissions.c.referral_id == referrals.c.referral_id)
+        .where(submissions.c.org == org, submissions.c.idempotency_key == idempotency_key)
+    )
+    return (await session.execute(query)).first()
+
+
+async def lock_submission(session: AsyncSession, org: str, idempotency_key: str) -> None:
+    """Serialises retries of one request (PostgreSQL; SQLite serialises writers anyway)."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{org}|{idempotency_key}", 0))))
+
+
+async def record_submission(session: AsyncSession, org: str, idempotency_key: str, referral_id: str, at: datetime) -> None:
+    await session.execute(
+        submissions.insert().values(org=org, idempotency_key=idempotency_key, referral_id=referral_id, submitted_at=at)
+    )
 
 
 async def update_referral(session: AsyncSession, referral_id: str, values: dict[str, Any]) -> None:

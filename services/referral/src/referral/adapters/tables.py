@@ -93,6 +93,15 @@ contact_access_log = sa.Table(
     sa.Column("accessed_at", Moment, nullable=False),
 )
 
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("org", sa.String(64), primary_key=True, comment="the submitting organisation"),
+    sa.Column("idempotency_key", sa.String(100), primary_key=True, comment="the client's Idempotency-Key"),
+    sa.Column("referral_id", Id, sa.ForeignKey("referrals.referral_id"), nullable=False),
+    sa.Column("submitted_at", Moment, nullable=False),
+)
+
 # Personal columns per table, cleared on erasure.
 PERSONAL_COLUMNS = {
     table: [c.name for c in table.columns if (c.comment or "").startswith("PERSONAL")]

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, ConfigDict
 
 from brobygger_contracts.events.referral import EscalationReason, ReferralSource, TriageDecision, Urgency
@@ -77,19 +77,33 @@ def referral_view(row, citizen) -> ReferralView:  # noqa: ANN001 - table rows
     )
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$",
+           description="makes a retried submission safe: the same key from the same organisation answers the first result"),
+]
+
+
 @router.post("/referrals", status_code=201, response_model=ReferralAccepted)
-async def submit_referral(card: ReferralCard, runtime: Runtime, caller: CallerDep, access: AccessDep, metrics: Metrics) -> ReferralAccepted:
+async def submit_referral(
+    card: ReferralCard, response: Response, runtime: Runtime, caller: CallerDep, access: AccessDep, metrics: Metrics,
+    idempotency_key: IdempotencyKey = None,
+) -> ReferralAccepted:
     """Accept a referral card: store it here, publish `ReferralReceived` without personal data.
 
     A card without consent, with an organisation outside the partnership or with
     missing source-specific fields is refused with 422 naming the field. A citizen
     referred before (same birth year, name and address or postal code, or the
     explicit `citizen_id`) keeps their citizen id: `repeat_referral` is true.
+    A retry with the same `Idempotency-Key` answers 200 with the first result.
     """
     async with runtime.unit_of_work() as uow:
-        accepted = await cases.submit_referral(uow, card, caller, access.partnership)
-    metrics.received.labels(card.referrer.source.value, str(accepted.repeat_referral).lower()).inc()
-    return ReferralAccepted(**accepted.__dict__)
+        accepted = await cases.submit_referral(uow, card, caller, access.partnership, idempotency_key)
+    if accepted.replayed:
+        response.status_code = 200
+    else:
+        metrics.received.labels(card.referrer.source.value, str(accepted.repeat_referral).lower()).inc()
+    return ReferralAccepted(referral_id=accepted.referral_id, citizen_id=accepted.citizen_id, repeat_referral=accepted.repeat_referral)
 
 
 @router.get("/referrals", response_model=list[ReferralView])

@@ -86,6 +86,8 @@ async def submit_batch(request: Request, runtime: Runtime, caller: CallerDep, ac
         except Forbidden as exc:
             result.rejected.append(RowRejected(row=number, errors=[RowError(loc=["referrer", "org"], msg=str(exc))]))
         else:
-            result.accepted.append(RowAccepted(row=number, **accepted.__dict__))
+            result.accepted.append(RowAccepted(
+                row=number, referral_id=accepted.referral_id, citizen_id=accepted.citizen_id, repeat_referral=accepted.repeat_referral,
+            ))
             metrics.received.labels(card.referrer.source.value, str(accepted.repeat_referral).lower()).inc()
     return result

@@ -46,6 +46,8 @@ class Accepted:
     referral_id: uuid.UUID
     citizen_id: uuid.UUID
     repeat_referral: bool
+    replayed: bool = False
+    """True when an earlier request with the same idempotency key already created it."""
 
 
 def check_card(card: ReferralCard, partnership: Partnership, now: datetime) -> None:
@@ -54,13 +56,24 @@ def check_card(card: ReferralCard, partnership: Partnership, now: datetime) -> N
         raise Unprocessable(problems)
 
 
-async def submit_referral(uow: UnitOfWork, card: ReferralCard, caller: Caller, partnership: Partnership) -> Accepted:
-    """Stores the card and its citizen here, merges a known citizen, publishes ReferralReceived."""
+async def submit_referral(
+    uow: UnitOfWork, card: ReferralCard, caller: Caller, partnership: Partnership, idempotency_key: str | None = None
+) -> Accepted:
+    """Stores the card and its citizen here, merges a known citizen, publishes ReferralReceived.
+
+    With an idempotency key, a retried request answers what the first one created
+    and publishes nothing again.
+    """
     now = datetime.now(UTC)
     check_card(card, partnership, now)
     if not may_submit_as(caller, partnership.owning_org, card.referrer.org):
         raise Forbidden(f"{caller.org} may not submit a referral on behalf of {card.referrer.org}")
     session = uow.session
+    if idempotency_key is not None:
+        await repo.lock_submission(session, caller.org, idempotency_key)
+        earlier = await repo.earlier_submission(session, caller.org, idempotency_key)
+        if earlier is not None:
+            return Accepted(uuid.UUID(earlier.referral_id), uuid.UUID(earlier.citizen_id), earlier.repeat_referral, replayed=True)
     known = await _known_citizen(uow, card)
     consent = card.consent
     person = card.citizen
@@ -89,6 +102,8 @@ async def submit_referral(uow: UnitOfWork, card: ReferralCard, caller: Caller, p
         referrer_relation=card.referrer.relation, reason=card.reason, urgency=card.urgency.value,
         repeat_referral=known is not None, received_at=now, state=ReferralState.received.value,
     ))
+    if idempotency_key is not None:
+        await repo.record_submission(session, caller.org, idempotency_key, str(referral_id), now)
     await uow.publish(ReferralReceived(
         referral_id=referral_id, citizen_id=uuid.UUID(citizen_id), source=card.referrer.source,
         referrer_org=card.referrer.org, urgency=card.urgency, postal_code=person.postal_code,

@@ -67,6 +67,26 @@ async def test_batch_assignment_maximises_total_quality_on_demand_and_on_schedul
         assert sorted(str(p.citizen_id) for p in proposed) == sorted(str(c) for c in (early, late, third))
 
 
+async def test_a_clarification_assigns_volunteers_jointly_with_citizens_already_waiting(kafka_bootstrap, database_url):
+    async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
+        partnership = runtime.settings.partnership_id
+        swede = uuid.uuid4()  # waits: clarified before any volunteer speaking Swedish was registered
+        await publish(kafka_bootstrap, partnership, referral(swede, [ORG]),
+                      clarification(swede, wishes=["friend"], interests=["baking_and_cooking"], languages=["sv"]))
+        await eventually(lambda: _known(api, swede))
+        bilingual = (await api.post("/volunteers", json=volunteer(interests=["bagning", "gåtur"], languages=["da", "sv"], capacity=1))).json()
+        walker = (await api.post("/volunteers", json=volunteer(interests=["gåtur"], capacity=1))).json()
+
+        # The Danish newcomer would score best with the bilingual baker; taking them in
+        # arrival order would leave the Swedish speaker with nobody.
+        dane = uuid.uuid4()
+        await publish(kafka_bootstrap, partnership, referral(dane, [ORG]),
+                      clarification(dane, wishes=["friend"], interests=["baking_and_cooking", "walking"]))
+        proposed = of_type(await read_events(kafka_bootstrap, partnership, want=4), MatchProposed)
+        assert {(p.citizen_id, str(p.candidate_id)) for p in proposed} == {
+            (dane, walker["volunteer_id"]), (swede, bilingual["volunteer_id"])}
+
+
 async def _known(api, citizen) -> bool:  # noqa: ANN001
     return (await api.get(f"/citizens/{citizen}/candidates")).status_code == 200
 

@@ -8,7 +8,8 @@ from uuid import UUID
 
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
-from matching.domain.model import CitizenProfile, Preferences
+from matching.domain.model import CitizenProfile, Kind, Preferences
+from matching.service_layer.assignment import assign_waiting_citizens
 from matching.service_layer.errors import NotFound
 from matching.service_layer.groups import propose_groups
 from matching.service_layer.proposals import propose_best, wished_kinds
@@ -63,5 +64,10 @@ async def _act_on(uow: UnitOfWork, citizen_id: UUID) -> None:
     profile = repo.profile_of(row) if row is not None else None
     if profile is None or _org(uow) not in profile.consented_orgs:
         return
-    await propose_best(uow, profile, wished_kinds(profile))
+    kinds = wished_kinds(profile)
+    if Kind.volunteer_friend in kinds:
+        # Volunteer friends go through the batch assignment: the newcomer and everyone
+        # still waiting share the free slots so that the total match quality is highest.
+        await assign_waiting_citizens(uow)
+    await propose_best(uow, profile, [k for k in kinds if k is not Kind.volunteer_friend])
     await propose_groups(uow, profile)

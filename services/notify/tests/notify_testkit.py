@@ -50,6 +50,22 @@ async def produce(kafka: str, event: Event, partnership: str, *, org: str = "var
     return envelope.id
 
 
+async def produce_many(kafka: str, events: list[Event], partnership: str, *, org: str = "varde-kommune") -> list[str]:
+    """Publish several events with one producer, in order; returns their ce_ids."""
+    producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
+    await producer.start()
+    ids = []
+    try:
+        for event in events:
+            envelope = Envelope.for_event(event, partnership=partnership, org=org, service=event.publisher)
+            await producer.send_and_wait(topic_for(type(event)), event.model_dump_json().encode(),
+                                         key=event.subject().encode(), headers=envelope.to_headers())
+            ids.append(envelope.id)
+    finally:
+        await producer.stop()
+    return ids
+
+
 async def notify_events(kafka: str, partnership: str, want: int, timeout: float = 15.0,
                         event_type: str | None = None) -> list[tuple[dict, dict]]:
     """(headers, payload) of notify's events for this partnership, waiting for `want` of them."""
@@ -162,15 +178,16 @@ class HttpSink:
         self.server.server_close()
 
 
-class RefusingSmtp:
-    """A real SMTP server that answers `451` to the first `refusals` messages (all, when None)."""
+class ScriptedSmtp:
+    """A real SMTP server that answers `451` to the first `refusals` messages (all,
+    when None) and takes `delay` seconds over each message it accepts."""
 
-    def __init__(self, refusals: int | None = None) -> None:
+    def __init__(self, refusals: int | None = 0, delay: float = 0.0) -> None:
         from aiosmtpd.controller import Controller
 
         from brobygger_stack.embedded_kafka import free_port
 
-        self.refusals = refusals
+        self.refusals, self.delay = refusals, delay
         self.refused = 0
         self.accepted: list[bytes] = []
         outer = self
@@ -180,13 +197,20 @@ class RefusingSmtp:
                 if outer.refusals is None or outer.refused < outer.refusals:
                     outer.refused += 1
                     return "451 4.3.0 Mailbox busy, try again later"
+                if outer.delay:
+                    await asyncio.sleep(outer.delay)
                 outer.accepted.append(envelope.content)
                 return "250 OK"
 
         self.port = free_port()
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
 
-    def __enter__(self) -> "RefusingSmtp":
+    def message_ids(self) -> list[str]:
+        import email
+
+        return [email.message_from_bytes(raw)["Message-ID"] for raw in list(self.accepted)]
+
+    def __enter__(self) -> "ScriptedSmtp":
         self.controller.start()
         return self
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from notify.adapters import repository as repo
 from notify.domain.model import Channel, Contact, notification_id
 from notify_testkit import (
-    HttpSink, RefusingSmtp, contact_body, deliveries, guide_assigned, match_proposed, notify_events,
+    HttpSink, ScriptedSmtp, contact_body, deliveries, guide_assigned, match_proposed, notify_events,
     notify_settings, produce, running_notify, settled, wait_until,
 )
 
@@ -24,7 +24,7 @@ async def _proposal_for_new_guide(kafka, settings, client, guide_id="guide-r", *
 
 
 async def test_smtp_refusals_are_retried_then_the_mail_goes_out_once(kafka_bootstrap, database_url):
-    with RefusingSmtp(refusals=2) as smtp:
+    with ScriptedSmtp(refusals=2) as smtp:
         settings = notify_settings(kafka_bootstrap, database_url, smtp.port, delivery_max_attempts=4)
         async with running_notify(settings) as (_runtime, client):
             event_id = await _proposal_for_new_guide(kafka_bootstrap, settings, client)
@@ -37,7 +37,7 @@ async def test_smtp_refusals_are_retried_then_the_mail_goes_out_once(kafka_boots
 
 async def test_smtp_that_keeps_refusing_ends_in_notification_failed_and_an_operator_alert(kafka_bootstrap, database_url):
     secret = "s3cret"
-    with RefusingSmtp() as smtp, HttpSink() as operator_hook:
+    with ScriptedSmtp(refusals=None) as smtp, HttpSink() as operator_hook:
         settings = notify_settings(kafka_bootstrap, database_url, smtp.port, delivery_max_attempts=3, webhook_secret=secret)
         async with running_notify(settings) as (_runtime, client):
             ops = {"recipient_id": "ops-1", "role": "operator", "display_name": "Drift", "language": "en",

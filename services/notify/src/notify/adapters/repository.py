@@ -24,6 +24,19 @@ def _upsert(session: AsyncSession, table: sa.Table):  # noqa: ANN202
     return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert(table)
 
 
+async def serialize_on(session: AsyncSession, key: str) -> None:
+    """Hold a transaction-scoped lock on `key` (a citizen or a recipient).
+
+    Two transactions that both look for something the other is writing (a
+    MatchProposed looking for the guide while GuideAssigned is being handled,
+    by another replica or partition) would each miss the other and leave a
+    delivery waiting for ever. PostgreSQL: an advisory lock; SQLite already
+    runs one writer at a time (BEGIN IMMEDIATE).
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
 # --- contacts -----------------------------------------------------------------
 
 def contact_from_row(row: sa.Row) -> Contact:

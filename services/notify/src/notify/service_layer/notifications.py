@@ -25,6 +25,8 @@ async def plan_notifications(uow: UnitOfWork, rules: RuleBook, event_name: str, 
     same transaction as the inbox claim, so a redelivered event adds nothing.
     """
     citizen_id = facts.get("citizen_id")
+    if citizen_id:
+        await repo.serialize_on(uow.session, f"citizen:{citizen_id}")
     if citizen_id and await repo.is_erased(uow.session, citizen_id):
         return 0  # a late event about someone who asked to be forgotten
     count = 0
@@ -56,6 +58,7 @@ async def _resolve(uow: UnitOfWork, seq: int) -> None:
     row = await repo.get_delivery(uow.session, seq)
     if row is None or row.recipient_id is None:
         return
+    await repo.serialize_on(uow.session, f"recipient:{row.recipient_id}")
     contact = await repo.get_contact(uow.session, row.recipient_id)
     if contact is None:
         return  # waits until the recipient is entered in the directory
@@ -84,6 +87,7 @@ async def _resolve(uow: UnitOfWork, seq: int) -> None:
 
 async def assign_guide(uow: UnitOfWork, citizen_id: str, guide_id: str, guide_org: str, assigned_at: datetime) -> int:
     """Remember the citizen's guide and release deliveries that waited for one."""
+    await repo.serialize_on(uow.session, f"citizen:{citizen_id}")
     if await repo.is_erased(uow.session, citizen_id):
         return 0
     await repo.save_guide(uow.session, citizen_id, guide_id, guide_org, assigned_at)
@@ -97,6 +101,7 @@ async def assign_guide(uow: UnitOfWork, citizen_id: str, guide_id: str, guide_or
 
 async def register_contact(uow: UnitOfWork, contact: Contact) -> bool:
     """Enter or update a contact; deliveries that waited for their details go ahead."""
+    await repo.serialize_on(uow.session, f"recipient:{contact.recipient_id}")
     created = await repo.save_contact(uow.session, contact)
     for row in await repo.awaiting_contact(uow.session, contact.recipient_id):
         await _resolve(uow, row.seq)
@@ -105,6 +110,7 @@ async def register_contact(uow: UnitOfWork, contact: Contact) -> bool:
 
 async def erase_citizen(uow: UnitOfWork, citizen_id: str) -> int:
     """CitizenErased: forget who guides them and every delivery's link to them."""
+    await repo.serialize_on(uow.session, f"citizen:{citizen_id}")
     await repo.mark_erased(uow.session, citizen_id)
     await repo.forget_guide(uow.session, citizen_id)
     await repo.delete_contact(uow.session, citizen_id)

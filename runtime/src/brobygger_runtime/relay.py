@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from brobygger_runtime import lease, outbox
+from brobygger_runtime import broker_reset, lease, outbox
 
 if TYPE_CHECKING:
     from brobygger_runtime.service import ServiceRuntime
@@ -60,12 +60,16 @@ class OutboxRelay:
         settings = self.runtime.settings
         failures = 0
         last_purge = datetime.min.replace(tzinfo=UTC)
+        last_reset_check = time.monotonic()
         while not self._stopping:
             self._wakeup.clear()
             try:
                 if await self._hold_lease():
                     while await self.publish_pending() >= settings.outbox_batch_size:
                         pass  # a full batch: there may be more
+                    if time.monotonic() - last_reset_check > settings.broker_reset_check_seconds:
+                        last_reset_check = time.monotonic()
+                        await self.republish_if_broker_was_reset()
                     if datetime.now(UTC) - last_purge > timedelta(hours=1):
                         await self.purge_expired()
                         last_purge = datetime.now(UTC)
@@ -162,6 +166,23 @@ class OutboxRelay:
         before = datetime.now(UTC) - timedelta(days=rt.settings.outbox_retention_days)
         async with rt.db.transaction() as session:
             return await outbox.purge_sent(session, rt.tables.outbox, before)
+
+    async def republish_if_broker_was_reset(self) -> int:
+        """Read back the last record we published; if the broker lost it, send everything kept again."""
+        rt = self.runtime
+        async with rt.db.sessions() as session:
+            last = await broker_reset.last_sent(session, rt.tables.outbox)
+        if last is None:
+            return 0
+        lost = await broker_reset.broker_lost(
+            rt.settings.kafka_bootstrap_servers, last.topic, last.kafka_partition, last.kafka_offset, last.event_id
+        )
+        if not lost:
+            return 0
+        since = datetime.now(UTC) - timedelta(days=rt.settings.outbox_retention_days)
+        count = await self.republish_since(since)
+        log.warning("the broker lost the events this service published; republishing %d kept outbox rows", count)
+        return count
 
     async def republish_since(self, since: datetime) -> int:
         """Operator command and broker-reset response: send rows again from `since`."""

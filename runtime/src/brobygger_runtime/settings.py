@@ -48,6 +48,9 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)
     outbox_retention_days: int = Field(default=30, ge=0)
+    broker_reset_check_seconds: float = Field(
+        default=30.0, gt=0, description="how often the relay checks that the broker still has what it published"
+    )
     lease_seconds: float = Field(default=10.0, gt=0)
     consumer_batch_size: int = Field(default=200, ge=1, description="records handled in one database transaction")
     gauge_refresh_seconds: float = Field(default=10.0, gt=0, description="how often lag and domain gauges are refreshed")

@@ -39,12 +39,18 @@ async def save_citizen(session: AsyncSession, citizen_id: UUID, now: datetime, *
         await session.execute(citizens.update().where(citizens.c.citizen_id == str(citizen_id)).values(updated_at=now, **values))
 
 
-async def forget_citizen(session: AsyncSession, citizen_id: UUID) -> None:
-    """Erase everything held about the citizen; their proposals' slots become free again."""
+async def forget_citizen(session: AsyncSession, citizen_id: UUID, now: datetime) -> None:
+    """Erase everything held about the citizen; their proposals' slots become free again.
+
+    Only the pseudonymous id stays, with an empty consent, so that a clarification still
+    on its way (journey's events travel on another topic) is recognised and dropped
+    instead of being stored for a citizen who did not consent.
+    """
     key = str(citizen_id)
     await session.execute(proposals.delete().where(proposals.c.citizen_id == key))
     await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
-    await session.execute(citizens.delete().where(citizens.c.citizen_id == key))
+    await save_citizen(session, citizen_id, now, consented_orgs=[], postal_code=None, age_band=None, language=None,
+                       needs=None, needs_clarified_at=None, preferences=None)
 
 
 def profile_of(row: sa.Row) -> CitizenProfile | None:

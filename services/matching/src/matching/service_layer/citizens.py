@@ -27,7 +27,7 @@ async def record_referral(uow: UnitOfWork, citizen_id: UUID, consented_orgs: lis
 async def record_consent(uow: UnitOfWork, citizen_id: UUID, consented_orgs: list[str], **facts: str) -> None:
     """Keep the citizen while their consent names this organisation; forget them the moment it does not."""
     if _org(uow) not in consented_orgs:
-        await repo.forget_citizen(uow.session, citizen_id)
+        await repo.forget_citizen(uow.session, citizen_id, datetime.now(UTC))
         return
     await repo.save_citizen(uow.session, citizen_id, datetime.now(UTC), consented_orgs=sorted(set(consented_orgs)), **facts)
     # A clarification may have arrived before the consent did: act on it now.
@@ -35,7 +35,7 @@ async def record_consent(uow: UnitOfWork, citizen_id: UUID, consented_orgs: list
 
 
 async def erase_citizen(uow: UnitOfWork, citizen_id: UUID) -> None:
-    await repo.forget_citizen(uow.session, citizen_id)
+    await repo.forget_citizen(uow.session, citizen_id, datetime.now(UTC))
 
 
 async def record_needs(uow: UnitOfWork, needs: CitizenProfile) -> None:

@@ -58,6 +58,19 @@ async def test_a_csv_batch_from_a_home_care_system(referral_service):
     assert len(await referral_service.published()) == 2
 
 
+async def test_a_resent_batch_creates_nothing_new(referral_service):
+    client = referral_service.client
+    csv = CSV.replace("referrer.source,", "external_id,referrer.source,", 1)
+    csv = "\n".join(line if n == 0 else f"hc-{n},{line}" for n, line in enumerate(csv.strip().splitlines())) + "\n"
+    first = (await client.post("/referrals/batch", content=csv.encode(), headers={"content-type": "text/csv"})).json()
+    again = (await client.post("/referrals/batch", content=csv.encode(), headers={"content-type": "text/csv"})).json()
+    assert [a["row"] for a in first["accepted"]] == [1, 4] and not any(a["already_received"] for a in first["accepted"])
+    assert [(a["referral_id"], a["already_received"]) for a in again["accepted"]] == [(a["referral_id"], True) for a in first["accepted"]]
+    bad_id = (await client.post("/referrals/batch", json=[{**make_card(), "external_id": "x\ty"}])).json()
+    assert bad_id["rejected"] == [{"row": 1, "errors": [{"loc": ["external_id"], "msg": "must be 1 to 90 printable ASCII characters"}]}]
+    assert len(await referral_service.published()) == 2
+
+
 async def test_an_unreadable_batch_is_refused_whole(referral_service):
     client = referral_service.client
     bad_json = await client.post("/referrals/batch", content=b"[{", headers={"content-type": "application/json"})

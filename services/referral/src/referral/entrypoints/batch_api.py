@@ -12,7 +12,7 @@ from referral.domain.card import ReferralCard
 from referral.domain.errors import Forbidden
 from referral.entrypoints.auth import AccessDep, CallerDep, Metrics, Runtime
 from referral.entrypoints.errors import printable
-from referral.entrypoints.batch_formats import CSV_COLUMNS, MAX_ROWS, BatchUnreadable, read_csv, read_json
+from referral.entrypoints.batch_formats import CSV_COLUMNS, EXTERNAL_ID, MAX_ROWS, BatchUnreadable, read_csv, read_json
 from referral.service_layer import referrals as cases
 from referral.service_layer.referrals import Unprocessable
 
@@ -26,6 +26,8 @@ class RowAccepted(BaseModel):
     referral_id: uuid.UUID
     citizen_id: uuid.UUID
     repeat_referral: bool
+    already_received: bool = False
+    """The row's `external_id` was sent before: this is the referral it created then."""
 
 
 class RowError(BaseModel):
@@ -47,7 +49,10 @@ _BODY_DOC = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"type": "array", "maxItems": MAX_ROWS, "items": {"$ref": "#/components/schemas/ReferralCard"}}},
+            "application/json": {"schema": {
+                "type": "array", "maxItems": MAX_ROWS, "items": {"$ref": "#/components/schemas/ReferralCard"},
+                "description": "each card may also carry `external_id`, the sending system's id of the row",
+            }},
             "text/csv": {"schema": {"type": "string", "description": "header row of: " + ", ".join(CSV_COLUMNS)}},
         },
     }
@@ -60,6 +65,7 @@ async def submit_batch(request: Request, runtime: Runtime, caller: CallerDep, ac
 
     Each row is validated and stored on its own: good rows are accepted (each
     publishes its `ReferralReceived`), bad rows are listed with the fields at fault.
+    A row with an `external_id` sent before is answered with the referral it created then.
     """
     raw = await request.body()
     if len(raw) > MAX_BATCH_BYTES:
@@ -75,9 +81,10 @@ async def submit_batch(request: Request, runtime: Runtime, caller: CallerDep, ac
     result = BatchResult(accepted=[], rejected=[])
     for number, row in enumerate(rows, start=1):
         try:
+            external_id = _external_id(row)
             card = ReferralCard.model_validate(row)
             async with runtime.unit_of_work() as uow:
-                accepted = await cases.submit_referral(uow, card, caller, access.partnership)
+                accepted = await cases.submit_referral(uow, card, caller, access.partnership, external_id)
         except ValidationError as exc:
             errors = [RowError(loc=[printable(p) for p in e["loc"]], msg=printable(e["msg"])) for e in exc.errors(include_input=False, include_url=False)]
             result.rejected.append(RowRejected(row=number, errors=errors))
@@ -87,7 +94,19 @@ async def submit_batch(request: Request, runtime: Runtime, caller: CallerDep, ac
             result.rejected.append(RowRejected(row=number, errors=[RowError(loc=["referrer", "org"], msg=str(exc))]))
         else:
             result.accepted.append(RowAccepted(
-                row=number, referral_id=accepted.referral_id, citizen_id=accepted.citizen_id, repeat_referral=accepted.repeat_referral,
+                row=number, referral_id=accepted.referral_id, citizen_id=accepted.citizen_id,
+                repeat_referral=accepted.repeat_referral, already_received=accepted.replayed,
             ))
-            metrics.received.labels(card.referrer.source.value, str(accepted.repeat_referral).lower()).inc()
+            if not accepted.replayed:
+                metrics.received.labels(card.referrer.source.value, str(accepted.repeat_referral).lower()).inc()
     return result
+
+
+def _external_id(row: Any) -> str | None:
+    """Takes the row's `external_id` out of the card; it becomes the submission's idempotency key."""
+    if not isinstance(row, dict) or EXTERNAL_ID not in row:
+        return None
+    value = row.pop(EXTERNAL_ID)
+    if not isinstance(value, str) or not 1 <= len(value) <= 90 or not value.isprintable() or not value.isascii():
+        raise Unprocessable.single((EXTERNAL_ID,), "must be 1 to 90 printable ASCII characters")
+    return "batch:" + value

@@ -2,7 +2,8 @@
 
 CSV headers are the card's field paths with dots (`citizen.name`,
 `consent.organisations`); organisations are separated by `;`; empty cells are
-left out. Values stay strings except where the card needs a number, a yes/no or
+left out. An optional `external_id` (the sending system's id of the row) makes a
+resent batch safe. Values stay strings except where the card needs a number, a yes/no or
 a list, so that a wrong value is reported by the card's own validation.
 """
 
@@ -15,8 +16,11 @@ from typing import Any
 
 MAX_ROWS = 1000
 
+EXTERNAL_ID = "external_id"
+"""The sending system's own id of a row: sending the same row again creates nothing new."""
+
 CSV_COLUMNS = (
-    "referrer.source", "referrer.org", "referrer.name", "referrer.phone", "referrer.email", "referrer.relation",
+    EXTERNAL_ID, "referrer.source", "referrer.org", "referrer.name", "referrer.phone", "referrer.email", "referrer.relation",
     "citizen.name", "citizen.birth_year", "citizen.postal_code", "citizen.address", "citizen.phone",
     "citizen.email", "citizen.language", "citizen.lives_alone", "reason", "urgency",
     "consent.given_by", "consent.given_at", "consent.organisations", "citizen_id",

@@ -29,7 +29,7 @@ def make_runtime(kafka: str, db_url: str, group_suffix: str) -> tuple[ServiceRun
     settings = ServiceSettings(
         service_name="journey",
         org_id=f"test-{group_suffix}",
-        partnership_id="demo",
+        partnership_id=f"p{group_suffix}",
         kafka_bootstrap_servers=kafka,
         database_url=db_url,
         handler_backoff_seconds=0.01,
@@ -68,8 +68,9 @@ async def produce(kafka: str, topic: str, value: bytes, headers: list[tuple[str,
         await producer.stop()
 
 
-def headers_for(event: ReferralReceived, event_id: str | None = None) -> list[tuple[str, bytes]]:
-    env = Envelope.for_event(event, partnership="demo", org="varde-kommune", service="referral", event_id=event_id)
+def headers_for(event: ReferralReceived, runtime: ServiceRuntime, event_id: str | None = None) -> list[tuple[str, bytes]]:
+    env = Envelope.for_event(event, partnership=runtime.settings.partnership_id, org="varde-kommune", service="referral",
+                             event_id=event_id)
     return env.to_headers()
 
 
@@ -79,7 +80,7 @@ async def test_redelivered_event_changes_nothing_and_publishes_once(kafka_bootst
     event_id = str(uuid.uuid4())
     async with runtime.running():
         for _ in range(3):  # the same event id three times: a producer retry or a replay
-            await produce(kafka_bootstrap, REFERRALS, event.model_dump_json().encode(), headers_for(event, event_id), str(event.citizen_id).encode())
+            await produce(kafka_bootstrap, REFERRALS, event.model_dump_json().encode(), headers_for(event, runtime, event_id), str(event.citizen_id).encode())
 
         async def three_consumed() -> bool:
             counts = runtime.metrics.events_consumed
@@ -113,13 +114,13 @@ async def test_malformed_event_is_dead_lettered_with_cause_and_next_event_still_
         broken = json.loads(bad_payload.model_dump_json())
         del broken["consented_orgs"]
         broken["marker"] = marker
-        await produce(kafka_bootstrap, REFERRALS, json.dumps(broken).encode(), headers_for(bad_payload), b"k")
+        await produce(kafka_bootstrap, REFERRALS, json.dumps(broken).encode(), headers_for(bad_payload, runtime), b"k")
         # 2. no CloudEvents headers at all
         await produce(kafka_bootstrap, REFERRALS, b'{"marker": "%s"}' % marker.encode(), [], b"k")
         # 3. a business rule refuses it
-        await produce(kafka_bootstrap, REFERRALS, refused.model_dump_json().encode(), headers_for(refused), b"k")
+        await produce(kafka_bootstrap, REFERRALS, refused.model_dump_json().encode(), headers_for(refused, runtime), b"k")
         # 4. a good event after them, on the same key (same partition)
-        await produce(kafka_bootstrap, REFERRALS, good.model_dump_json().encode(), headers_for(good), b"k")
+        await produce(kafka_bootstrap, REFERRALS, good.model_dump_json().encode(), headers_for(good, runtime), b"k")
 
         async def good_handled() -> bool:
             async with runtime.db.sessions() as s:
@@ -165,7 +166,7 @@ async def test_trace_context_travels_from_the_consumed_event_to_the_published_on
     runtime, _ = make_runtime(kafka_bootstrap, database_url, uuid.uuid4().hex[:6])
     event = referral()
     trace_id = uuid.uuid4().hex
-    headers = [(k, v) for k, v in headers_for(event)] + [("traceparent", f"00-{trace_id}-{'1' * 16}-01".encode())]
+    headers = [(k, v) for k, v in headers_for(event, runtime)] + [("traceparent", f"00-{trace_id}-{'1' * 16}-01".encode())]
     async with runtime.running():
         await produce(kafka_bootstrap, REFERRALS, event.model_dump_json().encode(), headers, str(event.citizen_id).encode())
 

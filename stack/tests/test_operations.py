@@ -67,8 +67,10 @@ async def test_a_dead_letter_is_replayed_after_the_fix(kafka_bootstrap, database
             return runtime.metrics.dead_letters.labels(dlt, "business_rule")._value.get() >= 1
 
         await wait_until(dead_lettered)
-        letters = [d for d in await list_dead_letters(kafka_bootstrap, dlt) if d.consumer == runtime.settings.group_id]
-        assert len(letters) == 1 and letters[0].cause == "business_rule" and "7500" in letters[0].reason
+        # (records without any envelope, from other tests, are dead-lettered by every consumer of the topic)
+        letters = [d for d in await list_dead_letters(kafka_bootstrap, dlt)
+                   if d.consumer == runtime.settings.group_id and d.cause == "business_rule"]
+        assert len(letters) == 1 and "7500" in letters[0].reason
         assert await count(runtime, opened) == 0
 
     # The fix: the service now serves 7500 too. Replay the dead letter.

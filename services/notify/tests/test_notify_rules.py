@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from brobygger_contracts.events.journey import FirstVisitAccompanied, FollowUpDue, GroupBecameSelfRunning
+from brobygger_contracts.events.journey import FirstVisitAccompanied, FollowUpDue, GroupBecameSelfRunning, JourneyCompleted
+from brobygger_contracts.events.referral import ReferralEscalated, ReferralReceived
 from brobygger_contracts.events.matching import MatchAccepted, ProposalKind
 from notify.bootstrap import build
 from notify.domain.rules import RuleError
@@ -98,3 +99,45 @@ def test_a_rules_file_naming_a_missing_template_is_refused_at_start(tmp_path, ka
     settings = notify_settings(kafka_bootstrap, "sqlite+aiosqlite:///:memory:", notify_rules_file=str(rules))
     with pytest.raises(RuleError, match="da/nope"):
         build(settings)
+
+
+def _referral(citizen: uuid.UUID, referrer_org: str | None) -> ReferralReceived:
+    return ReferralReceived(referral_id=uuid.uuid4(), citizen_id=citizen, source="home_care", referrer_org=referrer_org,
+                            postal_code="6800", age_band="75-84", consented_orgs=["varde-kommune"], received_at=NOW)
+
+
+async def test_referrers_who_opted_in_hear_the_milestones(kafka_bootstrap, database_url, smtp_catcher):
+    settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port)
+    p = settings.partnership_id
+    opted_in, not_opted_in = uuid.uuid4(), uuid.uuid4()
+    async with running_notify(settings) as (runtime, client):
+        referrer = contact_body("varde-hjemmepleje", "da", role="referrer", display_name="Hjemmeplejen Varde")
+        assert (await client.post("/contacts", json=referrer)).status_code == 201
+        await produce(kafka_bootstrap, _referral(opted_in, "varde-hjemmepleje"), p)
+        await produce(kafka_bootstrap, _referral(not_opted_in, "abf"), p)
+        handled = runtime.metrics.events_consumed.labels(ReferralReceived.event_type(), "handled")
+        await wait_until(lambda: handled._value.get() == 2, what="the referrals known")  # weeks before, in life
+        for citizen in (opted_in, not_opted_in):
+            await produce(kafka_bootstrap, FirstVisitAccompanied(journey_id=uuid.uuid4(), citizen_id=citizen,
+                                                                 companion="volunteer", hours=1.5, visited_at=NOW), p)
+            await produce(kafka_bootstrap, JourneyCompleted(
+                journey_id=uuid.uuid4(), citizen_id=citizen, outcome="completed", days_in_journey=240,
+                baseline={"lack_companionship": 3, "left_out": 3, "isolated": 2},
+                final={"lack_companionship": 2, "left_out": 2, "isolated": 1}, completed_at=NOW), p)
+        escalated = ReferralEscalated(referral_id=uuid.uuid4(), citizen_id=opted_in, reason="mental_health",
+                                      receiving_unit="varde-psykiatri", escalated_at=NOW)
+        await produce(kafka_bootstrap, escalated, p)
+        await wait_until(lambda: len(smtp_catcher.messages) >= 3, what="the referrer's three e-mails")
+        log = await deliveries(client, recipient_id="varde-hjemmepleje")
+    mails = {m.subject: m for m in smtp_catcher.messages}
+    assert all(m.recipients == ["varde-hjemmepleje@varde.example"] for m in mails.values())
+    ref = str(opted_in)[:8]
+    assert set(mails) == {
+        f"Borgeren, du henviste, er kommet godt i gang (borger {ref})",
+        f"Forløbet er afsluttet for borger {ref}",
+        f"Om din henvisning (borger {ref}): fagfolk har taget over",
+    }
+    assert "8 ved start, 5 nu" in mails[f"Forløbet er afsluttet for borger {ref}"].body
+    assert "varde-psykiatri" in mails[f"Om din henvisning (borger {ref}): fagfolk har taget over"].body
+    assert "mental" not in str([m.body for m in mails.values()])  # the reason stays with the professionals
+    assert len(log) == 3 and {d["recipient_role"] for d in log} == {"referrer"}

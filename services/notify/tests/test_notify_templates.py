@@ -26,6 +26,12 @@ SAMPLE = {
     "channel": "sms",
     "attempts": 5,
     "cause": "SMS gateway answered 503",
+    "referral_id": "7a6b5c4d-1111-2222-3333-444455556666",
+    "receiving_unit": "varde-psykiatri",
+    "days_in_journey": 240,
+    "outcome": "completed",
+    "baseline": {"lack_companionship": 3, "left_out": 3, "isolated": 2, "total": 8},
+    "final": {"lack_companionship": 2, "left_out": 2, "isolated": 1, "total": 5},
 }
 
 
@@ -63,3 +69,11 @@ def test_wording_follows_the_language():
     assert LIBRARY.render("match_proposed", "da", SAMPLE).body.startswith("Kære Hanne Jensen")
     assert LIBRARY.render("match_proposed", "sv", SAMPLE).body.startswith("Hej Hanne Jensen")
     assert LIBRARY.render("match_proposed", "en", SAMPLE).body.startswith("Dear Hanne Jensen")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_referrer_sees_the_difference(language):
+    body = LIBRARY.render("journey_completed_referrer", language, SAMPLE).body
+    assert "8" in body and "5" in body and "240" in body
+    without_scores = LIBRARY.render("journey_completed_referrer", language, {**SAMPLE, "baseline": None})
+    assert "9 =" not in without_scores.body

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.adapters.tables import citizen_guide, contact, delivery, erased_citizen
+from notify.adapters.tables import citizen_guide, citizen_referrer, contact, delivery, erased_citizen
 from notify.domain.model import Channel, Contact, DeliveryStatus, QuietHours
 
 
@@ -95,8 +95,26 @@ async def guide_of(session: AsyncSession, citizen_id: str) -> str | None:
     return await session.scalar(sa.select(citizen_guide.c.guide_id).where(citizen_guide.c.citizen_id == citizen_id))
 
 
-async def forget_guide(session: AsyncSession, citizen_id: str) -> None:
+async def forget_citizen(session: AsyncSession, citizen_id: str) -> None:
+    """Who guides them and who referred them: gone."""
     await session.execute(citizen_guide.delete().where(citizen_guide.c.citizen_id == citizen_id))
+    await session.execute(citizen_referrer.delete().where(citizen_referrer.c.citizen_id == citizen_id))
+
+
+async def save_referrer(session: AsyncSession, citizen_id: str, referrer_org: str, referred_at: datetime) -> None:
+    stmt = _upsert(session, citizen_referrer).values(citizen_id=citizen_id, referrer_org=referrer_org, referred_at=referred_at)
+    await session.execute(stmt.on_conflict_do_nothing())
+
+
+async def referrers_in_directory(session: AsyncSession, citizen_id: str) -> list[str]:
+    """Organisations that referred the citizen and opted in (have a referrer contact)."""
+    result = await session.execute(
+        sa.select(citizen_referrer.c.referrer_org)
+        .join(contact, sa.and_(contact.c.recipient_id == citizen_referrer.c.referrer_org, contact.c.role == "referrer"))
+        .where(citizen_referrer.c.citizen_id == citizen_id)
+        .order_by(citizen_referrer.c.referrer_org)
+    )
+    return list(result.scalars())
 
 
 async def mark_erased(session: AsyncSession, citizen_id: str) -> None:

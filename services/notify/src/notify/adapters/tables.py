@@ -37,6 +37,16 @@ citizen_guide = sa.Table(
     sa.Column("assigned_at", Timestamp, nullable=False),
 )
 
+citizen_referrer = sa.Table(
+    "citizen_referrer",
+    metadata,
+    # Which organisations referred the citizen: they hear about milestones when
+    # they opted in by entering a contact with role `referrer` under their org id.
+    sa.Column("citizen_id", sa.String(64), primary_key=True),
+    sa.Column("referrer_org", sa.String(64), primary_key=True),
+    sa.Column("referred_at", Timestamp, nullable=False),
+)
+
 erased_citizen = sa.Table(
     "erased_citizen",
     metadata,

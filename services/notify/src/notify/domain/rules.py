@@ -27,6 +27,8 @@ class Target:
     """The citizen whose assigned guide it is (known to notify, perhaps not yet)."""
     everyone_with_role: bool = False
     """Every contact in the directory with `role` (coordinators, operators)."""
+    referrers_of_citizen: str | None = None
+    """The organisations that referred the citizen, those of them that opted in."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class Rule:
     event: str
     role: str
     sources: tuple[str, ...]
-    """Where the recipient comes from, tried in order: `event:<field>`, `citizen_guide`, `directory`."""
+    """Where the recipient comes from, tried in order: `event:<field>`, `citizen_guide`,
+    `citizen_referrers`, `directory`."""
     template: str
     channels: tuple[Channel, ...]
     when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
@@ -62,6 +65,9 @@ class Rule:
             elif source == "citizen_guide":
                 if facts.get("citizen_id"):
                     return Target(self.role, guide_of_citizen=str(facts["citizen_id"]))
+            elif source == "citizen_referrers":
+                if facts.get("citizen_id"):
+                    return Target(self.role, referrers_of_citizen=str(facts["citizen_id"]))
             elif source == "directory":
                 return Target(self.role, everyone_with_role=True)
         return None
@@ -92,9 +98,9 @@ class RuleBook:
 
 
 def _source(text: str, rule_id: str) -> str:
-    if text in ("citizen_guide", "directory") or (text.startswith("event:") and len(text) > 6):
+    if text in ("citizen_guide", "citizen_referrers", "directory") or (text.startswith("event:") and len(text) > 6):
         return text
-    raise RuleError(f"rule {rule_id}: unknown recipient source {text!r} (use event:<field>, citizen_guide or directory)")
+    raise RuleError(f"rule {rule_id}: unknown recipient source {text!r} (use event:<field>, citizen_guide, citizen_referrers or directory)")
 
 
 def _rule(raw: Mapping[str, Any], known_events: frozenset[str] | None) -> Rule:

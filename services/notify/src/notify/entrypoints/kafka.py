@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from brobygger_contracts import EVENTS, Event
 from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_contracts.events.notify import NotificationFailed
-from brobygger_contracts.events.referral import CitizenErased
+from brobygger_contracts.events.referral import CitizenErased, ReferralReceived
 from brobygger_runtime.unit_of_work import UnitOfWork
 from notify.adapters import repository as repo
 from notify.domain.rules import RuleBook
@@ -58,7 +58,14 @@ def register(runtime: "NotifyRuntime", rules: RuleBook) -> None:
         if CitizenErased.__name__ in rules.events:
             await plan(event, uow)
 
-    runtime.handles(GuideAssigned)(on_guide_assigned)
-    runtime.handles(CitizenErased)(on_citizen_erased)
-    for name in sorted(rules.events - {GuideAssigned.__name__, CitizenErased.__name__}):
+    async def on_referral(event: ReferralReceived, uow: UnitOfWork) -> None:
+        if event.referrer_org:
+            await notifications.remember_referrer(uow, str(event.citizen_id), event.referrer_org, event.received_at)
+        if ReferralReceived.__name__ in rules.events:
+            await plan(event, uow)
+
+    own = {GuideAssigned: on_guide_assigned, CitizenErased: on_citizen_erased, ReferralReceived: on_referral}
+    for event_cls, handler in own.items():
+        runtime.handles(event_cls)(handler)
+    for name in sorted(rules.events - {cls.__name__ for cls in own}):
         runtime.handles(EVENT_CLASSES[name])(plan)

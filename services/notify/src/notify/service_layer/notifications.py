@@ -50,6 +50,9 @@ async def _recipients(uow: UnitOfWork, planned: PlannedNotification) -> list[str
     if target.guide_of_citizen:
         # None: no guide yet; the delivery waits for GuideAssigned.
         return [await repo.guide_of(uow.session, target.guide_of_citizen)]
+    if target.referrers_of_citizen:
+        # Only those who opted in; the others are not waited for.
+        return list(await repo.referrers_in_directory(uow.session, target.referrers_of_citizen))
     return list(await repo.ids_with_role(uow.session, target.role))
 
 
@@ -99,6 +102,13 @@ async def assign_guide(uow: UnitOfWork, citizen_id: str, guide_id: str, guide_or
     return len(waiting)
 
 
+async def remember_referrer(uow: UnitOfWork, citizen_id: str, referrer_org: str, referred_at: datetime) -> None:
+    """ReferralReceived: who referred the citizen, to close the loop to them later."""
+    await repo.serialize_on(uow.session, f"citizen:{citizen_id}")
+    if not await repo.is_erased(uow.session, citizen_id):
+        await repo.save_referrer(uow.session, citizen_id, referrer_org, referred_at)
+
+
 async def register_contact(uow: UnitOfWork, contact: Contact) -> bool:
     """Enter or update a contact; deliveries that waited for their details go ahead."""
     await repo.serialize_on(uow.session, f"recipient:{contact.recipient_id}")
@@ -112,6 +122,6 @@ async def erase_citizen(uow: UnitOfWork, citizen_id: str) -> int:
     """CitizenErased: forget who guides them and every delivery's link to them."""
     await repo.serialize_on(uow.session, f"citizen:{citizen_id}")
     await repo.mark_erased(uow.session, citizen_id)
-    await repo.forget_guide(uow.session, citizen_id)
+    await repo.forget_citizen(uow.session, citizen_id)
     await repo.delete_contact(uow.session, citizen_id)
     return await repo.erase_citizen_links(uow.session, citizen_id)

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: e15d582ea069
+Revision ID: 947e4a01ed57
 Revises: 
-Create Date: 2026-11-24 14:19:50.571081
+Create Date: 2026-11-24 14:45:05.116291
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'e15d582ea069'
+revision = '947e4a01ed57'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -23,6 +23,12 @@ def upgrade() -> None:
     sa.Column('guide_org', sa.String(length=64), nullable=False),
     sa.Column('assigned_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('citizen_id', name=op.f('pk_citizen_guide'))
+    )
+    op.create_table('citizen_referrer',
+    sa.Column('citizen_id', sa.String(length=64), nullable=False),
+    sa.Column('referrer_org', sa.String(length=64), nullable=False),
+    sa.Column('referred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('citizen_id', 'referrer_org', name=op.f('pk_citizen_referrer'))
     )
     op.create_table('contact',
     sa.Column('recipient_id', sa.String(length=64), nullable=False),
@@ -131,5 +137,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_contact_role')
 
     op.drop_table('contact')
+    op.drop_table('citizen_referrer')
     op.drop_table('citizen_guide')
     # ### end Alembic commands ###

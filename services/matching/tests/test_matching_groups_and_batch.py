@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from brobygger_contracts.events.matching import GroupProposed, MatchProposed
@@ -85,6 +86,22 @@ async def test_a_clarification_assigns_volunteers_jointly_with_citizens_already_
         proposed = of_type(await read_events(kafka_bootstrap, partnership, want=4), MatchProposed)
         assert {(p.citizen_id, str(p.candidate_id)) for p in proposed} == {
             (dane, walker["volunteer_id"]), (swede, bilingual["volunteer_id"])}
+
+
+async def test_concurrent_runs_never_hand_out_the_last_slot_twice(kafka_bootstrap, database_url):
+    async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
+        partnership = runtime.settings.partnership_id
+        waiting = [uuid.uuid4() for _ in range(4)]
+        events = []
+        for citizen in waiting:
+            events += [referral(citizen, [ORG]), clarification(citizen, wishes=["friend"])]
+        await publish(kafka_bootstrap, partnership, *events)
+        for citizen in waiting:
+            await eventually(lambda: _known(api, citizen))
+        await api.post("/volunteers", json=volunteer(capacity=1))
+        runs = await asyncio.gather(*(api.post("/assignments/run") for _ in range(6)))
+        assert sorted(r.json()["proposed"] for r in runs) == [0, 0, 0, 0, 0, 1]
+        assert len((await api.get("/proposals")).json()) == 1
 
 
 async def _known(api, citizen) -> bool:  # noqa: ANN001

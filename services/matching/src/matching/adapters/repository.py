@@ -97,6 +97,19 @@ async def profiles(session: AsyncSession, org: str) -> list[CitizenProfile]:
     return [p for p in found if p is not None and org in p.consented_orgs]
 
 
+PROPOSALS_LOCK = 0x6D61746368  # "match"
+
+
+async def serialise_proposals(session: AsyncSession) -> None:
+    """Make transactions that hand out slots take turns, so the last slot is never given twice.
+
+    PostgreSQL: a transaction-scoped advisory lock, taken before capacities are read.
+    SQLite already lets one writer in at a time (BEGIN IMMEDIATE).
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PROPOSALS_LOCK})
+
+
 # -- candidates -------------------------------------------------------------------------------------
 
 async def _with_held(session: AsyncSession, table: sa.Table, key: sa.Column, order: sa.Column) -> list[sa.Row]:

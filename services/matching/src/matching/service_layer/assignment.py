@@ -17,6 +17,7 @@ from matching.service_layer.proposals import record_proposal
 
 async def assign_waiting_citizens(uow: UnitOfWork) -> list[MatchProposed]:
     session = uow.session
+    await repo.serialise_proposals(session)
     busy = await repo.open_proposals(session, Kind.volunteer_friend)
     waiting = [p for p in await repo.profiles(session, uow.runtime.settings.org_id)
                if Wish.friend in p.wishes and str(p.citizen_id) not in busy]

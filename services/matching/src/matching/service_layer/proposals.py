@@ -22,6 +22,7 @@ def wished_kinds(profile: CitizenProfile) -> list[Kind]:
 async def propose_best(uow: UnitOfWork, profile: CitizenProfile, kinds: list[Kind]) -> list[MatchProposed]:
     """For each kind the citizen has no open proposal of, propose the best candidate not proposed before."""
     session = uow.session
+    await repo.serialise_proposals(session)
     earlier = await repo.proposals_of(session, profile.citizen_id)
     made = []
     for kind in kinds:

@@ -14,7 +14,7 @@ from referral.domain.card import Problem
 from referral.domain.consent import ConsentGiver, unknown_orgs
 from referral.domain.errors import Forbidden
 from referral.domain.status import Milestone, current_status, in_order
-from referral.service_layer.referrals import Unprocessable, Partnership, publish_consent_change, citizen_of
+from referral.service_layer.referrals import Partnership, Unprocessable, citizen_of, publish_consent_change
 
 
 def _require_owner_staff(caller: Caller, partnership: Partnership, action: str) -> None:

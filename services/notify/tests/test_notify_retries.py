@@ -29,7 +29,9 @@ async def test_smtp_refusals_are_retried_then_the_mail_goes_out_once(kafka_boots
         async with running_notify(settings) as (_runtime, client):
             event_id = await _proposal_for_new_guide(kafka_bootstrap, settings, client)
             [line] = await settled(client, event_id)
+            metrics = (await client.get("/metrics")).text
         assert line["status"] == "sent" and line["attempts"] == 3
+        assert 'brobygger_notify_messages_total{channel="email",outcome="retry"} 2.0' in metrics
         assert smtp.refused == 2 and len(smtp.accepted) == 1
         sent = await notify_events(kafka_bootstrap, settings.partnership_id, 1, event_type="NotificationSent")
         assert [p["source_event_id"] for _, p in sent] == [event_id]
@@ -70,7 +72,8 @@ async def test_a_delivery_left_sending_by_a_crash_is_reported_uncertain_not_rese
             seq = await repo.add_delivery(
                 session, source_event_id="ev-crashed", source_event_type="MatchProposed", rule_id="r",
                 template="match_proposed", recipient_role="guide", recipient_id="guide-c", citizen_id=None,
-                allowed_channels="email", variables={}, notification_id=key,
+                allowed_channels="email", notification_id=key,
+                variables=match_proposed(uuid.uuid4()).model_dump(mode="json"),
             )
             await repo.update_delivery(session, seq, status="sending", channel="email", language="da", attempts=1,
                                        next_attempt_at=datetime.now(UTC))
@@ -78,6 +81,20 @@ async def test_a_delivery_left_sending_by_a_crash_is_reported_uncertain_not_rese
         await runtime.dispatcher.recover_interrupted()
         [line] = await deliveries(client, source_event_id="ev-crashed")
         failed = await notify_events(kafka_bootstrap, settings.partnership_id, 1, event_type="NotificationFailed")
+        await runtime.dispatcher.dispatch_due()
+        assert smtp_catcher.messages == []  # never resent by itself
+
+        # An operator decides to send it again: same Message-ID, so a receiver can drop a repeat.
+        resent = await client.post(f"/deliveries/{key}/resend")
+        assert resent.status_code == 200 and resent.json()["attempts"] == 0
+        [after] = await settled(client, "ev-crashed")
+        assert (await client.post(f"/deliveries/{key}/resend")).status_code == 409
+        assert (await client.post(f"/deliveries/{uuid.uuid4()}/resend")).status_code == 404
+        metrics = (await client.get("/metrics")).text
     assert line["status"] == "uncertain" and line["last_error"] == "delivery uncertain after crash"
     assert [p["cause"] for _, p in failed] == ["delivery uncertain after crash"], failed
-    assert smtp_catcher.messages == []
+    assert after["status"] == "sent" and after["attempts"] == 1
+    [mail] = smtp_catcher.messages
+    assert mail.message["Message-ID"] == f"<{key}@varde.example>"
+    assert 'brobygger_notify_messages_total{channel="email",outcome="sent"} 1.0' in metrics
+    assert 'brobygger_notify_deliveries{status="sent"} 1.0' in metrics

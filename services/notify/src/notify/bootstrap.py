@@ -90,6 +90,7 @@ def build(settings: Settings | None = None, dispatcher_clock=None) -> tuple[Noti
     ]
     extra = {"clock": dispatcher_clock} if dispatcher_clock else {}
     runtime.dispatcher = Dispatcher(runtime, templates, channels, settings.dispatch_policy(), **extra)
+    runtime.gauge_refresher(runtime.dispatcher.refresh_gauges)
     kafka.register(runtime, rules)
     app = runtime.http_app(
         "Brobygger notify",

@@ -228,3 +228,12 @@ async def delivery_log(session: AsyncSession, *, recipient_id: str | None, statu
     if source_event_id:
         stmt = stmt.where(delivery.c.source_event_id == source_event_id)
     return list(await session.execute(stmt))
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    result = await session.execute(sa.select(delivery.c.status, sa.func.count()).group_by(delivery.c.status))
+    return {status: count for status, count in result}
+
+
+async def find_delivery(session: AsyncSession, notification_id: str) -> sa.Row | None:
+    return (await session.execute(sa.select(delivery).where(delivery.c.notification_id == notification_id))).first()

@@ -127,6 +127,31 @@ async def get_contact(recipient_id: str, runtime: ServiceRuntime = Depends(runti
     return ContactOut.of(contact)
 
 
+def _delivery_out(r) -> DeliveryOut:  # noqa: ANN001
+    return DeliveryOut(
+        notification_id=r.notification_id, source_event_id=r.source_event_id, source_event_type=r.source_event_type,
+        recipient_id=r.recipient_id, recipient_role=r.recipient_role, channel=r.channel,
+        masked_address=r.masked_address, template=r.template, language=r.language, status=DeliveryStatus(r.status),
+        attempts=r.attempts, last_error=r.last_error, created_at=repo.as_utc(r.created_at),
+        next_attempt_at=repo.as_utc(r.next_attempt_at), sent_at=repo.as_utc(r.sent_at),
+    )
+
+
+@router.post("/deliveries/{notification_id}/resend", response_model=DeliveryOut)
+async def resend_delivery(notification_id: str, runtime: ServiceRuntime = Depends(runtime_of)) -> DeliveryOut:
+    """An operator sends a failed or uncertain delivery again (uncertain ones are never resent by themselves)."""
+    try:
+        async with runtime.unit_of_work() as uow:
+            found = await notifications.resend(uow, notification_id)
+    except notifications.CannotResend as exc:
+        raise HTTPException(409, str(exc)) from exc
+    if not found:
+        raise HTTPException(404, f"no delivery {notification_id}")
+    runtime.dispatcher.wake()  # type: ignore[attr-defined]
+    async with runtime.db.sessions() as session:
+        return _delivery_out(await repo.find_delivery(session, notification_id))
+
+
 @router.get("/deliveries", response_model=list[DeliveryOut])
 async def list_deliveries(
     runtime: ServiceRuntime = Depends(runtime_of),
@@ -139,13 +164,4 @@ async def list_deliveries(
     async with runtime.db.sessions() as session:
         rows = await repo.delivery_log(session, recipient_id=recipient_id, status=status.value if status else None,
                                        source_event_id=source_event_id, limit=limit)
-    return [
-        DeliveryOut(
-            notification_id=r.notification_id, source_event_id=r.source_event_id, source_event_type=r.source_event_type,
-            recipient_id=r.recipient_id, recipient_role=r.recipient_role, channel=r.channel,
-            masked_address=r.masked_address, template=r.template, language=r.language, status=DeliveryStatus(r.status),
-            attempts=r.attempts, last_error=r.last_error, created_at=repo.as_utc(r.created_at),
-            next_attempt_at=repo.as_utc(r.next_attempt_at), sent_at=repo.as_utc(r.sent_at),
-        )
-        for r in rows
-    ]
+    return [_delivery_out(r) for r in rows]

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from brobygger_runtime import lease
 from notify.adapters import repository as repo
 from notify.adapters.channels import DeliveryError, OutgoingMessage
+from notify.adapters.metrics import NotifyMetrics
 from notify.adapters.templates import TemplateLibrary, TemplateProblem
 from notify.domain.model import Channel, Contact, DeliveryStatus, QuietHours
 from notify.domain.preferences import quiet_until
@@ -69,6 +70,7 @@ class Dispatcher:
         self.policy = policy
         self.clock = clock
         self.breakers = {c: CircuitBreaker(policy.breaker_threshold, policy.breaker_cooldown_seconds) for c in Channel}
+        self.metrics = NotifyMetrics(runtime.metrics.registry)
         self.lease_name = f"notify-dispatcher:{runtime.settings.service_name}"
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -196,31 +198,46 @@ class Dispatcher:
         except DeliveryError as exc:
             if exc.retryable or exc.maybe_delivered:
                 breaker.record_failure(time.monotonic())
-            await self._record_error(row, exc, attempts)
+            self._count(channel, await self._record_error(row, exc, attempts))
             return
         except Exception as exc:  # noqa: BLE001 - an unknown failure might have sent it
             breaker.record_failure(time.monotonic())
-            await self._record_error(row, DeliveryError(repr(exc), retryable=False, maybe_delivered=True), attempts)
+            unknown = DeliveryError(repr(exc), retryable=False, maybe_delivered=True)
+            self._count(channel, await self._record_error(row, unknown, attempts))
             return
         breaker.record_success()
+        self._count(channel, "sent")
         async with self.runtime.unit_of_work() as uow:
             await record_sent(uow, row, self.clock())
 
-    async def _record_error(self, row: sa.Row, error: DeliveryError, attempts: int) -> None:
+    def _count(self, channel: Channel, outcome: str) -> None:
+        self.metrics.messages.labels(channel.value, outcome).inc()
+        self.metrics.circuit_open.labels(channel.value).set(1 if self.breakers[channel].is_open else 0)
+
+    async def refresh_gauges(self) -> None:
+        async with self.runtime.db.sessions() as session:
+            counts = await repo.count_by_status(session)
+        for status in DeliveryStatus:
+            self.metrics.deliveries.labels(status.value).set(counts.get(status.value, 0))
+
+    async def _record_error(self, row: sa.Row, error: DeliveryError, attempts: int) -> str:
+        """Record a failed try; returns the outcome: uncertain, retry or failed."""
         now = self.clock()
         async with self.runtime.unit_of_work() as uow:
             if error.maybe_delivered:
                 await record_failed(uow, row, f"delivery uncertain: {error.cause}", now,
                                     status=DeliveryStatus.uncertain, attempts=attempts, only_if=(DeliveryStatus.sending,))
-            elif error.retryable and attempts < self.policy.max_attempts:
+                return "uncertain"
+            if error.retryable and attempts < self.policy.max_attempts:
                 delay = backoff_seconds(attempts, self.policy.backoff_seconds, self.policy.backoff_max_seconds)
                 await repo.update_delivery(
                     uow.session, row.seq, only_if=(DeliveryStatus.sending,), status=DeliveryStatus.pending.value,
                     last_error=error.cause, next_attempt_at=now + timedelta(seconds=delay),
                 )
                 log.info("delivery %s failed (attempt %d), retrying in %.1fs: %s", row.notification_id, attempts, delay, error.cause)
-            else:
-                await record_failed(uow, row, error.cause, now, attempts=attempts, only_if=(DeliveryStatus.sending,))
+                return "retry"
+            await record_failed(uow, row, error.cause, now, attempts=attempts, only_if=(DeliveryStatus.sending,))
+            return "failed"
 
     async def _defer_for_quiet_hours(self, row: sa.Row, contact: Contact, now: datetime) -> bool:
         hours = contact.quiet_hours or self.policy.quiet_hours
@@ -229,4 +246,5 @@ class Dispatcher:
             return False
         async with self.runtime.db.transaction() as session:
             await repo.update_delivery(session, row.seq, only_if=(DeliveryStatus.pending,), next_attempt_at=until)
+        self._count(Channel.sms, "deferred")
         return True

@@ -125,3 +125,21 @@ async def erase_citizen(uow: UnitOfWork, citizen_id: str) -> int:
     await repo.forget_citizen(uow.session, citizen_id)
     await repo.delete_contact(uow.session, citizen_id)
     return await repo.erase_citizen_links(uow.session, citizen_id)
+
+
+class CannotResend(Exception):
+    """Only a failed or uncertain delivery can be sent again."""
+
+
+async def resend(uow: UnitOfWork, notification: str) -> bool:
+    """An operator's decision: send a failed or uncertain delivery again, with a fresh
+    count of attempts. False when there is no such delivery. The e-mail keeps its
+    Message-ID, so a receiver that got the first copy can still drop the second."""
+    row = await repo.find_delivery(uow.session, notification)
+    if row is None:
+        return False
+    retryable = (DeliveryStatus.failed, DeliveryStatus.uncertain)
+    if not await repo.update_delivery(uow.session, row.seq, only_if=retryable, status=DeliveryStatus.pending.value,
+                                      attempts=0, next_attempt_at=datetime.now(UTC)):
+        raise CannotResend(f"delivery {notification} is {row.status}; only failed or uncertain ones can be resent")
+    return True

@@ -42,6 +42,10 @@ async def test_needs_clarified_proposes_the_best_volunteer_and_activity_with_rea
         assert place.candidate_id == uuid.UUID(walk.json()["activity_id"])
         assert place.candidate_name == "Gåfællesskab Varde"
         assert "an activity for walking" in place.reasons
+        metrics = (await api.get("/metrics")).text
+        assert 'brobygger_matching_proposals_total{kind="volunteer_friend"} 1.0' in metrics
+        assert 'brobygger_matching_proposals_total{kind="activity"} 1.0' in metrics
+        assert "brobygger_matching_batch_seconds_count 1.0" in metrics
 
 
 async def test_clarification_before_consent_waits_for_it_and_unknown_postal_code_is_said(kafka_bootstrap, database_url):
@@ -97,6 +101,8 @@ async def test_consent_withdrawal_and_erasure_forget_the_citizen(kafka_bootstrap
 
 async def test_bad_registrations_answer_422_naming_the_field(kafka_bootstrap, database_url):
     async with matching_instance(kafka_bootstrap, database_url) as (_runtime, api):
+        untold = {k: v for k, v in volunteer().items() if k != "trained"}
+        assert (await api.post("/volunteers", json=untold)).json()["detail"][0]["loc"] == ["body", "trained"]
         unknown = await api.post("/volunteers", json=volunteer(interests=["curling"]))
         assert unknown.status_code == 422
         assert unknown.json()["detail"][0]["loc"] == ["body", "interests"]

@@ -193,6 +193,15 @@ async def proposals_of(session: AsyncSession, citizen_id: UUID) -> list[sa.Row]:
     return list((await session.execute(query)).all())
 
 
+async def proposed_candidates(session: AsyncSession, kind: Kind) -> dict[UUID, list[UUID]]:
+    """Every candidate of the kind proposed so far, by citizen (whatever the answer was)."""
+    query = sa.select(proposals.c.citizen_id, proposals.c.candidate_id).where(proposals.c.kind == kind.value)
+    found: dict[UUID, list[UUID]] = {}
+    for row in (await session.execute(query)).all():
+        found.setdefault(UUID(row.citizen_id), []).append(UUID(row.candidate_id))
+    return found
+
+
 async def open_proposals(session: AsyncSession, kind: Kind) -> set[str]:
     """Citizens with a pending or accepted proposal of this kind: they are not waiting for one."""
     query = sa.select(proposals.c.citizen_id).where(proposals.c.kind == kind.value, proposals.c.status.in_(HOLDING_CAPACITY))

@@ -50,7 +50,7 @@ class VolunteerIn(BaseModel):
     longitude: float | None = Field(default=None, ge=-180, le=180)
     max_travel_km: float = Field(default=10.0, ge=0, le=200)
     capacity: int = Field(default=1, ge=0, le=20)
-    trained: bool = False
+    trained: bool = Field(description="completed training; only trained volunteers are proposed")
     availability: list[TimeSlotIn] = []
     gender: Gender | None = None
     age_band: AgeBand | None = None

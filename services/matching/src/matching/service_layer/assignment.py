@@ -9,9 +9,10 @@ import numpy as np
 from brobygger_contracts.events.matching import MatchProposed
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
+from matching.adapters.metrics import metrics_of
 from matching.domain.assignment import assign_optimal
-from matching.domain.model import Kind, Wish
-from matching.domain.scoring import CandidatePool, CitizenBlock, assessment_in_block, score_block
+from matching.domain.model import Candidate, CitizenProfile, Kind, Wish
+from matching.domain.scoring import CandidatePool, CitizenBlock, Scores, assessment_in_block, score_block
 from matching.service_layer.proposals import record_proposal
 
 
@@ -24,20 +25,26 @@ async def assign_waiting_citizens(uow: UnitOfWork) -> list[MatchProposed]:
     volunteers = [v for v in await repo.volunteer_candidates(session) if v.capacity_left]
     if not waiting or not volunteers:
         return []
+    earlier = await repo.proposed_candidates(session, Kind.volunteer_friend)
+    with metrics_of(uow.runtime).batch_seconds.time():
+        scores, pairs = _plan(waiting, volunteers, earlier)
+    made = []
+    for i, j in pairs:
+        chosen = assessment_in_block(waiting[i], volunteers[j], scores, i, j)
+        rank_number = len(earlier.get(waiting[i].citizen_id, ())) + 1
+        made.append(await record_proposal(uow, waiting[i], chosen, rank_number=rank_number))
+    return made
+
+
+def _plan(waiting: list[CitizenProfile], volunteers: list[Candidate],
+          earlier: dict[UUID, list[UUID]]) -> tuple[Scores, list[tuple[int, int]]]:
     pool = CandidatePool.of(volunteers)
     scores = score_block(CitizenBlock.of(waiting, pool), pool)
     eligible = scores.eligible
     column = {v.candidate_id: j for j, v in enumerate(volunteers)}
-    earlier: dict[int, int] = {}
     for i, citizen in enumerate(waiting):
-        of_kind = [p for p in await repo.proposals_of(session, citizen.citizen_id) if p.kind == Kind.volunteer_friend.value]
-        earlier[i] = len(of_kind)
-        for p in of_kind:  # never the same volunteer twice
-            if UUID(p.candidate_id) in column:
-                eligible[i, column[UUID(p.candidate_id)]] = False
+        for candidate_id in earlier.get(citizen.citizen_id, ()):  # never the same volunteer twice
+            if candidate_id in column:
+                eligible[i, column[candidate_id]] = False
     capacity = np.array([v.capacity_left for v in volunteers], dtype=int)
-    made = []
-    for i, j in assign_optimal(scores.score, eligible, capacity):
-        chosen = assessment_in_block(waiting[i], volunteers[j], scores, i, j)
-        made.append(await record_proposal(uow, waiting[i], chosen, rank_number=earlier[i] + 1))
-    return made
+    return scores, assign_optimal(scores.score, eligible, capacity)

@@ -8,6 +8,7 @@ from uuid import UUID
 from brobygger_contracts.events.matching import DeclineReason, MatchAccepted, MatchDeclined, MatchProposed, ProposalKind
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
+from matching.adapters.metrics import metrics_of
 from matching.adapters.tables import proposals
 from matching.domain.model import Kind
 from matching.service_layer.errors import NotFound, Refused
@@ -33,6 +34,7 @@ async def accept(uow: UnitOfWork, proposal_id: UUID) -> MatchAccepted:
     row = await _pending(uow, proposal_id)
     now = datetime.now(UTC)
     await _decide(uow, proposal_id, now, status="accepted")
+    metrics_of(uow.runtime).decisions.labels(row.kind, "accepted").inc()
     event = MatchAccepted(proposal_id=proposal_id, citizen_id=UUID(row.citizen_id), kind=ProposalKind(row.kind),
                           candidate_id=UUID(row.candidate_id), accepted_at=now)
     await uow.publish(event)
@@ -44,6 +46,7 @@ async def decline(uow: UnitOfWork, proposal_id: UUID, reason: DeclineReason) -> 
     row = await _pending(uow, proposal_id)
     now = datetime.now(UTC)
     await _decide(uow, proposal_id, now, status="declined", decline_reason=reason.value)
+    metrics_of(uow.runtime).decisions.labels(row.kind, "declined").inc()
     declined = MatchDeclined(proposal_id=proposal_id, citizen_id=UUID(row.citizen_id), kind=ProposalKind(row.kind),
                              candidate_id=UUID(row.candidate_id), reason=reason, declined_at=now)
     await uow.publish(declined)

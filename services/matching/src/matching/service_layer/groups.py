@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from brobygger_contracts.events.matching import GroupProposed
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
+from matching.adapters.metrics import metrics_of
 from matching.adapters.tables import proposals
 from matching.domain.groups import plan_group
 from matching.domain.model import CitizenProfile, Kind
@@ -34,6 +35,7 @@ async def propose_groups(uow: UnitOfWork, newcomer: CitizenProfile) -> GroupProp
     await repo.save_group_proposal(session, event.group_proposal_id, plan.interest, plan.postal_code,
                                    list(plan.members), now, new=plan.group_proposal_id is None)
     await uow.publish(event)
+    metrics_of(uow.runtime).groups.inc()
     return event
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from brobygger_contracts.events.matching import MatchProposed, ProposalKind
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
+from matching.adapters.metrics import metrics_of
 from matching.adapters.tables import proposals
 from matching.domain.model import CitizenProfile, Kind, Wish
 from matching.domain.scoring import Assessment, rank
@@ -57,4 +58,5 @@ async def record_proposal(uow: UnitOfWork, profile: CitizenProfile, chosen: Asse
         distance_km=chosen.distance_km, status="proposed", proposed_at=now,
     ))
     await uow.publish(event)
+    metrics_of(uow.runtime).proposals.labels(candidate.kind.value).inc()
     return event

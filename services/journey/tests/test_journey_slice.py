@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from journey_testkit import CLARIFICATION, ORG, referral
 
@@ -130,7 +131,7 @@ async def test_referral_after_exit_opens_a_new_journey(journey_service):
     await svc.send(referral(citizen))
     first = (await svc.client.get(f"/journeys/{citizen}")).json()["journey_id"]
     await svc.client.post(f"/journeys/{citizen}/exit", json={"outcome": "declined"})
-    await svc.send(referral(citizen, repeat_referral=True))
+    await svc.send(referral(citizen, repeat_referral=True, received_at=datetime(2026, 9, 1, tzinfo=UTC)))
     again = (await svc.client.get(f"/journeys/{citizen}")).json()
     assert again["journey_id"] != first and again["state"] == "referred" and again["referral_count"] == 1
     assert (await svc.client.get("/reports/funnel")).json()["total"]["referred"] == 2

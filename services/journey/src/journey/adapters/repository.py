@@ -23,11 +23,12 @@ def utc(moment: datetime | None) -> datetime | None:
 
 
 async def journey_by_citizen(session: AsyncSession, citizen_id: UUID | str, lock: bool = False) -> sa.Row | None:
-    """The citizen's latest journey (an earlier one may have ended before a new referral)."""
+    """The citizen's open journey, else the latest one (an earlier one may have ended before a new referral)."""
+    exited_last = sa.case((journeys.c.state == State.exited.value, 1), else_=0)
     query = (
         sa.select(journeys)
         .where(journeys.c.citizen_id == str(citizen_id), journeys.c.erased.is_(False))
-        .order_by(journeys.c.referred_at.desc(), journeys.c.journey_id)
+        .order_by(exited_last, journeys.c.referred_at.desc(), journeys.c.journey_id)
         .limit(1)
     )
     if lock:
@@ -45,6 +46,16 @@ async def insert_journey(session: AsyncSession, values: dict[str, Any]) -> None:
 
 async def update_journey(session: AsyncSession, journey_id: str, **values: Any) -> None:
     await session.execute(journeys.update().where(journeys.c.journey_id == journey_id).values(**values))
+
+
+async def assign_guide(session: AsyncSession, journey_id: str, guide_id: str, at: datetime) -> bool:
+    """Give the journey its guide unless it has one already; False when another transaction was first."""
+    assigned = await session.execute(
+        journeys.update()
+        .where(journeys.c.journey_id == journey_id, journeys.c.guide_id.is_(None))
+        .values(guide_id=guide_id, assigned_at=at)
+    )
+    return assigned.rowcount == 1
 
 
 async def record_transition(session: AsyncSession, journey_id: str, step: str, before: str, after: str, at: datetime) -> None:

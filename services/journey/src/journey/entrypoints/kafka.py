@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
-from brobygger_contracts.events.matching import GroupProposed, MatchAccepted, MatchDeclined, MatchProposed, ActivityPublished
+from brobygger_contracts.events.matching import ActivityPublished, GroupProposed, MatchAccepted, MatchDeclined, MatchProposed
 from brobygger_contracts.events.referral import (
     CitizenErased,
     ConsentChanged,
@@ -16,14 +14,12 @@ from brobygger_contracts.events.referral import (
 from brobygger_runtime.errors import PermanentError
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.unit_of_work import UnitOfWork
+from journey.adapters import repository as repo
 from journey.domain.errors import DomainError
 from journey.domain.journey import State, Step
 from journey.domain.referral import Referral
 from journey.service_layer import groups, journeys, served
 from journey.service_layer.context import Context
-from journey.adapters import repository as repo
-
-log = logging.getLogger(__name__)
 
 
 def register(runtime: ServiceRuntime, ctx: Context) -> None:

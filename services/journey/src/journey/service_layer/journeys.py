@@ -85,7 +85,8 @@ async def assign_waiting_journeys(uow: UnitOfWork, ctx: Context) -> int:
         if guide is None:
             break
         now = ctx.now()
-        await repo.update_journey(uow.session, journey.journey_id, guide_id=guide.guide_id, assigned_at=now)
+        if not await repo.assign_guide(uow.session, journey.journey_id, guide.guide_id, now):
+            continue  # a concurrent transaction assigned it first
         await uow.publish(
             GuideAssigned(
                 journey_id=UUID(journey.journey_id), citizen_id=UUID(journey.citizen_id), guide_id=guide.guide_id,

@@ -120,11 +120,21 @@ async def test_varde_walking_group_from_proposal_to_self_running(journey_service
     again = await svc.client.post("/groups", json={"group_proposal_id": str(proposal.group_proposal_id), "facilitator_id": "x"})
     assert again.status_code == 409
 
+    ids = [str(e.citizen_id) for e in walkers]
+    assert [await state_of(svc, c) for c in ids] == ["match_accepted"] * 3  # joining the group is their match
+
     gid = group["group_id"]
     states = []
-    for present in (True, False, False, True, False, False, False, False):
-        reply = await svc.client.post(f"/groups/{gid}/meetings", json={"facilitator_present": present, "attendees": 3})
+    attending = {0: ids[:2], 1: ids}  # the third walker comes from the second meeting on
+    for n, present in enumerate((True, False, False, True, False, False, False, False)):
+        body = {"facilitator_present": present, "attendees": 3, "attending_member_ids": attending.get(n, [])}
+        reply = await svc.client.post(f"/groups/{gid}/meetings", json=body)
         states.append(reply.json()["state"])
+        if n == 0:
+            assert [await state_of(svc, c) for c in ids] == ["first_visit", "first_visit", "match_accepted"]
+    assert [await state_of(svc, c) for c in ids] == ["active", "active", "first_visit"]
+    stranger = await svc.client.post(f"/groups/{gid}/meetings", json={"facilitator_present": True, "attending_member_ids": [str(uuid.uuid4())]})
+    assert stranger.status_code == 409
     assert states == ["facilitated"] * 6 + ["self_running"] * 2  # after 3 meetings in a row without her
 
     [formed] = await svc.published("GroupFormed")
@@ -134,6 +144,7 @@ async def test_varde_walking_group_from_proposal_to_self_running(journey_service
     [self_running] = await svc.published("GroupBecameSelfRunning")
     assert self_running.payload["reason"] == "meetings_without_facilitator"
     assert self_running.payload["meetings_held"] == 7
+    assert (await svc.client.get(f"/groups/{gid}")).json()["meetings_held"] == 8  # the refused one was not logged
     assert self_running.payload["facilitator_id"] == "tovholder-karen"
 
 

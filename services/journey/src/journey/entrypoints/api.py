@@ -119,7 +119,8 @@ class GroupIn(BaseModel):
 class MeetingIn(BaseModel):
     held_at: datetime | None = None
     facilitator_present: bool
-    attendees: int = Field(ge=0, le=500)
+    attendees: int = Field(default=0, ge=0, le=500, description="how many came (at least the members named below)")
+    attending_member_ids: list[uuid.UUID] = Field(default=[], description="members who came: their first meeting is their first visit")
 
 
 _EXIT_STEP = {
@@ -281,7 +282,9 @@ async def get_group(group_id: uuid.UUID, runtime: Runtime) -> dict:
 @router.post("/groups/{group_id}/meetings", status_code=201, tags=["groups"])
 async def log_meeting(group_id: uuid.UUID, body: MeetingIn, runtime: Runtime, ctx: Ctx) -> dict:
     async with runtime.unit_of_work() as uow:
-        return await groups.record_meeting(uow, ctx, group_id, body.held_at, body.facilitator_present, body.attendees)
+        return await groups.record_meeting(
+            uow, ctx, group_id, body.held_at, body.facilitator_present, body.attendees, tuple(body.attending_member_ids)
+        )
 
 
 @router.post("/groups/{group_id}/self-running", status_code=201, tags=["groups"])

@@ -11,10 +11,13 @@ import sqlalchemy as sa
 
 from brobygger_contracts.events.journey import GroupBecameSelfRunning, GroupFormed
 from brobygger_runtime.unit_of_work import UnitOfWork
+from journey.adapters import repository as repo
 from journey.adapters.repository import utc
 from journey.adapters.tables import group_members, groups, meetings
 from journey.domain.errors import DomainError, NotFound
 from journey.domain.groups import Group, GroupState, SelfRunningReason
+from journey.domain.journey import TRANSITIONS, State, Step
+from journey.service_layer import journeys, visits
 from journey.service_layer.context import Context
 
 PROPOSED = "proposed"
@@ -87,13 +90,38 @@ async def form_group(uow: UnitOfWork, ctx: Context, new: NewGroup) -> GroupForme
             facilitator_id=new.facilitator_id, state=GroupState.facilitated.value, formed_at=now
         )
     )
-    members = (await s.scalars(sa.select(group_members.c.citizen_id).where(group_members.c.group_id == group_id).order_by(group_members.c.citizen_id))).all()
+    members = await _members(uow, group_id)
+    for citizen in members:
+        await _joined(uow, citizen, now)
     event = GroupFormed(
         group_id=UUID(group_id), group_proposal_id=new.group_proposal_id, interest=interest, postal_code=postal_code,
         facilitator_id=new.facilitator_id, member_citizen_ids=[UUID(m) for m in members], formed_at=now,
     )
     await uow.publish(event)
     return event
+
+
+async def _members(uow: UnitOfWork, group_id: str) -> list[str]:
+    query = sa.select(group_members.c.citizen_id).where(group_members.c.group_id == group_id).order_by(group_members.c.citizen_id)
+    return list((await uow.session.scalars(query)).all())
+
+
+async def _joined(uow: UnitOfWork, citizen_id: str, at: datetime) -> None:
+    """Joining a new group is the citizen's accepted match, for members with an open journey here."""
+    journey = await repo.journey_by_citizen(uow.session, citizen_id, lock=True)
+    if journey is not None and (State(journey.state), Step.accept) in TRANSITIONS:
+        await journeys.advance(uow, journey, Step.accept, at, match_accepted_at=journey.match_accepted_at or at)
+
+
+async def _attended(uow: UnitOfWork, ctx: Context, citizen_id: str, held_at: datetime) -> None:
+    """A member's first meeting is their first visit; later ones are attendance."""
+    journey = await repo.journey_by_citizen(uow.session, citizen_id)
+    if journey is None:
+        return
+    if journey.state == State.match_accepted.value:
+        await visits.record_first_visit(uow, ctx, UUID(citizen_id), visits.Visit(visited_at=held_at))
+    elif journey.state in (State.first_visit.value, State.active.value):
+        await visits.record_attendance(uow, ctx, UUID(citizen_id), visits.Visit(visited_at=held_at))
 
 
 async def _add_member(uow: UnitOfWork, group_id: str, citizen_id: UUID) -> None:
@@ -113,9 +141,20 @@ async def _formed_group(uow: UnitOfWork, group_id: UUID) -> tuple[sa.Row, Group]
     return row, Group(GroupState(row.state), row.meetings_held, row.consecutive_without_facilitator)
 
 
-async def record_meeting(uow: UnitOfWork, ctx: Context, group_id: UUID, held_at: datetime | None, facilitator_present: bool, attendees: int) -> dict:
+async def record_meeting(
+    uow: UnitOfWork, ctx: Context, group_id: UUID, held_at: datetime | None, facilitator_present: bool,
+    attendees: int, attending_members: tuple[UUID, ...] = (),
+) -> dict:
+    """Log a meeting; members named as attending move on in their journeys."""
     row, group = await _formed_group(uow, group_id)
     held_at = held_at or ctx.now()
+    members = set(await _members(uow, row.group_id))
+    strangers = {str(c) for c in attending_members} - members
+    if strangers:
+        raise DomainError(f"not members of the group: {sorted(strangers)}")
+    for citizen in sorted({str(c) for c in attending_members}):
+        await _attended(uow, ctx, citizen, held_at)
+    attendees = max(attendees, len(set(attending_members)))
     after, reason = group.record_meeting(facilitator_present, ctx.self_running_after_meetings)
     await uow.session.execute(
         meetings.insert().values(group_id=row.group_id, held_at=held_at, facilitator_present=facilitator_present, attendees=attendees)
@@ -158,7 +197,7 @@ async def group_view(uow: UnitOfWork, group_id: UUID) -> dict:
     row = (await uow.session.execute(sa.select(groups).where(groups.c.group_id == str(group_id)))).first()
     if row is None:
         raise NotFound(f"no group {group_id}")
-    members = (await uow.session.scalars(sa.select(group_members.c.citizen_id).where(group_members.c.group_id == row.group_id))).all()
+    members = await _members(uow, row.group_id)
     return {
         "group_id": row.group_id, "group_proposal_id": row.group_proposal_id, "interest": row.interest,
         "postal_code": row.postal_code, "facilitator_id": row.facilitator_id, "state": row.state,

@@ -128,6 +128,21 @@ def test_preferences_rank_but_never_exclude() -> None:
     assert assess(citizen(), liked).score == assess(citizen(), other).score
 
 
+def test_reasons_in_danish_and_swedish() -> None:
+    who = citizen(availability=slots([("tue", "morning")]), age_band="75-84",
+                  preferences=Preferences(gender="female", similar_age=True))
+    volunteer = friend(interests=frozenset({"baking_and_cooking", "walking"}), location=Point(55.632, 8.481),
+                       availability=slots([("tue", "morning")]), traits=Traits(gender="female", age_band="75-84"))
+    assert rank(who, [volunteer], language="da")[0].reasons == [
+        "begge holder af bagning og madlavning og gåture", "1,2 km væk", "begge er ledige tirsdag formiddag",
+        "begge taler dansk", "en kvinde, som ønsket", "på samme alder (75-84)"]
+    assert rank(who, [volunteer], language="sv")[0].reasons == [
+        "båda tycker om bakning och matlagning och promenader", "1,2 km bort", "båda är lediga tisdag förmiddag",
+        "båda talar danska", "en kvinna, som önskat", "i samma ålder (75-84)"]
+    unplaced = citizen(location=None, postal_code="9999")
+    assert "afstand ukendt: postnummer 9999 findes ikke i tabellen" in rank(unplaced, [friend()], language="da")[0].reasons
+
+
 def test_rank_orders_by_score_and_skips_earlier_proposals() -> None:
     who = citizen()
     best, second = friend(interests=frozenset({"walking", "baking_and_cooking"})), friend()

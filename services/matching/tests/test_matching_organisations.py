@@ -13,7 +13,7 @@ async def test_each_instance_acts_only_on_citizens_whose_consent_names_its_org(k
     red_db, abf_db = await database_url_factory("red"), await database_url_factory("abf")
     async with (
         matching_instance(kafka_bootstrap, red_db, org="red-cross", partnership_id=partnership) as (_r, red),
-        matching_instance(kafka_bootstrap, abf_db, org="abf", partnership_id=partnership) as (_a, abf),
+        matching_instance(kafka_bootstrap, abf_db, org="abf", partnership_id=partnership, reasons_language="sv") as (_a, abf),
     ):
         red_volunteer = (await red.post("/volunteers", json=volunteer())).json()
         abf_volunteer = (await abf.post("/volunteers", json=volunteer())).json()
@@ -32,6 +32,8 @@ async def test_each_instance_acts_only_on_citizens_whose_consent_names_its_org(k
         for p in proposed:
             own = red_volunteer if p.proposing_org == "red-cross" else abf_volunteer
             assert str(p.candidate_id) == own["volunteer_id"]
+            said = "both enjoy baking and cooking" if p.proposing_org == "red-cross" else "båda tycker om bakning och matlagning"
+            assert said in p.reasons
         # Neither instance even keeps the other's citizen.
         assert (await red.get(f"/citizens/{only_abf}/candidates")).status_code == 404
         assert (await abf.get(f"/citizens/{only_red}/candidates")).status_code == 404

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import FastAPI
 from pydantic import Field
 
@@ -14,6 +16,9 @@ from matching.entrypoints import api, kafka, schedule
 class Settings(ServiceSettings):
     service_name: str = "matching"
     http_port: int = 8002
+    reasons_language: Literal["en", "da", "sv"] = Field(
+        default="en", description="the language of the reasons written into proposals"
+    )
     assignment_interval_seconds: float = Field(
         default=0, ge=0, description="run the batch assignment of volunteer friends this often; 0 = only on demand"
     )

@@ -23,6 +23,7 @@ import numpy as np
 
 from matching.domain import taxonomy
 from matching.domain.geo import Point, distance_grid
+from matching.domain.reasons import language_list, reasons
 from matching.domain.model import GENDERS, SLOT_COUNT, CitizenProfile, Candidate, Kind, Slot
 
 WEIGHT_INTERESTS = 0.45
@@ -35,10 +36,6 @@ UNKNOWN = 0.5
 # far the citizen can get, multiplicatively.
 REACH_FACTORS = {"transport": 0.5, "mobility": 0.6, "distance": 0.75, "health": 0.8}
 
-LANGUAGE_NAMES = {
-    "da": "Danish", "sv": "Swedish", "en": "English", "no": "Norwegian", "de": "German", "fi": "Finnish",
-    "ar": "Arabic", "fa": "Persian", "so": "Somali", "tr": "Turkish", "pl": "Polish", "uk": "Ukrainian",
-}
 
 
 class Exclusion(str, Enum):
@@ -352,29 +349,31 @@ class Assessment:
 
 
 def rank(
-    citizen: CitizenProfile, candidates: Sequence[Candidate], exclude: frozenset[UUID] = frozenset(), limit: int = 10
+    citizen: CitizenProfile, candidates: Sequence[Candidate], exclude: frozenset[UUID] = frozenset(), limit: int = 10,
+    language: str = "en",
 ) -> list[Assessment]:
     """The best eligible candidates for the citizen, best first, with reasons."""
     if not candidates:
         return []
-    return rank_in_pool(citizen, CandidatePool.of(candidates), candidates, exclude, limit)
+    return rank_in_pool(citizen, CandidatePool.of(candidates), candidates, exclude, limit, language)
 
 
 def rank_in_pool(
     citizen: CitizenProfile, pool: CandidatePool, candidates: Sequence[Candidate],
-    exclude: frozenset[UUID] = frozenset(), limit: int = 10,
+    exclude: frozenset[UUID] = frozenset(), limit: int = 10, language: str = "en",
 ) -> list[Assessment]:
     """`rank` against a pool built beforehand (kept in memory when the registry is large)."""
     scores = score_pool(citizen, pool, exclude)
-    return [_assessment(citizen, candidates[row], scores, row) for row in top_eligible(scores, limit)]
+    return [_assessment(citizen, candidates[row], scores, row, language) for row in top_eligible(scores, limit)]
 
 
-def assess_all(citizen: CitizenProfile, candidates: Sequence[Candidate], exclude: frozenset[UUID] = frozenset()) -> list[Assessment]:
+def assess_all(citizen: CitizenProfile, candidates: Sequence[Candidate], exclude: frozenset[UUID] = frozenset(),
+               language: str = "en") -> list[Assessment]:
     """Every candidate judged, eligible or not, best first: what a guide sees when asking why."""
     if not candidates:
         return []
     scores = score_pool(citizen, CandidatePool.of(candidates), exclude)
-    judged = [_assessment(citizen, k, scores, row) for row, k in enumerate(candidates)]
+    judged = [_assessment(citizen, k, scores, row, language) for row, k in enumerate(candidates)]
     return sorted(judged, key=lambda a: (not a.eligible, -a.score, a.distance_km if a.distance_km is not None else np.inf))
 
 
@@ -382,7 +381,7 @@ def assess(citizen: CitizenProfile, candidate: Candidate) -> Assessment:
     return assess_all(citizen, [candidate])[0]
 
 
-def _assessment(citizen: CitizenProfile, candidate: Candidate, scores: PoolScores, row: int) -> Assessment:
+def _assessment(citizen: CitizenProfile, candidate: Candidate, scores: PoolScores, row: int, language: str) -> Assessment:
     distance = scores.distance_km[row]
     distance_km = None if np.isnan(distance) else round(float(distance), 2)
     exclusions = {
@@ -394,13 +393,9 @@ def _assessment(citizen: CitizenProfile, candidate: Candidate, scores: PoolScore
         candidate=candidate,
         score=round(float(scores.score[row]), 4),
         distance_km=distance_km,
-        reasons=reasons(citizen, candidate, distance_km),
+        reasons=reasons(citizen, candidate, distance_km, language),
         exclusions=exclusions,
     )
-
-
-def _language_list(codes: Iterable[str]) -> str:
-    return ", ".join(LANGUAGE_NAMES.get(code, code) for code in sorted(codes))
 
 
 def _why_excluded(exclusion: Exclusion, citizen: CitizenProfile, candidate: Candidate, distance_km: float | None) -> str:
@@ -408,7 +403,7 @@ def _why_excluded(exclusion: Exclusion, citizen: CitizenProfile, candidate: Cand
         case Exclusion.not_consented:
             return f"the citizen's consent does not name {candidate.org}"
         case Exclusion.no_common_language:
-            return f"no language in common (citizen: {_language_list(citizen.languages)}; candidate: {_language_list(candidate.languages)})"
+            return f"no language in common (citizen: {language_list(citizen.languages)}; candidate: {language_list(candidate.languages)})"
         case Exclusion.no_capacity:
             return "no capacity left" if candidate.kind is Kind.volunteer_friend else "no seats left"
         case Exclusion.not_trained:
@@ -427,55 +422,6 @@ def _why_excluded(exclusion: Exclusion, citizen: CitizenProfile, candidate: Cand
     raise AssertionError(exclusion)
 
 
-def reasons(citizen: CitizenProfile, candidate: Candidate, distance_km: float | None) -> list[str]:
-    """Why the candidate fits, in plain words a guide can read to the citizen."""
-    said: list[str] = []
-    shared = sorted(citizen.interests & candidate.interests)
-    if shared:
-        names = " and ".join(taxonomy.label(code) for code in shared)
-        said.append(f"both enjoy {names}" if candidate.kind is Kind.volunteer_friend else f"an activity for {names}")
-    else:
-        said.append("no interest in common yet")
-    if distance_km is not None:
-        said.append(f"{distance_km:.1f} km away")
-    elif citizen.location is None:
-        said.append(f"distance unknown: postal code {citizen.postal_code} is not in the table")
-    else:
-        said.append("distance unknown: the candidate's area is not in the table")
-    common = sorted(candidate.availability & citizen.availability)
-    if common:
-        times = ", ".join(slot.describe() for slot in common[:3])
-        said.append(f"both free on {times}" if candidate.kind is Kind.volunteer_friend else f"meets on {times}, when the citizen is free")
-    common_languages = citizen.languages & candidate.languages
-    if common_languages:
-        said.append(f"both speak {_language_list(common_languages)}")
-    said.extend(_preferences_said(citizen, candidate))
-    if candidate.kind is Kind.activity:
-        if citizen.needs_step_free and candidate.step_free:
-            said.append("step-free access")
-        if citizen.wants_accompaniment and candidate.accompaniment_welcome:
-            said.append("a companion is welcome at the first visits")
-        if candidate.practice_community:
-            said.append("a low-threshold practice community to start in")
-    return said
-
-
-def _preferences_said(citizen: CitizenProfile, candidate: Candidate) -> list[str]:
-    wished, traits = citizen.preferences, candidate.traits
-    if traits is None:
-        return []
-    said = []
-    if wished.gender is not None and traits.gender == wished.gender:
-        said.append({"female": "a woman", "male": "a man"}.get(wished.gender, "of the gender") + ", as wished")
-    if wished.non_smoker and traits.smokes is False:
-        said.append("a non-smoker, as wished")
-    if wished.no_pets and traits.has_pets is False:
-        said.append("no pets, as wished")
-    if wished.similar_age and citizen.age_band and traits.age_band == citizen.age_band:
-        said.append(f"of a similar age ({citizen.age_band})")
-    return said
-
-
 def slots(pairs: Iterable[tuple[str, str]]) -> frozenset[Slot]:
     return frozenset(Slot(day, part) for day, part in pairs)
 
@@ -486,7 +432,8 @@ __all__ = [
 ]
 
 
-def assessment_in_block(citizen: CitizenProfile, candidate: Candidate, scores: Scores, row: int, column: int) -> Assessment:
+def assessment_in_block(citizen: CitizenProfile, candidate: Candidate, scores: Scores, row: int, column: int,
+                        language: str = "en") -> Assessment:
     """The assessment of one (citizen, candidate) cell of a block's scores, with reasons."""
     distance = scores.distance_km[row, column]
     distance_km = None if np.isnan(distance) else round(float(distance), 2)
@@ -496,4 +443,4 @@ def assessment_in_block(citizen: CitizenProfile, candidate: Candidate, scores: S
         if violated[row, column]
     }
     return Assessment(candidate=candidate, score=round(float(scores.score[row, column]), 4), distance_km=distance_km,
-                      reasons=reasons(citizen, candidate, distance_km), exclusions=exclusions)
+                      reasons=reasons(citizen, candidate, distance_km, language), exclusions=exclusions)

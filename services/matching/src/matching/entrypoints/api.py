@@ -98,7 +98,8 @@ async def candidates(citizen_id: UUID, kind: Kind = Query(Kind.volunteer_friend)
         if profile is None or runtime.settings.org_id not in profile.consented_orgs:
             raise HTTPException(404, detail=f"no clarified citizen {citizen_id} whose consent names {runtime.settings.org_id}")
         earlier = frozenset(UUID(p.candidate_id) for p in await repo.proposals_of(session, citizen_id) if p.kind == kind.value)
-        judged = assess_all(profile, await repo.candidates(session, kind), exclude=earlier)
+        judged = assess_all(profile, await repo.candidates(session, kind), exclude=earlier,
+                            language=runtime.settings.reasons_language)
     return {
         "citizen_id": str(citizen_id),
         "kind": kind.value,

@@ -13,7 +13,7 @@ from matching.adapters.metrics import metrics_of
 from matching.domain.assignment import assign_optimal
 from matching.domain.model import Candidate, CitizenProfile, Kind, Wish
 from matching.domain.scoring import CandidatePool, CitizenBlock, Scores, assessment_in_block, score_block
-from matching.service_layer.proposals import record_proposal
+from matching.service_layer.proposals import reasons_language, record_proposal
 
 
 async def assign_waiting_citizens(uow: UnitOfWork) -> list[MatchProposed]:
@@ -30,7 +30,7 @@ async def assign_waiting_citizens(uow: UnitOfWork) -> list[MatchProposed]:
         scores, pairs = _plan(waiting, volunteers, earlier)
     made = []
     for i, j in pairs:
-        chosen = assessment_in_block(waiting[i], volunteers[j], scores, i, j)
+        chosen = assessment_in_block(waiting[i], volunteers[j], scores, i, j, reasons_language(uow))
         rank_number = len(earlier.get(waiting[i].citizen_id, ())) + 1
         made.append(await record_proposal(uow, waiting[i], chosen, rank_number=rank_number))
     return made

@@ -16,6 +16,10 @@ from matching.domain.scoring import Assessment, rank
 KIND_OF_WISH = {Wish.friend: Kind.volunteer_friend, Wish.activity: Kind.activity}
 
 
+def reasons_language(uow: UnitOfWork) -> str:
+    return getattr(uow.runtime.settings, "reasons_language", "en")
+
+
 def wished_kinds(profile: CitizenProfile) -> list[Kind]:
     return [kind for wish, kind in KIND_OF_WISH.items() if wish in profile.wishes]
 
@@ -30,7 +34,8 @@ async def propose_best(uow: UnitOfWork, profile: CitizenProfile, kinds: list[Kin
         of_kind = [p for p in earlier if p.kind == kind.value]
         if any(p.status in repo.HOLDING_CAPACITY for p in of_kind):
             continue
-        best = rank(profile, await repo.candidates(session, kind), exclude=frozenset(uuid.UUID(p.candidate_id) for p in of_kind), limit=1)
+        best = rank(profile, await repo.candidates(session, kind), exclude=frozenset(uuid.UUID(p.candidate_id) for p in of_kind),
+                    limit=1, language=reasons_language(uow))
         if best:
             made.append(await record_proposal(uow, profile, best[0], rank_number=len(of_kind) + 1))
     return made

@@ -33,6 +33,13 @@ async def test_group_proposed_when_nearby_citizens_share_an_interest_no_activity
         assert first.interest == "walking" and first.postal_code == "6800" and first.proposing_org == ORG
         assert set(first.citizen_ids) == {walkers[0], walkers[1]}
         assert grown.group_proposal_id == first.group_proposal_id and grown.citizen_ids == [*first.citizen_ids, walkers[2]]
+        gaps = (await api.get("/gaps")).json()
+        assert gaps == [
+            {"interest": "walking", "postal_code": "6800", "waiting_citizens": 2},
+            {"interest": "swimming", "postal_code": "7500", "waiting_citizens": 1},  # the pool is in Varde
+            {"interest": "walking", "postal_code": "6851", "waiting_citizens": 1},
+            {"interest": "walking", "postal_code": "7500", "waiting_citizens": 1},
+        ]
 
 
 async def test_batch_assignment_maximises_total_quality_on_demand_and_on_schedule(kafka_bootstrap, database_url):

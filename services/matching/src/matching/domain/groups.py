@@ -99,3 +99,26 @@ def _start(newcomer: CitizenProfile, interest: str, waiting: Sequence[CitizenPro
             neighbours.append((distance, str(other.citizen_id), other.citizen_id))
     members = (newcomer.citizen_id, *(n[2] for n in sorted(neighbours)[: MAX_GROUP - 1]))
     return GroupPlan(interest, newcomer.postal_code, members) if len(members) >= MIN_GROUP else None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """An interest waiting citizens of one area share that no activity they could join serves."""
+
+    interest: str
+    postal_code: str
+    waiting: int
+
+
+def gaps(waiting: Sequence[CitizenProfile], activities: Sequence[Candidate]) -> list[Gap]:
+    """Where offers are missing, most wanted first ("today nobody knows what the other does")."""
+    counts: dict[tuple[str, str], int] = {}
+    for citizen in waiting:
+        if not wants_community(citizen):
+            continue
+        for interest in citizen.interests:
+            if not served_nearby(citizen, interest, activities):
+                key = (interest, citizen.postal_code)
+                counts[key] = counts.get(key, 0) + 1
+    found = [Gap(interest, postal_code, n) for (interest, postal_code), n in counts.items()]
+    return sorted(found, key=lambda g: (-g.waiting, g.interest, g.postal_code))

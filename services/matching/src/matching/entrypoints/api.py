@@ -18,7 +18,7 @@ from matching.domain.model import Kind
 from matching.domain.scoring import assess_all
 from matching.entrypoints import csv_import
 from matching.entrypoints.schemas import ActivityIn, DeclineIn, PreferencesIn, VolunteerIn
-from matching.service_layer import assignment, citizens, decisions, registry
+from matching.service_layer import assignment, citizens, decisions, groups, registry
 from matching.service_layer.errors import NotFound, Refused
 
 router = APIRouter()
@@ -121,6 +121,14 @@ async def set_preferences(citizen_id: UUID, body: PreferencesIn, runtime: Servic
     except NotFound as exc:
         raise HTTPException(404, detail=str(exc)) from exc
     return {"citizen_id": str(citizen_id), "preferences": body.model_dump()}
+
+
+@router.get("/gaps", tags=["matching"])
+async def gaps(runtime: ServiceRuntime = Depends(runtime_of)) -> list[dict[str, Any]]:
+    """Where offers are missing: interests waiting citizens of an area share that no activity they could join serves."""
+    async with runtime.db.sessions() as session:
+        found = await groups.find_gaps(session, runtime.settings.org_id)
+    return [{"interest": g.interest, "postal_code": g.postal_code, "waiting_citizens": g.waiting} for g in found]
 
 
 @router.get("/proposals", tags=["matching"])

@@ -77,18 +77,25 @@ async def test_repeat_referral_is_merged_into_the_open_journey(journey_service):
 async def test_clarification_publishes_needs_clarified(journey_service):
     svc = journey_service
     await svc.client.post("/guides", json={"guide_id": "guide-anna"})
-    event = referral()
+    event = referral(language="sv")
     await svc.send(event)
     reply = await svc.client.post(f"/journeys/{event.citizen_id}/clarification", json=CLARIFICATION)
     assert reply.status_code == 201, reply.text
     assert (await svc.client.get(f"/journeys/{event.citizen_id}")).json()["state"] == "clarified"
 
-    [clarified] = await svc.published("NeedsClarified")
+    swedish = referral(language="sv", postal_code="84331")
+    await svc.send(swedish)
+    await svc.client.post(f"/journeys/{swedish.citizen_id}/clarification", json={"interests": ["fika"]})
+
+    by_citizen = {e.payload["citizen_id"]: e for e in await svc.published("NeedsClarified")}
+    clarified, defaulted = by_citizen[str(event.citizen_id)], by_citizen[str(swedish.citizen_id)]
+    assert (defaulted.payload["languages"], defaulted.payload["postal_code"]) == (["sv"], "84331")  # the referral's
     p = clarified.payload
     assert p["citizen_id"] == str(event.citizen_id)
     assert p["guide_id"] == "guide-anna"
     assert p["interests"] == ["baking", "walking"]
     assert p["postal_code"] == "6800"  # the referral's, since the clarification gave none
+    assert p["languages"] == ["da"]  # as the guide recorded it
     assert p["wishes"] == ["friend", "activity"]
     assert p["barriers"] == ["transport"]
     assert p["availability"] == [{"day": "tue", "part": "morning"}]

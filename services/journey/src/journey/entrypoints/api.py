@@ -56,7 +56,9 @@ class GuideIn(BaseModel):
 
 class ClarificationIn(BaseModel):
     interests: list[InterestCode] = Field(min_length=1)
-    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(default=["da"], min_length=1)
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] | None = Field(
+        default=None, min_length=1, description="defaults to the referral's language"
+    )
     postal_code: str | None = Field(default=None, pattern=r"^[0-9]{3,5}$", description="defaults to the referral's")
     barriers: list[Barrier] = []
     wishes: list[Wish] = Field(default=[Wish.friend, Wish.activity], min_length=1)
@@ -209,7 +211,7 @@ async def clarify(citizen_id: uuid.UUID, body: ClarificationIn, runtime: Runtime
     async with runtime.unit_of_work() as uow:
         journey = await journeys.journey_of(uow, citizen_id)
         clarification = Clarification(
-            interests=tuple(body.interests), languages=tuple(body.languages),
+            interests=tuple(body.interests), languages=tuple(body.languages or [journey.language]),
             postal_code=body.postal_code or journey.postal_code, wishes=tuple(w.value for w in body.wishes),
             barriers=tuple(b.value for b in body.barriers), wants_accompaniment=body.wants_accompaniment,
             max_travel_km=body.max_travel_km, needs_step_free=body.needs_step_free,

@@ -6,7 +6,7 @@ import asyncio
 import json
 import uuid
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -20,10 +20,16 @@ from brobygger_stack.testing import service_settings
 from notify.bootstrap import Settings, build
 
 
+def far_quiet_hours() -> str:
+    """A one-minute quiet window twelve hours away (UTC): SMS tests run at any hour."""
+    start = datetime.now(UTC) + timedelta(hours=12)
+    return f"{start:%H:%M}-{start + timedelta(minutes=1):%H:%M}"
+
+
 def notify_settings(kafka: str, database_url: str, smtp_port: int = 25, **extra) -> Settings:  # noqa: ANN003
     values = dict(smtp_host="127.0.0.1", smtp_port=smtp_port, mail_from="brobygger@varde.example",
                   dispatcher_poll_seconds=0.05, delivery_backoff_seconds=0.05, delivery_backoff_max_seconds=0.2,
-                  smtp_timeout_seconds=3.0)
+                  smtp_timeout_seconds=3.0, quiet_hours=far_quiet_hours(), timezone="UTC")
     values.update(extra)
     return service_settings(Settings, "notify", kafka, database_url, **values)
 
@@ -126,56 +132,104 @@ def contact_body(recipient_id: str, language: str = "da", **extra) -> dict:  # n
     return body
 
 
-class HttpSink:
-    """A real HTTP server on loopback (the SMS gateway or a webhook receiver in tests).
+class _LoopbackServer:
+    """A real HTTP server on loopback in a thread; subclasses give the request handler."""
 
-    It answers with the statuses in `script`, one per request, then 200; it keeps
-    every request's headers and JSON body.
-    """
-
-    def __init__(self, script: list[int] | None = None) -> None:
+    def _serve(self, handler: type) -> None:
         import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from http.server import ThreadingHTTPServer
 
-        sink = self
-        self.script = list(script or [])
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.lock = threading.Lock()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with sink.lock:
-                    status = sink.script.pop(0) if sink.script else 200
-                    if status == 200:
-                        sink.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args) -> None:  # noqa: ANN002
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/messages"
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    @property
-    def accepted(self) -> list[tuple[dict[str, str], dict]]:
-        with self.lock:
-            return [(h, json.loads(b)) for h, b in self.requests]
-
-    def __enter__(self) -> "HttpSink":
+    def __enter__(self):  # noqa: ANN204
         self.thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _quiet_handler():  # noqa: ANN202
+    from http.server import BaseHTTPRequestHandler
+
+    class Handler(BaseHTTPRequestHandler):
+        def answer(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:  # noqa: ANN002
+            pass
+
+    return Handler
+
+
+class HttpSink(_LoopbackServer):
+    """The SMS gateway or a webhook receiver in tests.
+
+    It answers with the statuses in `script`, one per request, then 200; it keeps
+    every accepted request's headers and body.
+    """
+
+    def __init__(self, script: list[int] | None = None) -> None:
+        import threading
+
+        sink = self
+        self.script = list(script or [])
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.lock = threading.Lock()
+
+        class Handler(_quiet_handler()):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with sink.lock:
+                    status = sink.script.pop(0) if sink.script else 200
+                    if status == 200:
+                        sink.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.answer(status, b"{}")
+
+        self._serve(Handler)
+
+    @property
+    def url(self) -> str:
+        return self.base_url + "/messages"
+
+    @property
+    def accepted(self) -> list[tuple[dict[str, str], dict]]:
+        with self.lock:
+            return [(h, json.loads(b)) for h, b in self.requests]
+
+
+class CitizenRegistry(_LoopbackServer):
+    """Answers referral's `GET /citizens/{id}/contact`: the details of the citizens
+    it knows, 403 (not in the consent) for the others."""
+
+    def __init__(self, citizens: dict[str, dict]) -> None:
+        registry = self
+        self.citizens = citizens
+        self.asked: list[tuple[str, str | None]] = []
+
+        class Handler(_quiet_handler()):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
+                citizen_id = self.path.split("/")[2]
+                registry.asked.append((citizen_id, self.headers.get("Authorization")))
+                found = registry.citizens.get(citizen_id)
+                body = {"citizen_id": citizen_id, **found} if found else {"detail": "not in consent"}
+                self.answer(200 if found else 403, json.dumps(body).encode())
+
+        self._serve(Handler)
+
+    @property
+    def url(self) -> str:
+        return self.base_url
 
 
 class ScriptedSmtp:

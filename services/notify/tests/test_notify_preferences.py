@@ -20,8 +20,7 @@ async def _propose(kafka, settings, guide_id: str) -> str:  # noqa: ANN001
 
 async def test_sms_by_preference_through_the_gateway_with_retries(kafka_bootstrap, database_url, smtp_catcher):
     with HttpSink(script=[503, 503]) as gateway:
-        settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port, sms_gateway_url=gateway.url,
-                                   quiet_hours="03:00-03:01", timezone="UTC")
+        settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port, sms_gateway_url=gateway.url)
         async with running_notify(settings) as (_runtime, client):
             body = contact_body("guide-sms", "da", phone="+45 20 11 22 67", preferred_channel="sms")
             assert (await client.post("/contacts", json=body)).status_code == 201
@@ -75,8 +74,7 @@ async def test_quiet_hours_defer_an_sms_until_morning(kafka_bootstrap, database_
 
 async def test_opt_out_moves_to_another_channel_or_suppresses(kafka_bootstrap, database_url, smtp_catcher):
     with HttpSink() as gateway:
-        settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port, sms_gateway_url=gateway.url,
-                                   quiet_hours="03:00-03:01", timezone="UTC")
+        settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port, sms_gateway_url=gateway.url)
         async with running_notify(settings) as (_runtime, client):
             no_mail = contact_body("guide-nomail", "en", phone="+4520000001", opted_out=["email"])
             nothing = contact_body("guide-none", "en", phone="+4520000002", opted_out=["email", "sms"])

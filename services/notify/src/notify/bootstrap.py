@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
 from notify.adapters.channels import EmailChannel, SmsChannel, WebhookChannel
+from notify.adapters.citizen_contacts import CitizenContacts
 from notify.adapters.rules_file import load_rule_book
 from notify.adapters.tables import metadata
 from notify.adapters.templates import TemplateLibrary
@@ -34,6 +35,10 @@ class Settings(ServiceSettings):
 
     webhook_secret: str = Field(default="", description="HMAC-SHA256 key for the X-Brobygger-Signature header")
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    citizen_contact_url: str = Field(default="", description="referral's base URL; citizens' details are asked for at send time")
+    citizen_contact_api_key: str | None = Field(default=None, description="Bearer key of this organisation at referral")
+    citizen_contact_timeout_seconds: float = Field(default=5.0, gt=0)
 
     notify_rules_file: str = Field(default="", description="JSON rules; default: bundled rules/<partnership>.json or default.json")
 
@@ -88,8 +93,15 @@ def build(settings: Settings | None = None, dispatcher_clock=None) -> tuple[Noti
         SmsChannel(settings.sms_gateway_url, settings.sms_sender, settings.sms_timeout_seconds),
         WebhookChannel(settings.webhook_secret, settings.webhook_timeout_seconds),
     ]
+    citizens = None
+    if settings.citizen_contact_url:
+        citizens = CitizenContacts(settings.citizen_contact_url, settings.citizen_contact_api_key,
+                                   settings.citizen_contact_timeout_seconds)
+    else:
+        rules = rules.without_role("citizen")  # nobody to ask for citizens' details
     extra = {"clock": dispatcher_clock} if dispatcher_clock else {}
-    runtime.dispatcher = Dispatcher(runtime, templates, channels, settings.dispatch_policy(), **extra)
+    runtime.dispatcher = Dispatcher(runtime, templates, channels, settings.dispatch_policy(),
+                                    citizen_contacts=citizens, **extra)
     runtime.gauge_refresher(runtime.dispatcher.refresh_gauges)
     kafka.register(runtime, rules)
     app = runtime.http_app(

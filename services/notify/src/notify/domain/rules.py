@@ -85,6 +85,9 @@ class RuleBook:
     def templates(self) -> frozenset[str]:
         return frozenset(r.template for r in self.rules)
 
+    def without_role(self, role: str) -> "RuleBook":
+        return RuleBook(tuple(r for r in self.rules if r.role != role))
+
     def plan(self, event: str, facts: Mapping[str, Any]) -> list[PlannedNotification]:
         """The notifications this event asks for, in the file's order."""
         planned = []

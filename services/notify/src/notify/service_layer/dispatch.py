@@ -23,9 +23,11 @@ import sqlalchemy as sa
 from brobygger_runtime import lease
 from notify.adapters import repository as repo
 from notify.adapters.channels import DeliveryError, OutgoingMessage
+from notify.adapters.citizen_contacts import CitizenContacts
 from notify.adapters.metrics import NotifyMetrics
 from notify.adapters.templates import TemplateLibrary, TemplateProblem
-from notify.domain.model import Channel, Contact, DeliveryStatus, QuietHours
+from notify.domain.masking import mask
+from notify.domain.model import LANGUAGES, Channel, Contact, DeliveryStatus, QuietHours
 from notify.domain.preferences import quiet_until
 from notify.domain.resilience import CircuitBreaker, backoff_seconds
 from notify.service_layer.outcomes import record_failed, record_sent
@@ -63,12 +65,14 @@ def utc_now() -> datetime:
 
 class Dispatcher:
     def __init__(self, runtime: "ServiceRuntime", templates: TemplateLibrary, channels: list[ChannelAdapter],
-                 policy: DispatchPolicy, clock: Callable[[], datetime] = utc_now) -> None:
+                 policy: DispatchPolicy, clock: Callable[[], datetime] = utc_now,
+                 citizen_contacts: CitizenContacts | None = None) -> None:
         self.runtime = runtime
         self.templates = templates
         self.channels = {c.channel: c for c in channels}
         self.policy = policy
         self.clock = clock
+        self.citizen_contacts = citizen_contacts
         self.breakers = {c: CircuitBreaker(policy.breaker_threshold, policy.breaker_cooldown_seconds) for c in Channel}
         self.metrics = NotifyMetrics(runtime.metrics.registry)
         self.lease_name = f"notify-dispatcher:{runtime.settings.service_name}"
@@ -151,33 +155,47 @@ class Dispatcher:
     async def deliver(self, row: sa.Row) -> None:
         channel = Channel(row.channel)
         now = self.clock()
-        async with self.runtime.db.sessions() as session:
-            contact = await repo.get_contact(session, row.recipient_id) if row.recipient_id else None
+        try:
+            contact = await self._contact_of(row)
+        except DeliveryError as exc:  # the owner of the details did not answer: nothing was sent
+            await self._record_error(row, exc, row.attempts + 1, current=DeliveryStatus.pending)
+            return
         address = contact.address(channel) if contact else None
         if contact is None or not address:
+            cause = (f"referral gives no contact details to {self.runtime.settings.org_id} (no consent, or unknown citizen)"
+                     if contact is None and row.recipient_role == "citizen" else f"recipient has no {channel.value} address")
             async with self.runtime.unit_of_work() as uow:
-                await record_failed(uow, row, f"recipient has no {channel.value} address any more", now,
-                                    attempts=row.attempts, only_if=(DeliveryStatus.pending,))
+                await record_failed(uow, row, cause, now, attempts=row.attempts + 1, only_if=(DeliveryStatus.pending,))
             return
         if channel is Channel.sms and await self._defer_for_quiet_hours(row, contact, now):
             return
+        language = contact.language if contact.language in LANGUAGES else "en"
+        variables = {**(row.variables or {}), "recipient_name": contact.display_name}
         try:
-            rendered = self.templates.render(row.template, row.language, {**(row.variables or {}), "recipient_name": contact.display_name})
+            rendered = self.templates.render(row.template, language, variables)
         except TemplateProblem as exc:
             async with self.runtime.unit_of_work() as uow:
                 await record_failed(uow, row, str(exc), now, attempts=row.attempts + 1, only_if=(DeliveryStatus.pending,))
             return
-        breaker = self.breakers[channel]
-        if not breaker.allows(time.monotonic()):
+        if not self.breakers[channel].allows(time.monotonic()):
             return  # the channel is resting; the delivery stays pending
         if not await self._hold_lease() or not await self._mark_sending(row):
             return  # another replica took over, or already sent it
         message = OutgoingMessage(
             notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
-            template=row.template, language=row.language, address=address,
+            template=row.template, language=language, address=address,
             subject=rendered.subject, body=rendered.body,
         )
-        await self._send(row, channel, message)
+        await self._send(row, channel, message, mask(channel, address))
+
+    async def _contact_of(self, row: sa.Row) -> Contact | None:
+        """Staff and volunteers from the directory; citizens from their owner, at send time."""
+        if row.recipient_id is None:
+            return None
+        if row.recipient_role == "citizen":
+            return await self.citizen_contacts.fetch(row.recipient_id) if self.citizen_contacts else None
+        async with self.runtime.db.sessions() as session:
+            return await repo.get_contact(session, row.recipient_id)
 
     async def _mark_sending(self, row: sa.Row) -> bool:
         """Committed before the channel is called: the crash-safety line."""
@@ -187,7 +205,7 @@ class Dispatcher:
                 status=DeliveryStatus.sending.value, attempts=row.attempts + 1,
             )
 
-    async def _send(self, row: sa.Row, channel: Channel, message: OutgoingMessage) -> None:
+    async def _send(self, row: sa.Row, channel: Channel, message: OutgoingMessage, masked_address: str) -> None:
         breaker = self.breakers[channel]
         attempts = row.attempts + 1
         try:
@@ -208,7 +226,7 @@ class Dispatcher:
         breaker.record_success()
         self._count(channel, "sent")
         async with self.runtime.unit_of_work() as uow:
-            await record_sent(uow, row, self.clock())
+            await record_sent(uow, row, self.clock(), message.language, masked_address)
 
     def _count(self, channel: Channel, outcome: str) -> None:
         self.metrics.messages.labels(channel.value, outcome).inc()
@@ -220,23 +238,24 @@ class Dispatcher:
         for status in DeliveryStatus:
             self.metrics.deliveries.labels(status.value).set(counts.get(status.value, 0))
 
-    async def _record_error(self, row: sa.Row, error: DeliveryError, attempts: int) -> str:
+    async def _record_error(self, row: sa.Row, error: DeliveryError, attempts: int,
+                            current: DeliveryStatus = DeliveryStatus.sending) -> str:
         """Record a failed try; returns the outcome: uncertain, retry or failed."""
         now = self.clock()
         async with self.runtime.unit_of_work() as uow:
             if error.maybe_delivered:
                 await record_failed(uow, row, f"delivery uncertain: {error.cause}", now,
-                                    status=DeliveryStatus.uncertain, attempts=attempts, only_if=(DeliveryStatus.sending,))
+                                    status=DeliveryStatus.uncertain, attempts=attempts, only_if=(current,))
                 return "uncertain"
             if error.retryable and attempts < self.policy.max_attempts:
                 delay = backoff_seconds(attempts, self.policy.backoff_seconds, self.policy.backoff_max_seconds)
                 await repo.update_delivery(
-                    uow.session, row.seq, only_if=(DeliveryStatus.sending,), status=DeliveryStatus.pending.value,
+                    uow.session, row.seq, only_if=(current,), status=DeliveryStatus.pending.value, attempts=attempts,
                     last_error=error.cause, next_attempt_at=now + timedelta(seconds=delay),
                 )
                 log.info("delivery %s failed (attempt %d), retrying in %.1fs: %s", row.notification_id, attempts, delay, error.cause)
                 return "retry"
-            await record_failed(uow, row, error.cause, now, attempts=attempts, only_if=(DeliveryStatus.sending,))
+            await record_failed(uow, row, error.cause, now, attempts=attempts, only_if=(current,))
             return "failed"
 
     async def _defer_for_quiet_hours(self, row: sa.Row, contact: Contact, now: datetime) -> bool:

@@ -61,11 +61,14 @@ async def _resolve(uow: UnitOfWork, seq: int) -> None:
     row = await repo.get_delivery(uow.session, seq)
     if row is None or row.recipient_id is None:
         return
+    allowed = tuple(Channel(c) for c in row.allowed_channels.split(","))
+    if row.recipient_role == "citizen":
+        await _resolve_citizen(uow, row, allowed[0])
+        return
     await repo.serialize_on(uow.session, f"recipient:{row.recipient_id}")
     contact = await repo.get_contact(uow.session, row.recipient_id)
     if contact is None:
         return  # waits until the recipient is entered in the directory
-    allowed = tuple(Channel(c) for c in row.allowed_channels.split(","))
     choice = choose_channel(contact, allowed)
     channel = choice.channel or allowed[0]
     key = str(notification_id(row.source_event_id, row.recipient_id, channel))
@@ -86,6 +89,16 @@ async def _resolve(uow: UnitOfWork, seq: int) -> None:
         uow.session, seq, status=DeliveryStatus.pending.value, next_attempt_at=now,
         masked_address=mask(channel, contact.address(channel) or ""), **values,
     )
+
+
+async def _resolve_citizen(uow: UnitOfWork, row, channel: Channel) -> None:  # noqa: ANN001
+    """A citizen's details stay with referral: asked for at send time, by the rule's first channel."""
+    key = str(notification_id(row.source_event_id, row.recipient_id, channel))
+    if await repo.notification_exists(uow.session, key):
+        await uow.session.execute(sa.delete(repo.delivery).where(repo.delivery.c.seq == row.seq))
+        return
+    await repo.update_delivery(uow.session, row.seq, notification_id=key, channel=channel.value,
+                               status=DeliveryStatus.pending.value, next_attempt_at=datetime.now(UTC))
 
 
 async def assign_guide(uow: UnitOfWork, citizen_id: str, guide_id: str, guide_org: str, assigned_at: datetime) -> int:

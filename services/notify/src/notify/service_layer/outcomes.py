@@ -14,16 +14,18 @@ from notify.adapters import repository as repo
 from notify.domain.model import DeliveryStatus
 
 
-async def record_sent(uow: UnitOfWork, row: sa.Row, sent_at: datetime) -> bool:
+async def record_sent(uow: UnitOfWork, row: sa.Row, sent_at: datetime, language: str, masked_address: str) -> bool:
+    """`language` and `masked_address` as sent: for a citizen they are known only at send time."""
     updated = await repo.update_delivery(
         uow.session, row.seq, only_if=(DeliveryStatus.sending, DeliveryStatus.uncertain),
         status=DeliveryStatus.sent.value, sent_at=sent_at, last_error=None, next_attempt_at=None,
+        language=language, masked_address=masked_address,
     )
     if updated:
         await uow.publish(NotificationSent(
             notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
             recipient_id=row.recipient_id, recipient_role=RecipientRole(row.recipient_role),
-            channel=WireChannel(row.channel), template=row.template, language=row.language, sent_at=sent_at,
+            channel=WireChannel(row.channel), template=row.template, language=language, sent_at=sent_at,
         ))
     return updated
 

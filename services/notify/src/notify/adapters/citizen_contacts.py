@@ -1,0 +1,36 @@
+"""Citizens' contact details, asked of their owner (referral) at send time.
+
+Referral checks that the citizen's consent names this organisation and logs the
+access; notify keeps nothing of the answer but a masked address in its log.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from notify.adapters.channels import DeliveryError
+from notify.domain.model import Contact
+
+
+class CitizenContacts:
+    def __init__(self, base_url: str, api_key: str | None, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.timeout = timeout
+
+    async def fetch(self, citizen_id: str) -> Contact | None:
+        """The citizen's details, or None when referral refuses (no consent) or does not know them."""
+        url = f"{self.base_url}/citizens/{citizen_id}/contact"
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.get(url, headers=self.headers)
+        except httpx.TransportError as exc:
+            raise DeliveryError(f"citizen contact lookup failed: {exc!r}", retryable=True) from exc
+        if response.status_code in (403, 404):
+            return None
+        if not response.is_success:
+            raise DeliveryError(f"citizen contact lookup answered {response.status_code}",
+                                retryable=response.status_code >= 500 or response.status_code == 429)
+        data = response.json()
+        return Contact(recipient_id=citizen_id, role="citizen", display_name=data["name"],
+                       language=data.get("language") or "da", email=data.get("email"), phone=data.get("phone"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from brobygger_contracts.events.matching import ActivityPublished, MatchProposed, VolunteerRegistered
-from brobygger_contracts.events.referral import CitizenErased, ConsentChanged
+from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralEscalated
 from matching.testing import (
     ORG, activity, clarification, eventually, matching_instance, of_type, publish, read_events, referral, volunteer,
 )
@@ -112,3 +112,27 @@ async def test_bad_registrations_answer_422_naming_the_field(kafka_bootstrap, da
         assert (await api.get("/volunteers")).json() == [] and (await api.get("/activities")).json() == []
         taxonomy = {i["code"]: i for i in (await api.get("/interests")).json()}
         assert taxonomy["swimming"]["labels"] == {"en": "swimming", "da": "svømning", "sv": "simning"}
+
+
+async def test_escalation_withdraws_open_proposals_and_stops_matching(kafka_bootstrap, database_url):
+    async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
+        partnership = runtime.settings.partnership_id
+        await api.post("/volunteers", json=volunteer(capacity=1))
+        escalated, next_in_line = uuid.uuid4(), uuid.uuid4()
+        await publish(kafka_bootstrap, partnership, referral(escalated, [ORG]), clarification(escalated, wishes=["friend"]))
+
+        def proposals_to(citizen: uuid.UUID, count: int):  # noqa: ANN202
+            async def check() -> bool:
+                return len((await api.get("/proposals", params={"citizen_id": str(citizen)})).json()) == count
+            return check
+
+        await eventually(proposals_to(escalated, 1))
+        await publish(kafka_bootstrap, partnership, ReferralEscalated(
+            referral_id=uuid.uuid4(), citizen_id=escalated, reason="mental_health", receiving_unit="varde-psykiatri",
+            escalated_at=referral(escalated, [ORG]).received_at))
+        await eventually(proposals_to(escalated, 0))
+        assert (await api.get(f"/citizens/{escalated}/candidates")).status_code == 404
+        # The withdrawn proposal's slot goes to the next citizen; the escalated one is not waiting any more.
+        await publish(kafka_bootstrap, partnership, referral(next_in_line, [ORG]), clarification(next_in_line, wishes=["friend"]))
+        await eventually(proposals_to(next_in_line, 1))
+        assert (await api.post("/assignments/run")).json()["proposed"] == 0

@@ -44,7 +44,7 @@ async def publish(kafka: str, partnership: str, *events: Event, org: str = "vard
         await producer.stop()
 
 
-async def read_events(kafka: str, partnership: str, want: int, timeout: float = 20.0, settle: float = 0.0,
+async def read_events(kafka: str, partnership: str, want: int, timeout: float = 60.0, settle: float = 0.0,
                       topic: str = MATCHING_TOPIC) -> list[Event]:
     """The events of one partnership on a topic, read from the start with a fresh consumer group.
 
@@ -112,7 +112,7 @@ def activity(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-async def eventually(predicate, timeout: float = 20.0) -> None:  # noqa: ANN001
+async def eventually(predicate, timeout: float = 60.0) -> None:  # noqa: ANN001
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not await predicate():

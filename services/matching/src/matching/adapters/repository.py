@@ -53,6 +53,16 @@ async def forget_citizen(session: AsyncSession, citizen_id: UUID, now: datetime)
                        needs=None, needs_clarified_at=None, preferences=None)
 
 
+async def stop_waiting(session: AsyncSession, citizen_id: UUID, now: datetime) -> None:
+    """The citizen no longer looks for a match: open proposals are withdrawn (their slots freed),
+    group places given up and needs dropped; accepted matches and consent stay."""
+    key = str(citizen_id)
+    await session.execute(proposals.delete().where(proposals.c.citizen_id == key, proposals.c.status == "proposed"))
+    await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
+    if await citizen_row(session, citizen_id) is not None:
+        await save_citizen(session, citizen_id, now, needs=None, needs_clarified_at=None)
+
+
 def profile_of(row: sa.Row) -> CitizenProfile | None:
     """The citizen as matching sees them, once both consent and needs are known."""
     if row.needs is None or row.consented_orgs is None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from brobygger_contracts.events.journey import NeedsClarified
-from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralReceived
+from brobygger_contracts.events.journey import JourneyCompleted, NeedsClarified
+from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralEscalated, ReferralReceived
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import postal_codes
@@ -41,6 +41,14 @@ def register(runtime: ServiceRuntime) -> None:
     @runtime.handles(CitizenErased)
     async def on_erased(event: CitizenErased, uow: UnitOfWork) -> None:
         await citizens.erase_citizen(uow, event.citizen_id)
+
+    @runtime.handles(ReferralEscalated)
+    async def on_escalated(event: ReferralEscalated, uow: UnitOfWork) -> None:
+        await citizens.stop_matching(uow, event.citizen_id)
+
+    @runtime.handles(JourneyCompleted)
+    async def on_journey_completed(event: JourneyCompleted, uow: UnitOfWork) -> None:
+        await citizens.stop_matching(uow, event.citizen_id)
 
     @runtime.handles(NeedsClarified)
     async def on_needs(event: NeedsClarified, uow: UnitOfWork) -> None:

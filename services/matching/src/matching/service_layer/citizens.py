@@ -38,6 +38,11 @@ async def erase_citizen(uow: UnitOfWork, citizen_id: UUID) -> None:
     await repo.forget_citizen(uow.session, citizen_id, datetime.now(UTC))
 
 
+async def stop_matching(uow: UnitOfWork, citizen_id: UUID) -> None:
+    """Escalated to professionals, or the journey ended: nothing more is proposed."""
+    await repo.stop_waiting(uow.session, citizen_id, datetime.now(UTC))
+
+
 async def record_needs(uow: UnitOfWork, needs: CitizenProfile) -> None:
     """Store the clarification and propose, once the consent is known to name this organisation.
 

@@ -62,6 +62,7 @@ def test_unknown_interest_names_the_word_and_duplicates_collapse() -> None:
         taxonomy.interest_code("curling")
     assert taxonomy.interest_codes(["gåtur", "promenad", "walking", "svømning"]) == ["walking", "swimming"]
     assert taxonomy.label("swimming", "sv") == "simning"
+    assert taxonomy.canonical("baking") == "baking_and_cooking" and taxonomy.canonical("curling") == "curling"
 
 
 def test_postal_centroids_and_haversine() -> None:

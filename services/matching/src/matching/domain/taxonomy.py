@@ -159,6 +159,15 @@ def interest_codes(words: list[str] | tuple[str, ...]) -> list[str]:
     return codes
 
 
+def canonical(code: str) -> str:
+    """Lenient: the canonical code for a code or word another service sent (`baking` -> `baking_and_cooking`);
+    an unknown one is kept as it is and matches only itself."""
+    try:
+        return interest_code(code)
+    except UnknownInterest:
+        return code
+
+
 def is_known(code: str) -> bool:
     return code in _BY_CODE
 

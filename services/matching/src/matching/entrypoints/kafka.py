@@ -7,6 +7,7 @@ from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, R
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import postal_codes
+from matching.domain import taxonomy
 from matching.domain.model import CitizenProfile, Slot, Wish
 from matching.service_layer import citizens
 
@@ -15,7 +16,7 @@ def needs_of(event: NeedsClarified) -> CitizenProfile:
     return CitizenProfile(
         citizen_id=event.citizen_id,
         consented_orgs=frozenset(),
-        interests=frozenset(event.interests),
+        interests=frozenset(taxonomy.canonical(code) for code in event.interests),
         languages=frozenset(event.languages),
         postal_code=event.postal_code,
         location=postal_codes.locate(event.postal_code),

@@ -38,7 +38,7 @@ async def test_needs_clarified_proposes_the_best_volunteer_and_activity_with_rea
         assert friend.candidate_name is None  # never a volunteer's name
         assert friend.proposing_org == ORG and friend.citizen_id == citizen and friend.rank == 1
         assert "both enjoy baking and cooking and walking" in friend.reasons
-        assert "0.0 km away" in friend.reasons
+        assert "in the same area" in friend.reasons
         assert "both free on Tuesday mornings" in friend.reasons
         assert 0 < friend.score <= 1
         assert place.candidate_id == uuid.UUID(walk.json()["activity_id"])

@@ -12,7 +12,7 @@ REASON_LANGUAGES = ("en", "da", "sv")
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "and": " and ", "both_enjoy": "both enjoy {x}", "activity_for": "an activity for {x}",
-        "nothing_shared": "no interest in common yet", "km": "{km} km away",
+        "nothing_shared": "no interest in common yet", "km": "{km} km away", "same_area": "in the same area",
         "citizen_unplaced": "distance unknown: postal code {code} is not in the table",
         "candidate_unplaced": "distance unknown: the candidate's area is not in the table",
         "both_free": "both free on {x}", "meets_when_free": "meets on {x}, when the citizen is free",
@@ -24,7 +24,7 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "da": {
         "and": " og ", "both_enjoy": "begge holder af {x}", "activity_for": "en aktivitet med {x}",
-        "nothing_shared": "ingen fælles interesser endnu", "km": "{km} km væk",
+        "nothing_shared": "ingen fælles interesser endnu", "km": "{km} km væk", "same_area": "i samme område",
         "citizen_unplaced": "afstand ukendt: postnummer {code} findes ikke i tabellen",
         "candidate_unplaced": "afstand ukendt: kandidatens område findes ikke i tabellen",
         "both_free": "begge er ledige {x}", "meets_when_free": "mødes {x}, når borgeren er ledig",
@@ -36,7 +36,7 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "sv": {
         "and": " och ", "both_enjoy": "båda tycker om {x}", "activity_for": "en aktivitet med {x}",
-        "nothing_shared": "inga gemensamma intressen ännu", "km": "{km} km bort",
+        "nothing_shared": "inga gemensamma intressen ännu", "km": "{km} km bort", "same_area": "i samma område",
         "citizen_unplaced": "avstånd okänt: postnummer {code} finns inte i tabellen",
         "candidate_unplaced": "avstånd okänt: kandidatens område finns inte i tabellen",
         "both_free": "båda är lediga {x}", "meets_when_free": "träffas {x}, när personen är ledig",
@@ -93,7 +93,9 @@ def reasons(citizen: CitizenProfile, candidate: Candidate, distance_km: float | 
         said.append(say["both_enjoy" if candidate.kind is Kind.volunteer_friend else "activity_for"].format(x=names))
     else:
         said.append(say["nothing_shared"])
-    if distance_km is not None:
+    if distance_km is not None and distance_km < 0.05:  # e.g. both placed at one postal code's centroid
+        said.append(say["same_area"])
+    elif distance_km is not None:
         said.append(say["km"].format(km=_km(distance_km, language)))
     elif citizen.location is None:
         said.append(say["citizen_unplaced"].format(code=citizen.postal_code))

@@ -16,6 +16,7 @@ from brobygger_contracts import Envelope, Event, topic_for
 from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_contracts.events.matching import MatchProposed
 from brobygger_contracts.events.notify import NotificationSent
+from brobygger_contracts.events.referral import ReferralReceived
 from brobygger_stack.testing import service_settings
 from notify.bootstrap import Settings, build
 
@@ -107,6 +108,17 @@ async def wait_until(predicate: Callable[[], Awaitable[bool] | bool], timeout: f
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{what} not reached in {timeout}s")
         await asyncio.sleep(0.05)
+
+
+def referral_received(citizen_id: uuid.UUID, orgs: tuple[str, ...] = ("varde-kommune",),
+                      referrer_org: str | None = None) -> ReferralReceived:
+    return ReferralReceived(referral_id=uuid.uuid4(), citizen_id=citizen_id, source="home_care", referrer_org=referrer_org,
+                            postal_code="6800", age_band="75-84", consented_orgs=list(orgs), received_at=datetime.now(UTC))
+
+
+async def refer(kafka: str, partnership: str, citizens: list[uuid.UUID], orgs: tuple[str, ...] = ("varde-kommune",)) -> None:
+    """The citizens' referrals, consenting to `orgs`: notify acts only for citizens whose consent names it."""
+    await produce_many(kafka, [referral_received(c, orgs) for c in citizens], partnership)
 
 
 def guide_assigned(citizen_id: uuid.UUID, guide_id: str) -> GuideAssigned:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from brobygger_contracts.events.matching import MatchAccepted
 from notify_testkit import (
-    CitizenRegistry, HttpSink, deliveries, notify_events, notify_settings, produce, running_notify, wait_until,
+    CitizenRegistry, HttpSink, deliveries, notify_events, notify_settings, produce, refer, running_notify, wait_until,
 )
 
 
@@ -35,6 +35,7 @@ async def test_a_citizen_is_told_by_sms_with_details_asked_of_referral(kafka_boo
         settings = notify_settings(kafka_bootstrap, database_url, sms_gateway_url=gateway.url,
                                    citizen_contact_url=referral.url, citizen_contact_api_key="notify-key")
         async with running_notify(settings) as (runtime, client):
+            await refer(kafka_bootstrap, settings.partnership_id, [known, refused])
             told = await produce(kafka_bootstrap, accepted(known), settings.partnership_id)
             not_told = await produce(kafka_bootstrap, accepted(refused), settings.partnership_id)
             ok = await _citizen_delivery_settled(client, told)

@@ -14,7 +14,9 @@ import pytest
 
 from brobygger_stack.embedded_kafka import free_port
 from brobygger_stack.processes import ServiceProcess
-from notify_testkit import ScriptedSmtp, contact_body, guide_assigned, match_proposed, notify_events, produce_many, wait_until
+from notify_testkit import (
+    ScriptedSmtp, contact_body, guide_assigned, match_proposed, notify_events, produce_many, refer, wait_until,
+)
 
 CITIZENS = 60
 
@@ -45,6 +47,7 @@ async def test_sigkill_mid_stream_never_sends_an_email_twice(kafka_bootstrap, da
             async with httpx.AsyncClient(base_url=proc.url) as client:
                 assert (await client.post("/contacts", json=contact_body("guide-k", "da"))).status_code == 201
             citizens = [uuid.uuid4() for _ in range(CITIZENS)]
+            await refer(kafka_bootstrap, partnership, citizens)
             await produce_many(kafka_bootstrap, [guide_assigned(c, "guide-k") for c in citizens], partnership)
             await produce_many(kafka_bootstrap, [match_proposed(c) for c in citizens], partnership)
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from brobygger_contracts.events.referral import CitizenErased
 from notify.adapters.tables import citizen_guide, delivery
 from notify_testkit import (
-    contact_body, deliveries, guide_assigned, match_proposed, notify_settings, produce, running_notify, settled,
+    contact_body, deliveries, guide_assigned, match_proposed, notify_settings, produce, refer, running_notify, settled,
     wait_until,
 )
 
@@ -21,6 +21,7 @@ async def test_erasure_cuts_the_links_and_cancels_what_waits(kafka_bootstrap, da
     told, waiting, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with running_notify(settings) as (runtime, client):
         await client.post("/contacts", json=contact_body("guide-e", "da"))
+        await refer(kafka_bootstrap, p, [told, waiting, other])
         await produce(kafka_bootstrap, guide_assigned(told, "guide-e"), p)
         await produce(kafka_bootstrap, guide_assigned(other, "guide-e"), p)
         sent_about_told = await produce(kafka_bootstrap, match_proposed(told), p)

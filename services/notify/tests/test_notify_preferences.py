@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from notify_testkit import (
     HttpSink, contact_body, deliveries, guide_assigned, match_proposed, notify_events, notify_settings, produce,
-    running_notify, settled, wait_until,
+    refer, running_notify, settled, wait_until,
 )
 
 
 async def _propose(kafka, settings, guide_id: str) -> str:  # noqa: ANN001
     citizen = uuid.uuid4()
+    await refer(kafka, settings.partnership_id, [citizen])
     await produce(kafka, guide_assigned(citizen, guide_id), settings.partnership_id)
     return await produce(kafka, match_proposed(citizen), settings.partnership_id)
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from notify.bootstrap import build
 from notify_testkit import (
-    ScriptedSmtp, contact_body, guide_assigned, match_proposed, notify_settings, produce_many, wait_until,
+    ScriptedSmtp, contact_body, guide_assigned, match_proposed, notify_settings, produce_many, refer, wait_until,
 )
 
 CITIZENS = 30
@@ -30,6 +30,7 @@ async def test_two_replicas_send_each_message_once(kafka_bootstrap, database_url
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app_a), base_url="http://t") as client:
                 assert (await client.post("/contacts", json=contact_body("guide-2r", "en"))).status_code == 201
             citizens = [uuid.uuid4() for _ in range(CITIZENS)]
+            await refer(kafka_bootstrap, first.partnership_id, citizens)
             await produce_many(kafka_bootstrap, [guide_assigned(c, "guide-2r") for c in citizens], first.partnership_id)
             await produce_many(kafka_bootstrap, [match_proposed(c) for c in citizens], first.partnership_id)
             delivery = rt_a.metadata.tables["delivery"]

@@ -12,13 +12,14 @@ from notify.adapters import repository as repo
 from notify.domain.model import Channel, Contact, notification_id
 from notify_testkit import (
     HttpSink, ScriptedSmtp, contact_body, deliveries, guide_assigned, match_proposed, notify_events,
-    notify_settings, produce, running_notify, settled, wait_until,
+    notify_settings, produce, refer, running_notify, settled, wait_until,
 )
 
 
 async def _proposal_for_new_guide(kafka, settings, client, guide_id="guide-r", **contact):  # noqa: ANN001, ANN003
     citizen = uuid.uuid4()
     assert (await client.post("/contacts", json=contact_body(guide_id, "da", **contact))).status_code == 201
+    await refer(kafka, settings.partnership_id, [citizen])
     await produce(kafka, guide_assigned(citizen, guide_id), settings.partnership_id)
     return await produce(kafka, match_proposed(citizen), settings.partnership_id)
 

@@ -15,8 +15,8 @@ from brobygger_contracts.events.matching import MatchAccepted, ProposalKind
 from notify.bootstrap import build
 from notify.domain.rules import RuleError
 from notify_testkit import (
-    HttpSink, contact_body, deliveries, guide_assigned, match_proposed, notify_settings, produce, running_notify,
-    wait_until,
+    HttpSink, contact_body, deliveries, guide_assigned, match_proposed, notify_settings, produce, refer,
+    referral_received, running_notify, wait_until,
 )
 
 NOW = datetime.now(UTC)
@@ -38,6 +38,7 @@ async def test_each_default_rule_reaches_its_recipients(kafka_bootstrap, databas
             ]
             for body in contacts:
                 assert (await client.post("/contacts", json=body)).status_code == 201
+            await refer(kafka_bootstrap, p, [citizen])
             await produce(kafka_bootstrap, guide_assigned(citizen, "guide-a"), p)
             accepted = MatchAccepted(proposal_id=uuid.uuid4(), citizen_id=citizen, kind="volunteer_friend",
                                      candidate_id=volunteer, accepted_at=NOW)
@@ -85,6 +86,7 @@ async def test_a_partnerships_own_rules_file_decides(kafka_bootstrap, database_u
     async with running_notify(settings) as (_runtime, client):
         await client.post("/contacts", json=contact_body("guide-x", "da"))
         await client.post("/contacts", json=contact_body("coord-x", "en", role="coordinator"))
+        await refer(kafka_bootstrap, settings.partnership_id, [citizen])
         await produce(kafka_bootstrap, guide_assigned(citizen, "guide-x"), settings.partnership_id)
         await produce(kafka_bootstrap, match_proposed(citizen), settings.partnership_id)
         await wait_until(lambda: len(smtp_catcher.messages) == 1, what="the coordinator's e-mail")
@@ -101,11 +103,6 @@ def test_a_rules_file_naming_a_missing_template_is_refused_at_start(tmp_path, ka
         build(settings)
 
 
-def _referral(citizen: uuid.UUID, referrer_org: str | None) -> ReferralReceived:
-    return ReferralReceived(referral_id=uuid.uuid4(), citizen_id=citizen, source="home_care", referrer_org=referrer_org,
-                            postal_code="6800", age_band="75-84", consented_orgs=["varde-kommune"], received_at=NOW)
-
-
 async def test_referrers_who_opted_in_hear_the_milestones(kafka_bootstrap, database_url, smtp_catcher):
     settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port)
     p = settings.partnership_id
@@ -113,8 +110,8 @@ async def test_referrers_who_opted_in_hear_the_milestones(kafka_bootstrap, datab
     async with running_notify(settings) as (runtime, client):
         referrer = contact_body("varde-hjemmepleje", "da", role="referrer", display_name="Hjemmeplejen Varde")
         assert (await client.post("/contacts", json=referrer)).status_code == 201
-        await produce(kafka_bootstrap, _referral(opted_in, "varde-hjemmepleje"), p)
-        await produce(kafka_bootstrap, _referral(not_opted_in, "abf"), p)
+        await produce(kafka_bootstrap, referral_received(opted_in, referrer_org="varde-hjemmepleje"), p)
+        await produce(kafka_bootstrap, referral_received(not_opted_in, referrer_org="abf"), p)
         handled = runtime.metrics.events_consumed.labels(ReferralReceived.event_type(), "handled")
         await wait_until(lambda: handled._value.get() == 2, what="the referrals known")  # weeks before, in life
         for citizen in (opted_in, not_opted_in):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 
 from notify_testkit import (
-    contact_body, guide_assigned, match_proposed, notify_events, notify_settings, produce, running_notify, wait_until,
+    contact_body, guide_assigned, match_proposed, notify_events, notify_settings, produce, refer, running_notify,
+    wait_until,
 )
 
 
@@ -34,6 +35,7 @@ async def test_match_proposed_mails_the_guide_once_in_their_language(kafka_boots
     citizen = uuid.uuid4()
     async with running_notify(settings) as (_runtime, client):
         assert (await client.post("/contacts", json=contact_body("guide-sv", "sv"))).status_code == 201
+        await refer(kafka_bootstrap, partnership, [citizen])
         await produce(kafka_bootstrap, guide_assigned(citizen, "guide-sv"), partnership, org="varde-kommune")
         proposal = match_proposed(citizen)
         event_id = await produce(kafka_bootstrap, proposal, partnership)
@@ -75,6 +77,7 @@ async def test_delivery_waits_for_the_guide_and_their_contact(kafka_bootstrap, d
     partnership = settings.partnership_id
     citizen = uuid.uuid4()
     async with running_notify(settings) as (runtime, client):
+        await refer(kafka_bootstrap, partnership, [citizen])
         event_id = await produce(kafka_bootstrap, match_proposed(citizen, kind="volunteer_friend", candidate_name=None), partnership)
 
         async def status() -> list[str]:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.adapters.tables import citizen_guide, citizen_referrer, contact, delivery, erased_citizen
+from notify.adapters.tables import citizen_consent, citizen_guide, citizen_referrer, contact, delivery, erased_citizen
 from notify.domain.model import Channel, Contact, DeliveryStatus, QuietHours
 
 
@@ -96,9 +96,33 @@ async def guide_of(session: AsyncSession, citizen_id: str) -> str | None:
 
 
 async def forget_citizen(session: AsyncSession, citizen_id: str) -> None:
-    """Who guides them and who referred them: gone."""
+    """Who guides them, who referred them and their consent: gone."""
+    await session.execute(citizen_consent.delete().where(citizen_consent.c.citizen_id == citizen_id))
     await session.execute(citizen_guide.delete().where(citizen_guide.c.citizen_id == citizen_id))
     await session.execute(citizen_referrer.delete().where(citizen_referrer.c.citizen_id == citizen_id))
+
+
+async def save_consent(session: AsyncSession, citizen_id: str, consented: bool, changed_at: datetime) -> None:
+    """The latest change wins, whatever order the events arrive in."""
+    values = dict(consented=consented, changed_at=changed_at)
+    stmt = _upsert(session, citizen_consent).values(citizen_id=citizen_id, **values)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[citizen_consent.c.citizen_id], set_=values, where=citizen_consent.c.changed_at <= changed_at,
+    ))
+
+
+async def consent_of(session: AsyncSession, citizen_id: str) -> bool | None:
+    """True or False once known; None before the citizen's referral arrived."""
+    return await session.scalar(sa.select(citizen_consent.c.consented).where(citizen_consent.c.citizen_id == citizen_id))
+
+
+async def awaiting_about(session: AsyncSession, citizen_id: str) -> list[sa.Row]:
+    result = await session.execute(
+        sa.select(delivery).where(
+            delivery.c.status == DeliveryStatus.awaiting_recipient.value, delivery.c.citizen_id == citizen_id
+        ).order_by(delivery.c.seq)
+    )
+    return list(result)
 
 
 async def save_referrer(session: AsyncSession, citizen_id: str, referrer_org: str, referred_at: datetime) -> None:
@@ -198,15 +222,20 @@ async def interrupted(session: AsyncSession) -> list[sa.Row]:
     return list(result)
 
 
-async def erase_citizen_links(session: AsyncSession, citizen_id: str) -> int:
-    """Cancel what has not gone out about the citizen, then cut every link to them."""
+async def cancel_open_about(session: AsyncSession, citizen_id: str) -> None:
+    """What has not gone out about the citizen will not go out."""
     open_states = [DeliveryStatus.awaiting_recipient.value, DeliveryStatus.pending.value]
-    now = datetime.now(UTC)
     await session.execute(
         delivery.update()
         .where(delivery.c.citizen_id == citizen_id, delivery.c.status.in_(open_states))
-        .values(status=DeliveryStatus.cancelled.value, updated_at=now)
+        .values(status=DeliveryStatus.cancelled.value, updated_at=datetime.now(UTC))
     )
+
+
+async def erase_citizen_links(session: AsyncSession, citizen_id: str) -> int:
+    """Cancel what has not gone out about the citizen, then cut every link to them."""
+    await cancel_open_about(session, citizen_id)
+    now = datetime.now(UTC)
     await session.execute(
         delivery.update()
         .where(delivery.c.recipient_id == citizen_id)

@@ -37,6 +37,15 @@ citizen_guide = sa.Table(
     sa.Column("assigned_at", Timestamp, nullable=False),
 )
 
+citizen_consent = sa.Table(
+    "citizen_consent",
+    metadata,
+    # Whether the citizen's consent names this organisation: notify acts only then.
+    sa.Column("citizen_id", sa.String(64), primary_key=True),
+    sa.Column("consented", sa.Boolean, nullable=False),
+    sa.Column("changed_at", Timestamp, nullable=False),
+)
+
 citizen_referrer = sa.Table(
     "citizen_referrer",
     metadata,

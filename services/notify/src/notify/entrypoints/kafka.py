@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from brobygger_contracts import EVENTS, Event
 from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_contracts.events.notify import NotificationFailed
-from brobygger_contracts.events.referral import CitizenErased, ReferralReceived
+from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralReceived
 from brobygger_runtime.unit_of_work import UnitOfWork
 from notify.adapters import repository as repo
 from notify.domain.rules import RuleBook
@@ -59,12 +59,19 @@ def register(runtime: "NotifyRuntime", rules: RuleBook) -> None:
             await plan(event, uow)
 
     async def on_referral(event: ReferralReceived, uow: UnitOfWork) -> None:
-        if event.referrer_org:
-            await notifications.remember_referrer(uow, str(event.citizen_id), event.referrer_org, event.received_at)
+        consented = org_id in event.consented_orgs
+        if await notifications.record_referral(uow, str(event.citizen_id), consented, event.referrer_org, event.received_at):
+            runtime.dispatcher.wake()
         if ReferralReceived.__name__ in rules.events:
             await plan(event, uow)
 
-    own = {GuideAssigned: on_guide_assigned, CitizenErased: on_citizen_erased, ReferralReceived: on_referral}
+    async def on_consent_changed(event: ConsentChanged, uow: UnitOfWork) -> None:
+        consented = org_id in event.consented_orgs
+        if await notifications.change_consent(uow, str(event.citizen_id), consented, event.changed_at):
+            runtime.dispatcher.wake()
+
+    own = {GuideAssigned: on_guide_assigned, CitizenErased: on_citizen_erased, ReferralReceived: on_referral,
+           ConsentChanged: on_consent_changed}
     for event_cls, handler in own.items():
         runtime.handles(event_cls)(handler)
     for name in sorted(rules.events - {cls.__name__ for cls in own}):

@@ -59,7 +59,17 @@ async def _recipients(uow: UnitOfWork, planned: PlannedNotification) -> list[str
 async def _resolve(uow: UnitOfWork, seq: int) -> None:
     """Turn a delivery waiting for its recipient into one ready to send, if it can be."""
     row = await repo.get_delivery(uow.session, seq)
-    if row is None or row.recipient_id is None:
+    if row is None:
+        return
+    if row.citizen_id:
+        consented = await repo.consent_of(uow.session, row.citizen_id)
+        if consented is None:
+            return  # waits for the citizen's referral: only their consent lets us act
+        if not consented:
+            await repo.update_delivery(uow.session, seq, status=DeliveryStatus.cancelled.value,
+                                       last_error="the citizen's consent does not name this organisation")
+            return
+    if row.recipient_id is None:
         return
     allowed = tuple(Channel(c) for c in row.allowed_channels.split(","))
     if row.recipient_role == "citizen":
@@ -115,11 +125,41 @@ async def assign_guide(uow: UnitOfWork, citizen_id: str, guide_id: str, guide_or
     return len(waiting)
 
 
-async def remember_referrer(uow: UnitOfWork, citizen_id: str, referrer_org: str, referred_at: datetime) -> None:
-    """ReferralReceived: who referred the citizen, to close the loop to them later."""
+async def record_referral(uow: UnitOfWork, citizen_id: str, consented: bool, referrer_org: str | None,
+                          referred_at: datetime) -> int:
+    """ReferralReceived: whether we may act for the citizen, and who referred them
+    (to close the loop to them later). Returns how many waiting deliveries moved."""
     await repo.serialize_on(uow.session, f"citizen:{citizen_id}")
-    if not await repo.is_erased(uow.session, citizen_id):
+    if await repo.is_erased(uow.session, citizen_id):
+        return 0
+    if referrer_org and consented:
         await repo.save_referrer(uow.session, citizen_id, referrer_org, referred_at)
+    return await _apply_consent(uow, citizen_id, consented, referred_at)
+
+
+async def change_consent(uow: UnitOfWork, citizen_id: str, consented: bool, changed_at: datetime) -> int:
+    """ConsentChanged: acting again, or forgetting the citizen when our organisation was removed."""
+    await repo.serialize_on(uow.session, f"citizen:{citizen_id}")
+    if await repo.is_erased(uow.session, citizen_id):
+        return 0
+    return await _apply_consent(uow, citizen_id, consented, changed_at)
+
+
+async def _apply_consent(uow: UnitOfWork, citizen_id: str, consented: bool, at: datetime) -> int:
+    await repo.save_consent(uow.session, citizen_id, consented, at)
+    if not await repo.consent_of(uow.session, citizen_id):  # a newer change may have said no
+        await repo.cancel_open_about(uow.session, citizen_id)
+        await repo.forget_citizen(uow.session, citizen_id)
+        await repo.save_consent(uow.session, citizen_id, False, at)
+        await repo.erase_citizen_links(uow.session, citizen_id)
+        return 0
+    waiting = await repo.awaiting_about(uow.session, citizen_id)
+    guide = await repo.guide_of(uow.session, citizen_id)
+    for row in waiting:
+        if row.recipient_id is None and guide:  # only a citizen_guide target lacks its recipient
+            await repo.update_delivery(uow.session, row.seq, recipient_id=guide)
+        await _resolve(uow, row.seq)
+    return len(waiting)
 
 
 async def register_contact(uow: UnitOfWork, contact: Contact) -> bool:

@@ -9,7 +9,7 @@ import os
 import socket
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator, Awaitable, Callable, Protocol
 
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -30,6 +30,12 @@ from brobygger_runtime.tracing import tracer_provider
 from brobygger_runtime.unit_of_work import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
+
+
+class BackgroundLoop(Protocol):
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class ServiceRuntime:
         self.consumer = EventConsumer(self)
         self.relay = OutboxRelay(self)
         self._gauges: list[Callable[[], Awaitable[None]]] = []
+        self._loops: list[BackgroundLoop] = []
         self._gauge_task: asyncio.Task[None] | None = None
         self._started = False
 
@@ -91,6 +98,11 @@ class ServiceRuntime:
             return handler
 
         return register
+
+    def run_in_background(self, loop: "BackgroundLoop") -> None:
+        """Start `loop` after the runtime started and stop it before the runtime stops
+        (a service's own singleton loops: timers, a delivery dispatcher)."""
+        self._loops.append(loop)
 
     def gauge_refresher(self, refresh: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         """Decorator: a coroutine that updates domain gauges, run every GAUGE_REFRESH_SECONDS."""
@@ -127,6 +139,8 @@ class ServiceRuntime:
         await self.broker.start()
         self.relay.start()
         self._gauge_task = asyncio.create_task(self._refresh_gauges_forever(), name="gauges")
+        for loop in self._loops:
+            loop.start()
         self._started = True
         log.info("%s started for %s in %s, consuming %s", s.service_name, s.org_id, s.partnership_id, self.consumer.topics)
 
@@ -135,11 +149,17 @@ class ServiceRuntime:
             await self.db.dispose()
             return
         self.consumer.stopping = True
+        for loop in reversed(self._loops):
+            await loop.stop()
         if self._gauge_task:
             self._gauge_task.cancel()
             self._gauge_task = None
-        await self.broker.stop()  # waits up to graceful_timeout for in-flight handlers
+        # Subscribers first (in-flight handlers finish), then the relay drains
+        # the outbox while the producer still runs, then the broker connection.
+        if self.consumer.subscriber is not None:
+            await self.consumer.subscriber.stop()
         await self.relay.stop()
+        await self.broker.stop()
         await self.db.dispose()
         self.tracer_provider.shutdown()
         self._started = False

@@ -255,11 +255,13 @@ class ScriptedSmtp:
 
         self.refusals, self.delay = refusals, delay
         self.refused = 0
+        self.received = 0
         self.accepted: list[bytes] = []
         outer = self
 
         class Handler:
             async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
+                outer.received += 1
                 if outer.refusals is None or outer.refused < outer.refusals:
                     outer.refused += 1
                     return "451 4.3.0 Mailbox busy, try again later"

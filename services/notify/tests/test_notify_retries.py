@@ -3,6 +3,7 @@ NotificationFailed (and to an operator), and crash leftovers never resent."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import uuid
@@ -99,3 +100,35 @@ async def test_a_delivery_left_sending_by_a_crash_is_reported_uncertain_not_rese
     assert mail.message["Message-ID"] == f"<{key}@varde.example>"
     assert 'brobygger_notify_messages_total{channel="email",outcome="sent"} 1.0' in metrics
     assert 'brobygger_notify_deliveries{status="sent"} 1.0' in metrics
+
+
+async def test_a_conversation_that_breaks_off_mid_message_is_uncertain_and_not_retried(kafka_bootstrap, database_url):
+    with ScriptedSmtp(delay=1.5) as smtp:  # answers only after the client gave up: did it arrive? nobody knows
+        settings = notify_settings(kafka_bootstrap, database_url, smtp.port, smtp_timeout_seconds=0.5)
+        async with running_notify(settings) as (_runtime, client):
+            event_id = await _proposal_for_new_guide(kafka_bootstrap, settings, client)
+            [line] = await settled(client, event_id)
+            await asyncio.sleep(2.0)
+    assert line["status"] == "uncertain" and line["attempts"] == 1
+    assert line["last_error"].startswith("delivery uncertain: SMTP conversation broke off")
+    assert smtp.received == 1  # handed over once, never again
+
+
+async def test_the_circuit_breaker_rests_a_failing_channel(kafka_bootstrap, database_url):
+    with ScriptedSmtp(refusals=None) as smtp:
+        settings = notify_settings(kafka_bootstrap, database_url, smtp.port, delivery_max_attempts=20,
+                                   breaker_failure_threshold=2, breaker_cooldown_seconds=1.0)
+        async with running_notify(settings) as (runtime, client):
+            for guide in ("guide-b1", "guide-b2"):
+                await _proposal_for_new_guide(kafka_bootstrap, settings, client, guide_id=guide)
+            await wait_until(lambda: smtp.refused >= 2, what="two refusals")
+            await asyncio.sleep(0.5)
+            assert smtp.refused == 2  # open: no more tries while it rests
+            assert runtime.dispatcher.breakers[Channel.email].is_open
+            assert 'brobygger_notify_circuit_open{channel="email"} 1.0' in (await client.get("/metrics")).text
+            await wait_until(lambda: smtp.refused >= 3, what="a trial after the cooldown")
+            await asyncio.sleep(1.5)
+            log = await deliveries(client)
+    # Without the breaker, 2 deliveries with 50-200 ms back-off would have tried ~20 times by now.
+    assert smtp.refused <= 5
+    assert {d["status"] for d in log} == {"pending"}

@@ -30,6 +30,14 @@ async def test_contact_directory_stores_and_validates(kafka_bootstrap, database_
 
 
 async def test_match_proposed_mails_the_guide_once_in_their_language(kafka_bootstrap, database_url, smtp_catcher):
+    await _mail_the_guide_once(kafka_bootstrap, database_url, smtp_catcher)
+
+
+async def test_the_slice_works_on_the_embedded_stacks_sqlite_too(kafka_bootstrap, smtp_catcher, tmp_path):
+    await _mail_the_guide_once(kafka_bootstrap, f"sqlite+aiosqlite:///{tmp_path}/notify.db", smtp_catcher)
+
+
+async def _mail_the_guide_once(kafka_bootstrap, database_url, smtp_catcher) -> None:  # noqa: ANN001
     settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port)
     partnership = settings.partnership_id
     citizen = uuid.uuid4()

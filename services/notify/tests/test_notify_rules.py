@@ -138,3 +138,14 @@ async def test_referrers_who_opted_in_hear_the_milestones(kafka_bootstrap, datab
     assert "varde-psykiatri" in mails[f"Om din henvisning (borger {ref}): fagfolk har taget over"].body
     assert "mental" not in str([m.body for m in mails.values()])  # the reason stays with the professionals
     assert len(log) == 3 and {d["recipient_role"] for d in log} == {"referrer"}
+
+
+def test_a_rules_file_naming_a_field_the_event_lacks_is_refused(tmp_path, kafka_bootstrap):
+    rules = tmp_path / "typo.json"
+    rules.write_text(json.dumps({"rules": [
+        {"id": "r", "event": "MatchAccepted", "when": {"kind": "volunteer_friend"},
+         "recipient": {"role": "volunteer", "from": "event:volunteer_id"}, "template": "match_accepted_volunteer"},
+    ]}))
+    settings = notify_settings(kafka_bootstrap, "sqlite+aiosqlite:///:memory:", notify_rules_file=str(rules))
+    with pytest.raises(RuleError, match="MatchAccepted has no field 'volunteer_id'"):
+        build(settings)

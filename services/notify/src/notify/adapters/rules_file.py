@@ -8,10 +8,22 @@ from importlib import resources
 from pathlib import Path
 
 from brobygger_contracts import EVENTS
+from brobygger_contracts.events.notify import NotificationFailed
 from notify.adapters.templates import TemplateLibrary
 from notify.domain.rules import RuleBook, RuleError, parse_rules
 
-KNOWN_EVENTS = frozenset(cls.__name__ for cls in EVENTS)
+EVENT_FIELDS = {cls.__name__: set(cls.model_fields) for cls in EVENTS}
+EVENT_FIELDS[NotificationFailed.__name__].add("failed_recipient_id")  # added by the subscriber for templates
+KNOWN_EVENTS = frozenset(EVENT_FIELDS)
+
+
+def _unknown_fields(book: RuleBook) -> list[str]:
+    """`event:<field>` sources and `when` conditions that name no field of their event."""
+    problems = []
+    for rule in book.rules:
+        named = [s.removeprefix("event:") for s in rule.sources if s.startswith("event:")] + list(rule.when)
+        problems += [f"rule {rule.id}: {rule.event} has no field {f!r}" for f in named if f not in EVENT_FIELDS[rule.event]]
+    return problems
 
 
 def load_rule_book(path: str | None, partnership_id: str, templates: TemplateLibrary) -> RuleBook:
@@ -25,4 +37,7 @@ def load_rule_book(path: str | None, partnership_id: str, templates: TemplateLib
     missing = templates.missing(book.templates)
     if missing:
         raise RuleError(f"the rules name templates that do not exist: {', '.join(missing)}")
+    problems = _unknown_fields(book)
+    if problems:
+        raise RuleError("; ".join(problems))
     return book

@@ -20,7 +20,8 @@ class Settings(ServiceSettings):
         default="en", description="the language of the reasons written into proposals"
     )
     assignment_interval_seconds: float = Field(
-        default=0, ge=0, description="run the batch assignment of volunteer friends this often; 0 = only on demand"
+        default=300, ge=0,
+        description="run the batch assignment of volunteer friends this often; 0 = only on demand and on clarifications",
     )
 
 

@@ -1,12 +1,26 @@
-"""Places and distances: great-circle (haversine) distance between coordinates."""
+"""Places, distances and reach: how far apart two points are, and how far a citizen can get."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 
 EARTH_RADIUS_KM = 6371.0088
+
+
+# Distance and transport are the largest barriers in the seeds: each shrinks how
+# far the citizen can get, multiplicatively.
+REACH_FACTORS = {"transport": 0.5, "mobility": 0.6, "distance": 0.75, "health": 0.8}
+
+
+def reach_km(max_travel_km: float, barriers: Iterable[str]) -> float:
+    """How far the citizen can get once their barriers are taken into account."""
+    reach = max_travel_km
+    for barrier in set(barriers):
+        reach *= REACH_FACTORS.get(barrier, 1.0)
+    return reach
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
+from journey.adapters.gauges import install_gauges
 from journey.adapters.tables import metadata
 from journey.domain.timers import TimerPolicy
 from journey.entrypoints import api, kafka, reports_api
@@ -62,6 +63,7 @@ def build(settings: Settings | None = None, ctx: Context | None = None) -> tuple
     ctx = ctx or settings.context()
     runtime = JourneyRuntime(settings, ctx)
     kafka.register(runtime, ctx)
+    install_gauges(runtime, ctx)
     app = runtime.http_app(
         "Brobygger journey",
         routers=[api.router, reports_api.router],

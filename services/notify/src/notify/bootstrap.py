@@ -68,18 +68,9 @@ class Settings(ServiceSettings):
 
 
 class NotifyRuntime(ServiceRuntime):
-    """The shared runtime plus the dispatcher, which starts and stops with it."""
+    """The shared runtime, with the dispatcher that runs in its background."""
 
     dispatcher: Dispatcher
-
-    async def start(self) -> None:
-        await super().start()
-        self.dispatcher.start()
-
-    async def stop(self) -> None:
-        if self._started:
-            await self.dispatcher.stop()  # finish the message in hand before the relay drains
-        await super().stop()
 
 
 def build(settings: Settings | None = None, dispatcher_clock=None) -> tuple[NotifyRuntime, FastAPI]:  # noqa: ANN001
@@ -102,6 +93,7 @@ def build(settings: Settings | None = None, dispatcher_clock=None) -> tuple[Noti
     extra = {"clock": dispatcher_clock} if dispatcher_clock else {}
     runtime.dispatcher = Dispatcher(runtime, templates, channels, settings.dispatch_policy(),
                                     citizen_contacts=citizens, **extra)
+    runtime.run_in_background(runtime.dispatcher)  # stops before the relay drains the outbox
     runtime.gauge_refresher(runtime.dispatcher.refresh_gauges)
     kafka.register(runtime, rules)
     app = runtime.http_app(

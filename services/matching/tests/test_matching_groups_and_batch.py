@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 from brobygger_contracts.events.matching import GroupProposed, MatchProposed
-from matching.entrypoints.schedule import assignment_schedule
+from matching.entrypoints.schedule import assignment_loop
 from matching.testing import (
     ORG, activity, clarification, eventually, matching_instance, of_type, publish, read_events, referral, volunteer,
 )
@@ -69,8 +69,12 @@ async def test_batch_assignment_maximises_total_quality_on_demand_and_on_schedul
         await publish(kafka_bootstrap, partnership, referral(third, [ORG]), clarification(third, wishes=["friend"]))
         await eventually(lambda: _known(api, third))
         await api.post("/volunteers", json=volunteer(capacity=1))  # registering does not propose by itself
-        async with assignment_schedule(runtime, interval=0.2):
+        loop = assignment_loop(runtime, interval=0.2)
+        loop.start()
+        try:
             await eventually(lambda: _has_proposal(api, third))
+        finally:
+            await loop.stop()
         proposed = of_type(await read_events(kafka_bootstrap, partnership, want=6), MatchProposed)
         assert sorted(str(p.citizen_id) for p in proposed) == sorted(str(c) for c in (early, late, third))
 

@@ -47,14 +47,7 @@ class JourneyRuntime(ServiceRuntime):
         super().__init__(settings, metadata, "journey")
         self.ctx = ctx
         self.scheduler = TimerScheduler(self, ctx, settings.timer_poll_seconds)
-
-    async def start(self) -> None:
-        await super().start()
-        self.scheduler.start()
-
-    async def stop(self) -> None:
-        await self.scheduler.stop()
-        await super().stop()
+        self.run_in_background(self.scheduler)
 
 
 def build(settings: Settings | None = None, ctx: Context | None = None) -> tuple[JourneyRuntime, FastAPI]:

@@ -34,7 +34,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         routers=[api.router],
         description="Volunteer friends, activities and new groups, proposed with reasons; the citizen chooses.",
     )
-    schedule.run_with_app(app, runtime, settings.assignment_interval_seconds)
+    schedule.schedule_assignments(runtime, settings.assignment_interval_seconds)
     return runtime, app
 
 

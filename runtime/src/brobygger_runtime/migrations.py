@@ -70,6 +70,26 @@ def autogenerate(service_package: str, message: str) -> None:
         command.revision(config, message=message, autogenerate=True)
 
 
+async def schema_drift(service_package: str, database_url: str) -> list:
+    """Migrate an empty database to head and compare it with the service's tables.
+
+    An empty list means the migrations create exactly what the code declares.
+    """
+    from importlib import import_module
+
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    metadata = import_module(f"{service_package}.adapters.tables").metadata
+    await upgrade_to_head_async(service_package, database_url)
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
+    finally:
+        await engine.dispose()
+
+
 if __name__ == "__main__":
     import sys
 

@@ -204,14 +204,16 @@ async def awaiting_contact(session: AsyncSession, recipient_id: str) -> list[sa.
     return list(result)
 
 
-async def due_deliveries(session: AsyncSession, now: datetime, limit: int) -> list[sa.Row]:
-    result = await session.execute(
+async def due_deliveries(session: AsyncSession, now: datetime, limit: int, skip_channels: Sequence[str] = ()) -> list[sa.Row]:
+    stmt = (
         sa.select(delivery)
         .where(delivery.c.status == DeliveryStatus.pending.value, delivery.c.next_attempt_at <= now)
         .order_by(delivery.c.next_attempt_at, delivery.c.seq)
         .limit(limit)
     )
-    return list(result)
+    if skip_channels:
+        stmt = stmt.where(delivery.c.channel.not_in(list(skip_channels)))
+    return list(await session.execute(stmt))
 
 
 async def interrupted(session: AsyncSession) -> list[sa.Row]:

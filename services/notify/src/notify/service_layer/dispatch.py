@@ -143,32 +143,36 @@ class Dispatcher:
         return recorded
 
     async def dispatch_due(self) -> int:
-        """Try every due delivery once; returns how many were due."""
+        """Try every due delivery once; returns how many moved on (a full batch: look again)."""
+        now = time.monotonic()
+        resting = [c.value for c, breaker in self.breakers.items() if not breaker.allows(now)]
         async with self.runtime.db.sessions() as session:
-            rows = await repo.due_deliveries(session, self.clock(), self.policy.batch_size)
+            rows = await repo.due_deliveries(session, self.clock(), self.policy.batch_size, skip_channels=resting)
+        moved = 0
         for row in rows:
             if self._stopping:
                 break
-            await self.deliver(row)
-        return len(rows)
+            moved += await self.deliver(row)
+        return moved
 
-    async def deliver(self, row: sa.Row) -> None:
+    async def deliver(self, row: sa.Row) -> bool:
+        """Send one due delivery, or record why not; False when it was left as it was."""
         channel = Channel(row.channel)
         now = self.clock()
         try:
             contact = await self._contact_of(row)
         except DeliveryError as exc:  # the owner of the details did not answer: nothing was sent
             await self._record_error(row, exc, row.attempts + 1, current=DeliveryStatus.pending)
-            return
+            return True
         address = contact.address(channel) if contact else None
         if contact is None or not address:
             cause = (f"referral gives no contact details to {self.runtime.settings.org_id} (no consent, or unknown citizen)"
                      if contact is None and row.recipient_role == "citizen" else f"recipient has no {channel.value} address")
             async with self.runtime.unit_of_work() as uow:
                 await record_failed(uow, row, cause, now, attempts=row.attempts + 1, only_if=(DeliveryStatus.pending,))
-            return
+            return True
         if channel is Channel.sms and await self._defer_for_quiet_hours(row, contact, now):
-            return
+            return True
         language = contact.language if contact.language in LANGUAGES else "en"
         variables = {**(row.variables or {}), "recipient_name": contact.display_name}
         try:
@@ -176,17 +180,18 @@ class Dispatcher:
         except TemplateProblem as exc:
             async with self.runtime.unit_of_work() as uow:
                 await record_failed(uow, row, str(exc), now, attempts=row.attempts + 1, only_if=(DeliveryStatus.pending,))
-            return
+            return True
         if not self.breakers[channel].allows(time.monotonic()):
-            return  # the channel is resting; the delivery stays pending
+            return False  # the channel is resting; the delivery stays pending
         if not await self._hold_lease() or not await self._mark_sending(row):
-            return  # another replica took over, or already sent it
+            return False  # another replica took over, or already sent it
         message = OutgoingMessage(
             notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
             template=row.template, language=language, address=address,
             subject=rendered.subject, body=rendered.body,
         )
         await self._send(row, channel, message, mask(channel, address))
+        return True
 
     async def _contact_of(self, row: sa.Row) -> Contact | None:
         """Staff and volunteers from the directory; citizens from their owner, at send time."""

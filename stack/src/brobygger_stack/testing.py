@@ -167,15 +167,17 @@ async def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05) -
         await asyncio.sleep(interval)
 
 
-async def read_topic(kafka: str, topic: str, *, partnership: str | None = None, want: int = 1, timeout: float = 20.0) -> list:
-    """Records of `topic` from the start (a fresh group), optionally only one partnership's.
+async def read_topic(kafka: str, topic: str | list[str], *, partnership: str | None = None, want: int = 1,
+                     timeout: float = 20.0) -> list:
+    """Records of one or more topics from the start (a fresh group), optionally only one partnership's.
 
     Returns as soon as `want` records matched, or what there is after `timeout`.
     """
     from aiokafka import AIOKafkaConsumer
 
+    topics = [topic] if isinstance(topic, str) else topic
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=f"reader-{uuid.uuid4()}",
+        *topics, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=f"reader-{uuid.uuid4()}",
         enable_auto_commit=False,
     )
     await consumer.start()

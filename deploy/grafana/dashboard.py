@@ -128,7 +128,7 @@ def partnership(d: Layout) -> None:
     d.panel("Journeys by state", [('sum by (state) (brobygger_journeys{org=~"$org"})', "{{state}}")],
             width=12, height=9, description="journey service gauge")
     d.panel("Citizens waiting beyond the limits", [
-        ('sum by (limit) (brobygger_citizens_waiting_beyond_limit{org=~"$org"})', "{{limit}}")],
+        ('sum by (waiting_for) (brobygger_citizens_waiting_beyond_limit{org=~"$org"})', "{{waiting_for}}")],
         width=8, description="first_contact, match and first_visit limits of the journey service's settings")
     d.panel("Proposals", [
         (f"sum by (org) (increase(brobygger_events_published_total{{{event('MatchProposed')}, org=~\"$org\"}}[{RATE}]))",
@@ -141,7 +141,14 @@ def partnership(d: Layout) -> None:
         (f"sum(increase(brobygger_events_published_total{{{event('GroupProposed')}}}[$__range]))", "proposed"),
         (f"sum(increase(brobygger_events_published_total{{{event('GroupFormed')}}}[$__range]))", "formed"),
         (f"sum(increase(brobygger_events_published_total{{{event('GroupBecameSelfRunning')}}}[$__range]))",
-         "self-running")], kind="stat", width=8, instant=True)
+         "became self-running"),
+        ('sum(brobygger_groups{state="self_running", org=~"$org"})', "self-running now")],
+        kind="stat", width=8, instant=True)
+    d.panel("Referrals by source in the selected period", [
+        ('sum by (source) (increase(brobygger_referrals_received_total{org=~"$org"}[$__range]))', "{{source}}")],
+        kind="bargauge", width=12, instant=True, description="referral service: accepted cards by who referred")
+    d.panel("Groups by state", [('sum by (state) (brobygger_groups{org=~"$org"})', "{{state}}")], width=12,
+            description="journey service: proposed, forming, facilitated, self_running")
 
 
 def dashboard() -> dict:

@@ -36,7 +36,8 @@ def test_dashboard_has_the_operators_and_the_partnership_rows(dashboard) -> None
                    "brobygger_handler_duration_seconds_bucket", "brobygger_consumer_lag", "brobygger_outbox_backlog",
                    "brobygger_outbox_oldest_unsent_age_seconds", "brobygger_dead_letters_total",
                    "brobygger_inbox_duplicates_total", "brobygger_http_requests_total",
-                   "brobygger_journeys", "brobygger_citizens_waiting_beyond_limit"):
+                   "brobygger_journeys", "brobygger_citizens_waiting_beyond_limit", "brobygger_groups",
+                   "brobygger_referrals_received_total"):
         assert metric in text, metric
     for event in ("MatchProposed", "GroupBecameSelfRunning", "ReferralReceived"):
         assert event in text

@@ -19,11 +19,12 @@ PORT = 8000
 # service -> (requests, memory limit, extra settings in the ConfigMap)
 SERVICES: dict[str, tuple[dict[str, str], str, dict[str, str]]] = {
     "referral": ({"cpu": "100m", "memory": "192Mi"}, "512Mi", {"PARTNERSHIP_ORGS": ""}),
-    "matching": ({"cpu": "200m", "memory": "256Mi"}, "768Mi", {"ASSIGNMENT_INTERVAL_SECONDS": "0"}),
+    "matching": ({"cpu": "200m", "memory": "256Mi"}, "768Mi", {"ASSIGNMENT_INTERVAL_SECONDS": "300",
+                                                               "REASONS_LANGUAGE": "en"}),
     "journey": ({"cpu": "100m", "memory": "192Mi"}, "512Mi", {"FIRST_CONTACT_WORKING_DAYS": "3"}),
     "notify": ({"cpu": "100m", "memory": "192Mi"},
                "512Mi", {"SMTP_HOST": "smtp.example.org", "SMTP_PORT": "587", "SMTP_START_TLS": "true",
-                         "MAIL_FROM": "brobygger@example.org"}),
+                         "MAIL_FROM": "brobygger@example.org", "CITIZEN_CONTACT_URL": "http://referral:8000"}),
 }
 
 # Settings every instance reads; overlays set the organisation's values.
@@ -44,7 +45,7 @@ COMMON_SETTINGS = {
 # Secrets: placeholders that an overlay (or the organisation's secret store) replaces.
 SECRETS = {
     "referral": {"API_KEYS": "CHANGE-ME:staff:CHANGE-ME"},
-    "notify": {"SMTP_USERNAME": "CHANGE-ME", "SMTP_PASSWORD": "CHANGE-ME"},
+    "notify": {"SMTP_USERNAME": "CHANGE-ME", "SMTP_PASSWORD": "CHANGE-ME", "CITIZEN_CONTACT_API_KEY": "CHANGE-ME"},
 }
 
 

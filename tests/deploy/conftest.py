@@ -65,7 +65,7 @@ PRODUCTION_REQUIRED = {
 }
 PRODUCTION_REQUIRED_BY_SERVICE = {
     "referral": {"PARTNERSHIP_ORGS", "API_KEYS"},
-    "notify": {"SMTP_HOST", "SMTP_PORT", "MAIL_FROM"},
+    "notify": {"SMTP_HOST", "SMTP_PORT", "MAIL_FROM", "CITIZEN_CONTACT_URL", "CITIZEN_CONTACT_API_KEY"},
     "matching": set(),
     "journey": set(),
 }

@@ -183,3 +183,15 @@ def test_service_health_check_asks_health_ready(compose, deploy, status: int, he
             args = [a.replace("127.0.0.1:8000", f"127.0.0.1:{port}") for a in args]
             done = subprocess.run([sys.executable, *args], capture_output=True, timeout=30)
         assert (done.returncode == 0) is healthy, f"{name}: {done.stderr.decode()}"
+
+
+def test_notify_reaches_referral_with_a_service_key_of_its_organisation(compose, deploy, monkeypatch) -> None:
+    from referral.domain.access import Role, parse_api_keys
+
+    services = compose["services"]
+    notify = deploy.parse_settings("notify", services["notify"]["environment"], monkeypatch)
+    referral = deploy.parse_settings("referral", services["referral"]["environment"], monkeypatch)
+    caller = parse_api_keys(referral.api_keys)[notify.citizen_contact_api_key]
+    assert (caller.org, caller.role) == (notify.org_id, Role.service)
+    url = urlparse(notify.citizen_contact_url)
+    assert (url.hostname, url.port) == ("referral", referral.http_port)

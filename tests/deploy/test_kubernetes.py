@@ -167,3 +167,23 @@ def test_images_are_pinned_and_renamed_by_the_overlay(rendered, org: str) -> Non
                 name, _, tag = c["image"].rpartition(":")
                 assert tag and tag != "latest" and tag[0].isdigit(), c["image"]
                 assert name.endswith("/brobygger"), f"{c['image']}: the overlay's registry was not applied"
+
+
+def test_notify_reaches_referral_with_a_service_key_of_its_organisation(rendered, deploy, monkeypatch) -> None:
+    from urllib.parse import urlparse
+
+    from referral.domain.access import Role, parse_api_keys
+
+    objects = rendered["varde-kommune"]
+    maps, secrets = of_kind(objects, "ConfigMap"), of_kind(objects, "Secret")
+
+    def env(service: str) -> dict[str, str]:
+        return {**maps[f"{service}-settings"]["data"], **secrets[f"{service}-secrets"]["stringData"]}
+
+    notify = deploy.parse_settings("notify", env("notify"), monkeypatch)
+    referral = deploy.parse_settings("referral", env("referral"), monkeypatch)
+    caller = parse_api_keys(referral.api_keys)[notify.citizen_contact_api_key]
+    assert (caller.org, caller.role) == (notify.org_id, Role.service)
+    url = urlparse(notify.citizen_contact_url)
+    service = of_kind(objects, "Service")[url.hostname]
+    assert url.port in {p["port"] for p in service["spec"]["ports"]}

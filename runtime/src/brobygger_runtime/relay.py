@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from brobygger_runtime import broker_reset, lease, outbox
+from brobygger_runtime import broker_reset, outbox
+from brobygger_runtime.singleton import SingletonLoop
 
 if TYPE_CHECKING:
     from brobygger_runtime.service import ServiceRuntime
@@ -28,79 +29,44 @@ def as_utc(moment: datetime) -> datetime:
 class OutboxRelay:
     def __init__(self, runtime: "ServiceRuntime") -> None:
         self.runtime = runtime
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-        self.lease_name = f"outbox-relay:{runtime.settings.service_name}"
-        self._lease_renew_at = 0.0
+        settings = runtime.settings
+        self.loop = SingletonLoop(runtime, f"outbox-relay:{settings.service_name}", settings.outbox_poll_seconds, self._round)
+        self._last_purge = datetime.min.replace(tzinfo=UTC)
+        self._last_reset_check = time.monotonic()
 
     def wake(self) -> None:
-        self._wakeup.set()
+        self.loop.wake()
 
     def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self.loop.start()
 
     async def stop(self) -> None:
-        self._stopping = True
-        self._wakeup.set()
-        if self._task:
-            await self._task
-            self._task = None
-        try:
-            await self._release()
-        except Exception:  # noqa: BLE001 - shutting down; the lease expires by itself
-            log.warning("could not release the relay lease", exc_info=True)
-
-    async def _release(self) -> None:
-        rt = self.runtime
-        await lease.release(rt.db, rt.tables.lease, self.lease_name, rt.instance_id)
-
-    async def _run(self) -> None:
-        settings = self.runtime.settings
-        failures = 0
-        last_purge = datetime.min.replace(tzinfo=UTC)
-        last_reset_check = time.monotonic()
-        while not self._stopping:
-            self._wakeup.clear()
-            try:
-                if await self._hold_lease():
-                    while await self.publish_pending() >= settings.outbox_batch_size:
-                        pass  # a full batch: there may be more
-                    if time.monotonic() - last_reset_check > settings.broker_reset_check_seconds:
-                        last_reset_check = time.monotonic()
-                        await self.republish_if_broker_was_reset()
-                    if datetime.now(UTC) - last_purge > timedelta(hours=1):
-                        await self.purge_expired()
-                        last_purge = datetime.now(UTC)
-                await self.refresh_backlog_metrics()
-                failures = 0
-            except Exception:  # noqa: BLE001 - the relay must outlive broker and database outages
-                failures += 1
-                self.runtime.metrics.relay_failures.inc()
-                log.warning("outbox relay round failed (%d in a row)", failures, exc_info=True)
-            delay = settings.outbox_poll_seconds if failures == 0 else min(30.0, 0.5 * 2**failures)
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=delay)
-            except TimeoutError:
-                pass
+        await self.loop.stop(release=False)
         # Drain what is left so a graceful stop leaves nothing behind.
         try:
-            if await self._hold_lease():
-                await self.publish_pending()
+            if await self.loop.hold_lease():
+                await self._publish_all()
         except Exception:  # noqa: BLE001
             log.warning("could not drain the outbox at shutdown; rows stay for the next start", exc_info=True)
+        await self.loop.release()
 
-    async def _hold_lease(self) -> bool:
-        # Renew only when half the lease has passed: a write per round would
-        # compete with the handlers for the database's write lock.
-        rt = self.runtime
-        now = time.monotonic()
-        if now < self._lease_renew_at:
-            return True
-        held = await lease.try_acquire(rt.db, rt.tables.lease, self.lease_name, rt.instance_id, rt.settings.lease_seconds)
-        self._lease_renew_at = now + rt.settings.lease_seconds / 2 if held else 0.0
-        return held
+    async def _round(self) -> None:
+        settings = self.runtime.settings
+        try:
+            await self._publish_all()
+        except Exception:
+            self.runtime.metrics.relay_failures.inc()
+            raise
+        if time.monotonic() - self._last_reset_check > settings.broker_reset_check_seconds:
+            self._last_reset_check = time.monotonic()
+            await self.republish_if_broker_was_reset()
+        if datetime.now(UTC) - self._last_purge > timedelta(hours=1):
+            await self.purge_expired()
+            self._last_purge = datetime.now(UTC)
+
+    async def _publish_all(self) -> None:
+        while await self.publish_pending() >= self.runtime.settings.outbox_batch_size:
+            pass  # a full batch: there may be more
 
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows in order; returns how many were sent."""

@@ -47,7 +47,7 @@ async def test_two_replicas_send_each_message_once(kafka_bootstrap, database_url
             # Stop whichever replica holds the dispatcher lease: the other one takes over.
             async with rt_a.db.sessions() as s:
                 holder = await s.scalar(sa.select(rt_a.tables.lease.c.holder).where(
-                    rt_a.tables.lease.c.name == rt_a.dispatcher.lease_name))
+                    rt_a.tables.lease.c.name == rt_a.dispatcher.loop.name))
             leaving = rt_a if holder == "replica-a" else rt_b
             await leaving.stop()
             stopped.add(id(leaving))

@@ -10,7 +10,6 @@ Message-ID derived from the delivery key, so a receiver can drop a repeat.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 import sqlalchemy as sa
 
-from brobygger_runtime import lease
+from brobygger_runtime.singleton import SingletonLoop
 from notify.adapters import repository as repo
 from notify.adapters.channels import DeliveryError, OutgoingMessage
 from notify.adapters.citizen_contacts import CitizenContacts
@@ -75,59 +74,23 @@ class Dispatcher:
         self.citizen_contacts = citizen_contacts
         self.breakers = {c: CircuitBreaker(policy.breaker_threshold, policy.breaker_cooldown_seconds) for c in Channel}
         self.metrics = NotifyMetrics(runtime.metrics.registry)
-        self.lease_name = f"notify-dispatcher:{runtime.settings.service_name}"
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self.loop = SingletonLoop(runtime, f"notify-dispatcher:{runtime.settings.service_name}", policy.poll_seconds,
+                                  self._dispatch_all, on_acquired=self.recover_interrupted)
 
     # --- the loop ---------------------------------------------------------------
 
     def wake(self) -> None:
-        self._wakeup.set()
+        self.loop.wake()
 
     def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="notify-dispatcher")
+        self.loop.start()
 
     async def stop(self) -> None:
-        self._stopping = True
-        self._wakeup.set()
-        if self._task:
-            await self._task
-            self._task = None
-        try:
-            rt = self.runtime
-            await lease.release(rt.db, rt.tables.lease, self.lease_name, rt.instance_id)
-        except Exception:  # noqa: BLE001 - shutting down; the lease expires by itself
-            log.warning("could not release the dispatcher lease", exc_info=True)
+        await self.loop.stop()
 
-    async def _run(self) -> None:
-        holding = False
-        failures = 0
-        while not self._stopping:
-            self._wakeup.clear()
-            try:
-                has_lease = await self._hold_lease()
-                if has_lease and not holding:
-                    await self.recover_interrupted()
-                holding = has_lease
-                if holding:
-                    while await self.dispatch_due() >= self.policy.batch_size and not self._stopping:
-                        pass
-                failures = 0
-            except Exception:  # noqa: BLE001 - the loop must outlive database outages
-                failures += 1
-                holding = False  # take stock again once the database is back
-                log.warning("dispatcher round failed (%d in a row)", failures, exc_info=True)
-            delay = self.policy.poll_seconds if failures == 0 else min(30.0, 0.5 * 2**failures)
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=delay)
-            except TimeoutError:
-                pass
-
-    async def _hold_lease(self) -> bool:
-        rt = self.runtime
-        return await lease.try_acquire(rt.db, rt.tables.lease, self.lease_name, rt.instance_id, rt.settings.lease_seconds)
+    async def _dispatch_all(self) -> None:
+        while await self.dispatch_due() >= self.policy.batch_size:
+            pass  # a full batch: there may be more
 
     # --- one round ----------------------------------------------------------------
 
@@ -150,7 +113,7 @@ class Dispatcher:
             rows = await repo.due_deliveries(session, self.clock(), self.policy.batch_size, skip_channels=resting)
         moved = 0
         for row in rows:
-            if self._stopping:
+            if self.loop.stopping:
                 break
             moved += await self.deliver(row)
         return moved
@@ -183,7 +146,7 @@ class Dispatcher:
             return True
         if not self.breakers[channel].allows(time.monotonic()):
             return False  # the channel is resting; the delivery stays pending
-        if not await self._hold_lease() or not await self._mark_sending(row):
+        if not await self.loop.hold_lease() or not await self._mark_sending(row):
             return False  # another replica took over, or already sent it
         message = OutgoingMessage(
             notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,

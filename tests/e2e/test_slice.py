@@ -84,16 +84,18 @@ async def test_post_referral_to_email_latency(stack):  # noqa: ANN001
 
 async def test_one_trace_follows_a_referral_across_services(stack, kafka_bootstrap):  # noqa: ANN001
     """ReferralReceived (from the HTTP call) and the GuideAssigned it caused share
-    one trace; so do NeedsClarified and the MatchProposed it caused."""
+    one trace; so do NeedsClarified, the MatchProposed it caused and the
+    NotificationSent about the e-mail to the guide."""
     from brobygger_contracts import topic_for
     from brobygger_contracts.events.journey import GuideAssigned, NeedsClarified
     from brobygger_contracts.events.matching import MatchProposed
+    from brobygger_contracts.events.notify import NotificationSent
     from brobygger_contracts.events.referral import ReferralReceived
 
     results = await asyncio.to_thread(play, endpoints(stack), lambda _line: None, 90)
     citizen = next(r for r in results if r.label.startswith("Lillemor")).citizen_id
 
-    records = await read_topic(kafka_bootstrap, [topic_for(e) for e in (ReferralReceived, GuideAssigned, MatchProposed)],
+    records = await read_topic(kafka_bootstrap, [topic_for(e) for e in (ReferralReceived, GuideAssigned, MatchProposed, NotificationSent)],
                                partnership=stack.partnership_id, want=10_000, timeout=5)
 
     async def trace_of(event_cls, key: str | None = None) -> set[str]:  # noqa: ANN001
@@ -108,3 +110,4 @@ async def test_one_trace_follows_a_referral_across_services(stack, kafka_bootstr
     assert await trace_of(ReferralReceived, citizen) == await trace_of(GuideAssigned, citizen)
     clarified = await trace_of(NeedsClarified, citizen)
     assert len(clarified) == 1 and await trace_of(MatchProposed, citizen) == clarified
+    assert clarified <= await trace_of(NotificationSent)

@@ -37,6 +37,14 @@ def current_traceparent() -> str | None:
 
 
 @contextmanager
+def continuing(tracer: trace.Tracer, name: str, traceparent: str | None) -> Iterator[None]:
+    """A span in the trace of `traceparent` (work done later about an earlier event)."""
+    parent = _propagator.extract({"traceparent": traceparent}) if traceparent else context.Context()
+    with tracer.start_as_current_span(name, context=parent):
+        yield
+
+
+@contextmanager
 def consuming(tracer: trace.Tracer, event_type: str, event_id: str, subject: str, traceparent: str | None) -> Iterator[None]:
     """A consumer span, child of the span that published the event."""
     parent = _propagator.extract({"traceparent": traceparent}) if traceparent else context.Context()

@@ -92,6 +92,8 @@ delivery = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("sent_at", Timestamp, nullable=True),
+    # The trace of the event the message is about, so NotificationSent/Failed join it.
+    sa.Column("traceparent", sa.String(60), nullable=True),
     sa.Index("ix_delivery_due", "status", "next_attempt_at"),
     sa.Index("ix_delivery_citizen", "citizen_id"),
     sa.Index("ix_delivery_recipient", "recipient_id"),

@@ -12,6 +12,7 @@ from brobygger_runtime.unit_of_work import UnitOfWork
 from notify.adapters import repository as repo
 from notify.domain.masking import mask
 from notify.domain.model import Channel, Contact, DeliveryStatus, notification_id
+from brobygger_runtime.tracing import current_traceparent
 from notify.domain.preferences import choose_channel
 from notify.domain.rules import PlannedNotification, RuleBook
 from notify.service_layer.outcomes import record_failed
@@ -37,6 +38,7 @@ async def plan_notifications(uow: UnitOfWork, rules: RuleBook, event_name: str, 
                 rule_id=planned.rule_id, template=planned.template, recipient_role=planned.target.role,
                 recipient_id=recipient_id, citizen_id=citizen_id,
                 allowed_channels=",".join(c.value for c in planned.channels), variables=dict(facts),
+                traceparent=current_traceparent(),
             )
             await _resolve(uow, seq)
             count += 1

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from brobygger_contracts.events.notify import Channel as WireChannel
 from brobygger_contracts.events.notify import NotificationFailed, NotificationSent, RecipientRole
+from brobygger_runtime.tracing import continuing
 from brobygger_runtime.unit_of_work import UnitOfWork
 from notify.adapters import repository as repo
 from notify.domain.model import DeliveryStatus
@@ -22,11 +23,12 @@ async def record_sent(uow: UnitOfWork, row: sa.Row, sent_at: datetime, language:
         language=language, masked_address=masked_address,
     )
     if updated:
-        await uow.publish(NotificationSent(
-            notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
-            recipient_id=row.recipient_id, recipient_role=RecipientRole(row.recipient_role),
-            channel=WireChannel(row.channel), template=row.template, language=language, sent_at=sent_at,
-        ))
+        with continuing(uow.runtime.tracer, "notification sent", row.traceparent):
+            await uow.publish(NotificationSent(
+                notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
+                recipient_id=row.recipient_id, recipient_role=RecipientRole(row.recipient_role),
+                channel=WireChannel(row.channel), template=row.template, language=language, sent_at=sent_at,
+            ))
     return updated
 
 
@@ -44,9 +46,10 @@ async def record_failed(uow: UnitOfWork, row: sa.Row, cause: str, failed_at: dat
                                          last_error=cause, next_attempt_at=None, attempts=attempts)
     if not updated:
         return False
-    await uow.publish(NotificationFailed(
-        notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
-        recipient_id=row.recipient_id, channel=WireChannel(row.channel), cause=cause,
-        attempts=attempts, failed_at=failed_at,
-    ))
+    with continuing(uow.runtime.tracer, "notification failed", row.traceparent):
+        await uow.publish(NotificationFailed(
+            notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
+            recipient_id=row.recipient_id, channel=WireChannel(row.channel), cause=cause,
+            attempts=attempts, failed_at=failed_at,
+        ))
     return True

@@ -27,7 +27,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/throughput.py
-	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/matching_bench.py
 
 schemas: setup
 	$(BIN)/python -m brobygger_contracts.export

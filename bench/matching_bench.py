@@ -1,6 +1,6 @@
 """Matching benchmark: rank one citizen against a large registry, and a 5,000 x 5,000 batch assignment.
 
-Run: .venv/bin/python bench/matching.py [--seed N]
+Run: .venv/bin/python bench/matching_bench.py [--seed N]
 
 Prints
 - the time to rank 50,000 volunteers and 5,000 activities for one citizen (hard constraints,

@@ -72,6 +72,7 @@ class EmbeddedStack:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp.port if self.smtp else 25),
             "MAIL_FROM": "brobygger@varde.example",
+            "REASONS_LANGUAGE": "da",  # a Danish partnership: reasons in the guides' e-mails in Danish
             "LOG_JSON": "true",
         }
         if name in self.database_url_for:

@@ -25,13 +25,14 @@ def test_topics_are_exactly_the_catalogues(topics) -> None:
     assert sorted(names) == sorted(all_topics())
 
 
-def test_each_topic_lists_its_publisher_and_event_types(topics) -> None:
+def test_each_topic_names_its_one_publishing_service(topics) -> None:
+    """Which event types go where stays in the catalogue alone (contracts/)."""
     for topic in topics["topics"]:
         if topic["name"].endswith(".dlt"):
             assert topic["name"][:-4] in all_topics()
             continue
         assert topic["name"] == topic_of_service(topic["publisher"])
-        assert sorted(topic["event_types"]) == sorted(c.__name__ for c in EVENTS if topic_for(c) == topic["name"])
+        assert any(topic_for(c) == topic["name"] for c in EVENTS)
 
 
 def test_topics_survive_a_broker_loss(topics) -> None:

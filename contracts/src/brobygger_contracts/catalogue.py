@@ -24,6 +24,7 @@ EVENTS: tuple[type[Event], ...] = (
     matching.MatchDeclined,
     matching.GroupProposed,
     journey.GuideAssigned,
+    journey.JourneyStateChanged,
     journey.NeedsClarified,
     journey.FirstVisitAccompanied,
     journey.FollowUpDue,

@@ -65,6 +65,10 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "journey_id": OTHER, "citizen_id": CITIZEN, "guide_id": "guide-7", "guide_org": "varde-kommune",
         "assigned_at": WHEN,
     },
+    "JourneyStateChanged": {
+        "journey_id": OTHER, "citizen_id": CITIZEN, "step": "contact", "from_state": "referred",
+        "to_state": "contacted", "changed_at": WHEN,
+    },
     "NeedsClarified": {
         "journey_id": OTHER, "citizen_id": CITIZEN, "guide_id": "guide-7", "interests": ["baking"],
         "languages": ["da"], "postal_code": "6800", "barriers": ["transport", "hearing"],

@@ -158,3 +158,19 @@ async def test_caseload_and_pending_timers_of_an_urgent_referral(journey_service
     mine = (await svc.client.get("/journeys", params={"guide_id": "guide-anna"})).json()
     assert [j["citizen_id"] for j in mine] == [str(urgent.citizen_id)]
     assert len((await svc.client.get("/journeys", params={"state": "referred"})).json()) == 2
+
+
+async def test_every_transition_is_an_event(journey_service):
+    svc = journey_service
+    await svc.client.post("/guides", json={"guide_id": "guide-anna", "capacity": 10})
+    event = referral()
+    await svc.send(event)
+    response = await svc.client.post(f"/journeys/{event.citizen_id}/contacts", json={"kind": "home_visit"})
+    assert response.status_code in (200, 201), response.text
+    await svc.outbox_drained()
+    changes = [e.payload for e in await svc.published("JourneyStateChanged") if e.payload["citizen_id"] == str(event.citizen_id)]
+    assert [(c["step"], c["from_state"], c["to_state"]) for c in changes] == [
+        ("open", "", "referred"), ("contact", "referred", "contacted"),
+    ]
+    logged = (await svc.client.get(f"/journeys/{event.citizen_id}")).json()
+    assert len(logged["transitions"]) == len(changes)

@@ -73,6 +73,23 @@ class GuideAssigned(Event, publisher="journey"):
     """When the guide was assigned."""
 
 
+class JourneyStateChanged(Event, publisher="journey"):
+    """The journey moved to another state (every transition of the state machine is one)."""
+
+    journey_id: UUID
+    """The journey's id."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    step: str = Field(pattern=r"^[a-z][a-z_]{1,40}$")
+    """The step taken: `open`, `contact`, `clarify`, `propose`, `accept`, `decline`, `first_visit`, `attend`, `complete`, `escalate`, ..."""
+    from_state: str = Field(pattern=r"^$|^[a-z][a-z_]{1,40}$")
+    """The state before (empty when the journey opened)."""
+    to_state: str = Field(pattern=r"^[a-z][a-z_]{1,40}$")
+    """The state after."""
+    changed_at: datetime
+    """When the step was taken."""
+
+
 class NeedsClarified(Event, publisher="journey"):
     """The guide clarified the citizen's wishes and barriers: input for matching."""
 

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from brobygger_contracts.events.journey import GuideAssigned, JourneyCompleted, NeedsClarified
+from brobygger_contracts.events.journey import GuideAssigned, JourneyCompleted, JourneyStateChanged, NeedsClarified
 from brobygger_contracts.types import UclaScore
 from brobygger_runtime.unit_of_work import UnitOfWork
 from journey.adapters import repository as repo
@@ -30,8 +30,18 @@ async def advance(uow: UnitOfWork, journey: sa.Row, step: Step, at: datetime, **
     before = State(journey.state)
     after = next_state(before, step)
     await repo.update_journey(uow.session, journey.journey_id, state=after.value, **values)
-    await repo.record_transition(uow.session, journey.journey_id, step.value, before.value, after.value, at)
+    await record_transition(uow, journey.journey_id, journey.citizen_id, step.value, before.value, after.value, at)
     return after
+
+
+async def record_transition(uow: UnitOfWork, journey_id: str, citizen_id: str, step: str, before: str, after: str,
+                            at: datetime) -> None:
+    """Keep the transition in the journey's log and tell the bus (every transition is an event)."""
+    await repo.record_transition(uow.session, journey_id, step, before, after, at)
+    await uow.publish(JourneyStateChanged(
+        journey_id=UUID(str(journey_id)), citizen_id=UUID(str(citizen_id)), step=step, from_state=before,
+        to_state=after, changed_at=at,
+    ))
 
 
 async def journey_of(uow: UnitOfWork, citizen_id: UUID | str) -> sa.Row:
@@ -65,7 +75,7 @@ async def open_journey(uow: UnitOfWork, ctx: Context, referral: Referral) -> str
             erased=False,
         ),
     )
-    await repo.record_transition(uow.session, journey_id, "open", "", State.referred.value, referral.received_at)
+    await record_transition(uow, journey_id, str(referral.citizen_id), "open", "", State.referred.value, referral.received_at)
     await repo.schedule_timer(uow.session, journey_id, TimerKind.first_contact, first_contact_due(referral.received_at, ctx.policy, referral.urgency))
     await repo.schedule_timer(uow.session, journey_id, TimerKind.exit_review, exit_review_due(referral.received_at, ctx.policy))
     await assign_waiting_journeys(uow, ctx)

@@ -26,6 +26,7 @@ EVENTS: tuple[type[Event], ...] = (
     journey.GuideAssigned,
     journey.JourneyStateChanged,
     journey.NeedsClarified,
+    journey.FirstVisitPlanned,
     journey.FirstVisitAccompanied,
     journey.FollowUpDue,
     journey.GroupFormed,

@@ -75,6 +75,10 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "wishes": ["friend", "group"], "wants_accompaniment": True, "max_travel_km": 3.0,
         "availability": SLOTS, "baseline": SCORE, "clarified_at": WHEN,
     },
+    "FirstVisitPlanned": {
+        "journey_id": OTHER, "citizen_id": CITIZEN, "proposal_id": OTHER, "visit_at": WHEN, "companion": "volunteer",
+        "companion_id": "vol-12", "planned_at": WHEN,
+    },
     "FirstVisitAccompanied": {
         "journey_id": OTHER, "citizen_id": CITIZEN, "proposal_id": OTHER, "companion": "volunteer",
         "companion_id": "vol-12", "hours": 2.5, "visited_at": WHEN,

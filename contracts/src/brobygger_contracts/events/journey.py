@@ -123,6 +123,29 @@ class NeedsClarified(Event, publisher="journey"):
     """When the clarification was recorded."""
 
 
+class FirstVisitPlanned(Event, publisher="journey"):
+    """The guide booked the citizen's first visit: when, and who goes along.
+
+    Planning again (a new time) replaces the earlier plan; notify reminds the
+    citizen and the companion a configurable time before `visit_at`.
+    """
+
+    journey_id: UUID
+    """The journey's id."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    proposal_id: UUID | None = None
+    """The accepted proposal the visit belongs to."""
+    visit_at: datetime
+    """When the visit is to take place."""
+    companion: Companion | None = None
+    """Who will go along; none when the citizen goes alone."""
+    companion_id: StaffId | None = None
+    """The companion's id, when they are staff or a volunteer."""
+    planned_at: datetime
+    """When the visit was booked."""
+
+
 class FirstVisitAccompanied(Event, publisher="journey"):
     """Someone went with the citizen to the first visit of an activity or a friend."""
 

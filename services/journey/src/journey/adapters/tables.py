@@ -42,6 +42,7 @@ journeys = sa.Table(
     sa.Column("clarified_at", TS, nullable=True),
     sa.Column("match_accepted_at", TS, nullable=True),
     sa.Column("first_visit_at", TS, nullable=True),
+    sa.Column("first_visit_planned_for", TS, nullable=True),
     sa.Column("exited_at", TS, nullable=True),
     sa.Column("clarification", sa.JSON, nullable=True),
     sa.Column("baseline", sa.JSON, nullable=True),

@@ -14,11 +14,21 @@ class IllegalTransition(DomainError):
         self.step = step
 
 
-class InvalidClarification(DomainError):
+class InvalidInput(DomainError):
+    """A field's value breaks a rule the request schema cannot express (the API answers 422)."""
+
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class InvalidClarification(InvalidInput):
+    pass
+
+
+class InvalidVisitPlan(InvalidInput):
+    pass
 
 
 class InsufficientBalance(DomainError):

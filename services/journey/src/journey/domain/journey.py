@@ -44,6 +44,8 @@ class Step(str, Enum):
     """The citizen (or candidate) declined a pending proposal."""
     fall_through = "fall_through"
     """The accepted match fell through (declined after acceptance): back to matching."""
+    plan_visit = "plan_visit"
+    """The guide booked the first visit (time and companion); booking again replaces it."""
     first_visit = "first_visit"
     """The first visit took place."""
     attend = "attend"
@@ -90,6 +92,7 @@ _allow(Step.decline, [S.clarified], S.matching)
 _allow(Step.decline, [S.matching, S.match_accepted, S.first_visit, S.active], None)
 _allow(Step.fall_through, [S.match_accepted], S.matching)
 _allow(Step.fall_through, [S.first_visit, S.active], None)
+_allow(Step.plan_visit, [S.match_accepted], None)
 _allow(Step.first_visit, [S.match_accepted], S.first_visit)
 _allow(Step.attend, [S.first_visit, S.active], S.active)
 _allow(Step.complete, [S.first_visit, S.active], S.exited)

@@ -18,7 +18,7 @@ from brobygger_runtime.service import ServiceRuntime
 from journey.adapters import repository as repo
 from journey.adapters.tables import guides, journeys as journeys_table, timers, transitions
 from journey.domain.clarification import Clarification, Slot, Ucla
-from journey.domain.errors import DomainError, IllegalTransition, InvalidClarification, NotFound
+from journey.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
 from journey.domain.journey import Step
 from journey.service_layer import groups, journeys, visits
 from journey.service_layer.context import Context
@@ -90,6 +90,19 @@ class VisitIn(BaseModel):
             visited_at=self.visited_at, proposal_id=self.proposal_id,
             companion=self.companion.value if self.companion else None, companion_id=self.companion_id,
             hours=self.hours, attended=self.attended,
+        )
+
+
+class VisitPlanIn(BaseModel):
+    visit_at: datetime = Field(description="when the visit takes place, with its UTC offset; must be in the future")
+    proposal_id: uuid.UUID | None = None
+    companion: Companion | None = Field(default=None, description="who will go along; empty when the citizen goes alone")
+    companion_id: StaffId | None = None
+
+    def domain(self) -> visits.VisitPlan:
+        return visits.VisitPlan(
+            visit_at=self.visit_at, proposal_id=self.proposal_id,
+            companion=self.companion.value if self.companion else None, companion_id=self.companion_id,
         )
 
 
@@ -189,6 +202,7 @@ async def get_journey(citizen_id: uuid.UUID, runtime: Runtime) -> dict:
         "guide_id": j.guide_id, "source": j.source, "postal_code": j.postal_code, "referral_count": j.referral_count,
         "referred_at": repo.utc(j.referred_at), "first_contact_at": repo.utc(j.first_contact_at),
         "clarified_at": repo.utc(j.clarified_at), "match_accepted_at": repo.utc(j.match_accepted_at),
+        "first_visit_planned_for": repo.utc(j.first_visit_planned_for),
         "first_visit_at": repo.utc(j.first_visit_at), "exited_at": repo.utc(j.exited_at),
         "clarification": j.clarification, "baseline": j.baseline, "final": j.final,
         "relatives_involved": j.relatives_involved, "punch_card": card,
@@ -220,6 +234,15 @@ async def clarify(citizen_id: uuid.UUID, body: ClarificationIn, runtime: Runtime
         )
         event = await journeys.clarify(uow, ctx, citizen_id, clarification)
     return {"state": "clarified", "journey_id": str(event.journey_id)}
+
+
+@router.post("/journeys/{citizen_id}/first-visit/plan", status_code=201, tags=["visits"])
+async def plan_first_visit(citizen_id: uuid.UUID, body: VisitPlanIn, runtime: Runtime, ctx: Ctx) -> dict:
+    """Books the first visit after an accepted match (FirstVisitPlanned: notify reminds the
+    citizen and the companion before it). Booking again replaces the earlier time."""
+    async with runtime.unit_of_work() as uow:
+        visit_at = await visits.plan_first_visit(uow, ctx, citizen_id, body.domain())
+    return {"state": "match_accepted", "first_visit_planned_for": repo.utc(visit_at)}
 
 
 @router.post("/journeys/{citizen_id}/first-visit", status_code=201, tags=["visits"])
@@ -302,7 +325,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def refused(request: Request, exc: DomainError) -> JSONResponse:
         if isinstance(exc, NotFound):
             return JSONResponse({"detail": str(exc)}, status_code=404)
-        if isinstance(exc, InvalidClarification):
+        if isinstance(exc, InvalidInput):
             return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=422)
         body: dict = {"detail": str(exc)}
         if isinstance(exc, IllegalTransition):

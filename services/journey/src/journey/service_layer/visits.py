@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 import sqlalchemy as sa
 
-from brobygger_contracts.events.journey import FirstVisitAccompanied
+from brobygger_contracts.events.journey import FirstVisitAccompanied, FirstVisitPlanned
 from brobygger_runtime.unit_of_work import UnitOfWork
 from journey.adapters import repository as repo
 from journey.adapters.tables import punch_cards, punch_entries, visits
+from journey.domain.errors import InvalidVisitPlan
 from journey.domain.journey import State, Step, next_state
 from journey.domain.punch_card import PunchCard
 from journey.domain.timers import TimerKind, first_follow_up_due
@@ -28,6 +29,34 @@ class Visit:
     companion_id: str | None = None
     hours: float = 0.0
     attended: bool = True
+
+
+@dataclass(frozen=True)
+class VisitPlan:
+    visit_at: datetime
+    proposal_id: UUID | None = None
+    companion: str | None = None
+    """guide, volunteer, home_care or relative; None when the citizen goes alone."""
+    companion_id: str | None = None
+
+
+async def plan_first_visit(uow: UnitOfWork, ctx: Context, citizen_id: UUID, plan: VisitPlan) -> datetime:
+    """Book the first visit; a new booking replaces the earlier one (and its reminders)."""
+    now = ctx.now()
+    if plan.visit_at.tzinfo is None:
+        raise InvalidVisitPlan("visit_at", "give the time with its UTC offset, e.g. 2026-12-01T10:00:00+01:00")
+    if plan.visit_at <= now:
+        raise InvalidVisitPlan("visit_at", "the visit must be in the future")
+    journey = await journey_of(uow, citizen_id)
+    # Stored in UTC: SQLite would keep the wall time and drop the offset.
+    await advance(uow, journey, Step.plan_visit, now, first_visit_planned_for=plan.visit_at.astimezone(UTC))
+    await uow.publish(
+        FirstVisitPlanned(
+            journey_id=UUID(journey.journey_id), citizen_id=UUID(journey.citizen_id), proposal_id=plan.proposal_id,
+            visit_at=plan.visit_at, companion=plan.companion, companion_id=plan.companion_id, planned_at=now,
+        )
+    )
+    return plan.visit_at
 
 
 async def _card(uow: UnitOfWork, journey_id: str) -> PunchCard:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from brobygger_contracts.events.journey import FirstVisitAccompanied, FollowUpDue, GroupBecameSelfRunning, JourneyCompleted
+from brobygger_contracts.events.journey import FirstVisitAccompanied, FollowUpDue, GroupBecameSelfRunning, JourneyCompleted, JourneyStateChanged
 from brobygger_contracts.events.referral import ReferralEscalated, ReferralReceived
 from brobygger_contracts.events.matching import MatchAccepted, ProposalKind
 from notify.bootstrap import build
@@ -103,6 +103,14 @@ def test_a_rules_file_naming_a_missing_template_is_refused_at_start(tmp_path, ka
         build(settings)
 
 
+MILESTONE_STEPS = [  # (step, from, to): three milestones among steps a referrer need not hear about
+    ("contact", "referred", "contacted"), ("contact", "contacted", "contacted"), ("clarify", "contacted", "clarified"),
+    ("propose", "clarified", "matching"), ("accept", "matching", "match_accepted"),
+    ("accept", "match_accepted", "match_accepted"), ("first_visit", "match_accepted", "first_visit"),
+    ("attend", "first_visit", "active"), ("attend", "active", "active"),
+]
+
+
 async def test_referrers_who_opted_in_hear_the_milestones(kafka_bootstrap, database_url, smtp_catcher):
     settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port)
     p = settings.partnership_id
@@ -115,6 +123,10 @@ async def test_referrers_who_opted_in_hear_the_milestones(kafka_bootstrap, datab
         handled = runtime.metrics.events_consumed.labels(ReferralReceived.event_type(), "handled")
         await wait_until(lambda: handled._value.get() == 2, what="the referrals known")  # weeks before, in life
         for citizen in (opted_in, not_opted_in):
+            for step, before, after in MILESTONE_STEPS:
+                await produce(kafka_bootstrap, JourneyStateChanged(
+                    journey_id=uuid.uuid4(), citizen_id=citizen, step=step, from_state=before, to_state=after,
+                    changed_at=NOW), p)
             await produce(kafka_bootstrap, FirstVisitAccompanied(journey_id=uuid.uuid4(), citizen_id=citizen,
                                                                  companion="volunteer", hours=1.5, visited_at=NOW), p)
             await produce(kafka_bootstrap, JourneyCompleted(
@@ -124,7 +136,7 @@ async def test_referrers_who_opted_in_hear_the_milestones(kafka_bootstrap, datab
         escalated = ReferralEscalated(referral_id=uuid.uuid4(), citizen_id=opted_in, reason="mental_health",
                                       receiving_unit="varde-psykiatri", escalated_at=NOW)
         await produce(kafka_bootstrap, escalated, p)
-        await wait_until(lambda: len(smtp_catcher.messages) >= 3, what="the referrer's three e-mails")
+        await wait_until(lambda: len(smtp_catcher.messages) >= 6, what="the referrer's six e-mails")
         log = await deliveries(client, recipient_id="varde-hjemmepleje")
     mails = {m.subject: m for m in smtp_catcher.messages}
     assert all(m.recipients == ["varde-hjemmepleje@varde.example"] for m in mails.values())
@@ -133,11 +145,14 @@ async def test_referrers_who_opted_in_hear_the_milestones(kafka_bootstrap, datab
         f"Borgeren, du henviste, er kommet godt i gang (borger {ref})",
         f"Forløbet er afsluttet for borger {ref}",
         f"Om din henvisning (borger {ref}): fagfolk har taget over",
+        f"Nyt om borgeren, du henviste (borger {ref})",
     }
+    milestones = [m.body for m in smtp_catcher.messages if m.subject.startswith("Nyt om")]
+    assert len(milestones) == 3 and len(set(milestones)) == 3  # contacted, matched, active: not every step
     assert "8 ved start, 5 nu" in mails[f"Forløbet er afsluttet for borger {ref}"].body
     assert "varde-psykiatri" in mails[f"Om din henvisning (borger {ref}): fagfolk har taget over"].body
     assert "mental" not in str([m.body for m in mails.values()])  # the reason stays with the professionals
-    assert len(log) == 3 and {d["recipient_role"] for d in log} == {"referrer"}
+    assert len(log) == 6 and {d["recipient_role"] for d in log} == {"referrer"}
 
 
 def test_a_rules_file_naming_a_field_the_event_lacks_is_refused(tmp_path, kafka_bootstrap):

@@ -32,6 +32,10 @@ SAMPLE = {
     "outcome": "completed",
     "baseline": {"lack_companionship": 3, "left_out": 3, "isolated": 2, "total": 8},
     "final": {"lack_companionship": 2, "left_out": 2, "isolated": 1, "total": 5},
+    "visit_at": "2026-12-01T09:00:00Z",
+    "companion": "volunteer",
+    "from_state": "first_visit",
+    "to_state": "active",
 }
 
 
@@ -77,3 +81,25 @@ def test_the_referrer_sees_the_difference(language):
     assert "8" in body and "5" in body and "240" in body
     without_scores = LIBRARY.render("journey_completed_referrer", language, {**SAMPLE, "baseline": None})
     assert "9 =" not in without_scores.body
+
+
+@pytest.mark.parametrize(("language", "said"), [
+    ("da", "tirsdag den 1. december kl. 10.00"),
+    ("sv", "tisdag den 1 december kl. 10.00"),
+    ("en", "Tuesday 1 December at 10:00"),
+])
+def test_the_reminder_names_the_visit_as_people_say_it_in_local_time(language, said):
+    for template in ("first_visit_reminder_citizen", "first_visit_reminder_companion"):
+        assert said in LIBRARY.render(template, language, SAMPLE, timezone="Europe/Copenhagen").body
+
+
+def test_the_reminder_follows_the_readers_time_zone():
+    body = LIBRARY.render("first_visit_reminder_companion", "en", SAMPLE, timezone="Atlantic/Reykjavik").body
+    assert "Tuesday 1 December at 09:00" in body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_milestone_reads_differently(language):
+    bodies = {state: LIBRARY.render("journey_milestone_referrer", language, {**SAMPLE, "to_state": state}).body
+              for state in ("contacted", "match_accepted", "active")}
+    assert len(set(bodies.values())) == 3

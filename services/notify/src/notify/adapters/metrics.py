@@ -9,7 +9,7 @@ class NotifyMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.messages = Counter(
             "brobygger_notify_messages_total",
-            "Messages by channel and outcome (sent, retry, failed, uncertain, deferred)",
+            "Messages by channel and outcome (sent, retry, failed, uncertain, deferred, expired)",
             ["channel", "outcome"], registry=registry,
         )
         self.circuit_open = Gauge(

@@ -234,6 +234,17 @@ async def cancel_open_about(session: AsyncSession, citizen_id: str) -> None:
     )
 
 
+async def cancel_unsent_of_rule(session: AsyncSession, citizen_id: str, rule_id: str, reason: str) -> int:
+    """A newer event replaces an older one's reminders that have not gone out yet."""
+    open_states = [DeliveryStatus.awaiting_recipient.value, DeliveryStatus.pending.value]
+    result = await session.execute(
+        delivery.update()
+        .where(delivery.c.citizen_id == citizen_id, delivery.c.rule_id == rule_id, delivery.c.status.in_(open_states))
+        .values(status=DeliveryStatus.cancelled.value, last_error=reason, updated_at=datetime.now(UTC))
+    )
+    return result.rowcount
+
+
 async def erase_citizen_links(session: AsyncSession, citizen_id: str) -> int:
     """Cancel what has not gone out about the citizen, then cut every link to them."""
     await cancel_open_about(session, citizen_id)

@@ -22,6 +22,7 @@ def _unknown_fields(book: RuleBook) -> list[str]:
     problems = []
     for rule in book.rules:
         named = [s.removeprefix("event:") for s in rule.sources if s.startswith("event:")] + list(rule.when)
+        named += [rule.reminder.field] if rule.reminder else []
         problems += [f"rule {rule.id}: {rule.event} has no field {f!r}" for f in named if f not in EVENT_FIELDS[rule.event]]
     return problems
 

@@ -88,6 +88,9 @@ delivery = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", Timestamp, nullable=True),
+    # A reminder goes out from `send_after` and not once `expires_at` (the visit) has come.
+    sa.Column("send_after", Timestamp, nullable=True),
+    sa.Column("expires_at", Timestamp, nullable=True),
     sa.Column("last_error", sa.String(500), nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),

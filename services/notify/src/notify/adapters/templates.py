@@ -8,15 +8,36 @@ an empty gap in a letter to an older reader.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, UndefinedError
+from babel.dates import format_datetime
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, UndefinedError, pass_context
 
 from notify.domain.model import LANGUAGES
 
 
 class TemplateProblem(Exception):
     """The template is missing or needs a variable the message does not have."""
+
+
+DEFAULT_TIMEZONE = "Europe/Copenhagen"
+_LOCALES = {"da": "da_DK", "sv": "sv_SE", "en": "en_GB"}
+_MOMENT_PATTERNS = {  # "tirsdag den 1. december kl. 10.00": day and time as people say them
+    "da": "EEEE 'den' d. MMMM 'kl.' HH.mm",
+    "sv": "EEEE 'den' d MMMM 'kl.' HH.mm",
+    "en": "EEEE d MMMM 'at' HH:mm",
+}
+
+
+@pass_context
+def local_moment(context: Mapping[str, Any], value: Any) -> str:
+    """`{{ visit_at | local_moment }}`: a moment in the reader's language and time zone."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    language = context.get("language", "en")
+    zone = ZoneInfo(context.get("timezone") or DEFAULT_TIMEZONE)
+    return format_datetime(moment, _MOMENT_PATTERNS[language], tzinfo=zone, locale=_LOCALES[language])
 
 
 @dataclass(frozen=True)
@@ -33,6 +54,7 @@ class TemplateLibrary:
             autoescape=False,  # plain text: e-mail text part and SMS
             keep_trailing_newline=True,
         )
+        self.env.filters["local_moment"] = local_moment
 
     def exists(self, template: str, language: str) -> bool:
         try:
@@ -45,10 +67,11 @@ class TemplateLibrary:
         """`language/template` pairs a rule book needs that do not exist."""
         return [f"{lang}/{t}" for t in sorted(templates) for lang in LANGUAGES if not self.exists(t, lang)]
 
-    def render(self, template: str, language: str, variables: Mapping[str, Any]) -> RenderedMessage:
+    def render(self, template: str, language: str, variables: Mapping[str, Any], timezone: str | None = None) -> RenderedMessage:
         language = language if language in LANGUAGES else "en"
         try:
-            text = self.env.get_template(f"{language}/{template}.txt.j2").render(**variables)
+            text = self.env.get_template(f"{language}/{template}.txt.j2").render(
+                **variables, language=language, timezone=timezone or DEFAULT_TIMEZONE)
         except TemplateNotFound as exc:
             raise TemplateProblem(f"no template {language}/{template}") from exc
         except UndefinedError as exc:

@@ -5,6 +5,7 @@ reads its content (already parsed) and says which notifications an event asks fo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Mapping
 
 from notify.domain.model import Channel
@@ -32,11 +33,35 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Reminder:
+    """Send a while before a moment the event names (a booked visit), not when the event arrives."""
+
+    field: str
+    """The event's field with the moment, e.g. `visit_at`."""
+    before: timedelta
+
+    def timing(self, facts: Mapping[str, Any]) -> tuple[datetime, datetime]:
+        """(send after, too late from): the moment minus the lead time, and the moment itself."""
+        value = facts.get(self.field)
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        if moment.tzinfo is None:
+            raise RuleError(f"{self.field} has no UTC offset: {value!r}")
+        moment = moment.astimezone(UTC)
+        return moment - self.before, moment
+
+
+@dataclass(frozen=True)
 class PlannedNotification:
     rule_id: str
     template: str
     channels: tuple[Channel, ...]
     target: Target
+    send_after: datetime | None = None
+    """Not before this moment (a reminder)."""
+    expires_at: datetime | None = None
+    """Pointless from this moment on (the visit it reminds of has begun)."""
+    replaces_earlier: bool = False
+    """A newer event of this rule about the same citizen cancels what the older one has not sent."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,7 @@ class Rule:
     channels: tuple[Channel, ...]
     when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     """Conditions on the event's fields: the field's value must be one of these."""
+    reminder: Reminder | None = None
 
     def applies(self, facts: Mapping[str, Any]) -> bool:
         return all(facts.get(name) in allowed for name, allowed in self.when.items())
@@ -95,8 +121,11 @@ class RuleBook:
             if rule.event != event or not rule.applies(facts):
                 continue
             target = rule.target(facts)
-            if target is not None:
-                planned.append(PlannedNotification(rule.id, rule.template, rule.channels, target))
+            if target is None:
+                continue
+            send_after, expires_at = rule.reminder.timing(facts) if rule.reminder else (None, None)
+            planned.append(PlannedNotification(rule.id, rule.template, rule.channels, target, send_after, expires_at,
+                                               replaces_earlier=rule.reminder is not None))
         return planned
 
 
@@ -132,8 +161,20 @@ def _rule(raw: Mapping[str, Any], known_events: frozenset[str] | None) -> Rule:
     }
     return Rule(
         id=rule_id, event=raw["event"], role=role, sources=tuple(_source(s, rule_id) for s in sources),
-        template=str(raw["template"]), channels=channels, when=when,
+        template=str(raw["template"]), channels=channels, when=when, reminder=_reminder(raw.get("remind_before"), rule_id),
     )
+
+
+def _reminder(raw: Any, rule_id: str) -> Reminder | None:
+    """`"remind_before": {"field": "visit_at", "hours": 24}` (or "days")."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("field"), str):
+        raise RuleError(f"rule {rule_id}: remind_before needs a field naming the moment, e.g. {{\"field\": \"visit_at\", \"hours\": 24}}")
+    hours = float(raw.get("hours", 0)) + 24 * float(raw.get("days", 0))
+    if hours <= 0:
+        raise RuleError(f"rule {rule_id}: remind_before needs a positive number of hours or days")
+    return Reminder(raw["field"], timedelta(hours=hours))
 
 
 def parse_rules(document: Mapping[str, Any], known_events: frozenset[str] | None = None) -> RuleBook:

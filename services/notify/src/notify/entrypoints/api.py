@@ -103,6 +103,10 @@ class DeliveryOut(BaseModel):
     last_error: str | None
     created_at: datetime
     next_attempt_at: datetime | None
+    send_after: datetime | None = None
+    """A reminder goes out from this moment..."""
+    expires_at: datetime | None = None
+    """...and not once this one (the visit) has come."""
     sent_at: datetime | None
 
 
@@ -133,7 +137,8 @@ def _delivery_out(r) -> DeliveryOut:  # noqa: ANN001
         recipient_id=r.recipient_id, recipient_role=r.recipient_role, channel=r.channel,
         masked_address=r.masked_address, template=r.template, language=r.language, status=DeliveryStatus(r.status),
         attempts=r.attempts, last_error=r.last_error, created_at=repo.as_utc(r.created_at),
-        next_attempt_at=repo.as_utc(r.next_attempt_at), sent_at=repo.as_utc(r.sent_at),
+        next_attempt_at=repo.as_utc(r.next_attempt_at), send_after=repo.as_utc(r.send_after),
+        expires_at=repo.as_utc(r.expires_at), sent_at=repo.as_utc(r.sent_at),
     )
 
 

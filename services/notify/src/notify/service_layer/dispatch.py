@@ -29,6 +29,7 @@ from notify.domain.masking import mask
 from notify.domain.model import LANGUAGES, Channel, Contact, DeliveryStatus, QuietHours
 from notify.domain.preferences import quiet_until
 from notify.domain.resilience import CircuitBreaker, backoff_seconds
+from notify.service_layer.notifications import TOO_LATE
 from notify.service_layer.outcomes import record_failed, record_sent
 
 if TYPE_CHECKING:
@@ -122,6 +123,13 @@ class Dispatcher:
         """Send one due delivery, or record why not; False when it was left as it was."""
         channel = Channel(row.channel)
         now = self.clock()
+        expires_at = repo.as_utc(row.expires_at)
+        if expires_at is not None and now >= expires_at:  # e.g. deferred past the visit by quiet hours or retries
+            async with self.runtime.db.transaction() as session:
+                await repo.update_delivery(session, row.seq, only_if=(DeliveryStatus.pending,),
+                                           status=DeliveryStatus.cancelled.value, last_error=TOO_LATE)
+            self._count(channel, "expired")
+            return True
         try:
             contact = await self._contact_of(row)
         except DeliveryError as exc:  # the owner of the details did not answer: nothing was sent
@@ -139,7 +147,7 @@ class Dispatcher:
         language = contact.language if contact.language in LANGUAGES else "en"
         variables = {**(row.variables or {}), "recipient_name": contact.display_name}
         try:
-            rendered = self.templates.render(row.template, language, variables)
+            rendered = self.templates.render(row.template, language, variables, contact.timezone or self.policy.timezone)
         except TemplateProblem as exc:
             async with self.runtime.unit_of_work() as uow:
                 await record_failed(uow, row, str(exc), now, attempts=row.attempts + 1, only_if=(DeliveryStatus.pending,))

@@ -31,18 +31,35 @@ async def plan_notifications(uow: UnitOfWork, rules: RuleBook, event_name: str, 
     if citizen_id and await repo.is_erased(uow.session, citizen_id):
         return 0  # a late event about someone who asked to be forgotten
     count = 0
+    now = datetime.now(UTC)
     for planned in rules.plan(event_name, facts):
+        if planned.replaces_earlier and citizen_id:
+            await repo.cancel_unsent_of_rule(uow.session, citizen_id, planned.rule_id, "replaced by a newer booking")
+        too_late = planned.expires_at is not None and planned.expires_at <= now
         for recipient_id in await _recipients(uow, planned):
             seq = await repo.add_delivery(
                 uow.session, source_event_id=source_event_id, source_event_type=event_name,
                 rule_id=planned.rule_id, template=planned.template, recipient_role=planned.target.role,
                 recipient_id=recipient_id, citizen_id=citizen_id,
                 allowed_channels=",".join(c.value for c in planned.channels), variables=dict(facts),
-                traceparent=current_traceparent(),
+                traceparent=current_traceparent(), send_after=planned.send_after, expires_at=planned.expires_at,
             )
-            await _resolve(uow, seq)
+            if too_late:  # kept in the log, so the guide can see why no reminder went out
+                await repo.update_delivery(uow.session, seq, status=DeliveryStatus.cancelled.value, last_error=TOO_LATE)
+            else:
+                await _resolve(uow, seq)
             count += 1
     return count
+
+
+TOO_LATE = "too late: the moment it reminds of has come"
+
+
+def _first_attempt_at(row) -> datetime:  # noqa: ANN001
+    """Now, or for a reminder the moment it may go out."""
+    now = datetime.now(UTC)
+    send_after = repo.as_utc(row.send_after)
+    return max(now, send_after) if send_after else now
 
 
 async def _recipients(uow: UnitOfWork, planned: PlannedNotification) -> list[str | None]:
@@ -98,7 +115,7 @@ async def _resolve(uow: UnitOfWork, seq: int) -> None:
         await record_failed(uow, await repo.get_delivery(uow.session, seq), choice.reason, now)
         return
     await repo.update_delivery(
-        uow.session, seq, status=DeliveryStatus.pending.value, next_attempt_at=now,
+        uow.session, seq, status=DeliveryStatus.pending.value, next_attempt_at=_first_attempt_at(row),
         masked_address=mask(channel, contact.address(channel) or ""), **values,
     )
 
@@ -110,7 +127,7 @@ async def _resolve_citizen(uow: UnitOfWork, row, channel: Channel) -> None:  # n
         await uow.session.execute(sa.delete(repo.delivery).where(repo.delivery.c.seq == row.seq))
         return
     await repo.update_delivery(uow.session, row.seq, notification_id=key, channel=channel.value,
-                               status=DeliveryStatus.pending.value, next_attempt_at=datetime.now(UTC))
+                               status=DeliveryStatus.pending.value, next_attempt_at=_first_attempt_at(row))
 
 
 async def assign_guide(uow: UnitOfWork, citizen_id: str, guide_id: str, guide_org: str, assigned_at: datetime) -> int:

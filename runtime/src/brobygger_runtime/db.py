@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import AsyncIterator
 
 import sqlalchemy as sa
@@ -23,6 +24,29 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """A moment, stored in UTC and read back as an aware UTC datetime on every database.
+
+    SQLite keeps no offset: a plain DateTime(timezone=True) would store
+    10:00+01:00 as 10:00 and compare it as such. Naive values are taken as UTC
+    (what the services write); migrations see a plain DateTime(timezone=True).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def new_metadata() -> sa.MetaData:
@@ -39,7 +63,7 @@ def add_delivery_tables(metadata: sa.MetaData) -> None:
         sa.Column("consumer", sa.String(200), primary_key=True),
         sa.Column("event_id", sa.String(200), primary_key=True),
         sa.Column("event_type", sa.String(200), nullable=False),
-        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("handled_at", UtcDateTime(), nullable=False),
     )
     sa.Table(
         "outbox",
@@ -51,8 +75,8 @@ def add_delivery_tables(metadata: sa.MetaData) -> None:
         sa.Column("key", sa.String(200), nullable=False),
         sa.Column("headers", sa.JSON, nullable=False),
         sa.Column("payload", sa.Text, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("sent_at", UtcDateTime(), nullable=True),
         sa.Column("send_count", sa.Integer, nullable=False, server_default="0"),
         sa.Column("kafka_partition", sa.Integer, nullable=True),
         sa.Column("kafka_offset", sa.BigInteger, nullable=True),
@@ -63,7 +87,7 @@ def add_delivery_tables(metadata: sa.MetaData) -> None:
         metadata,
         sa.Column("name", sa.String(200), primary_key=True),
         sa.Column("holder", sa.String(200), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", UtcDateTime(), nullable=False),
     )
 
 

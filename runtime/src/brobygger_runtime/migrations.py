@@ -14,6 +14,8 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from brobygger_runtime.db import UtcDateTime
+
 
 def alembic_config(service_package: str, database_url: str) -> Config:
     folder = resources.files(service_package).joinpath("migrations")
@@ -32,17 +34,26 @@ async def upgrade_to_head_async(service_package: str, database_url: str) -> None
     await asyncio.to_thread(upgrade_to_head, service_package, database_url)
 
 
+def _render_item(kind: str, obj: object, autogen_context: object) -> str | bool:
+    """Migrations spell our UTC column type as the plain type it stores (no import of ours)."""
+    if kind == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_env(target_metadata: sa.MetaData) -> None:
     """The body of every service's `migrations/env.py`."""
     url = context.config.get_main_option("sqlalchemy.url")
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+        context.configure(url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=True,
+                          render_item=_render_item)
         with context.begin_transaction():
             context.run_migrations()
         return
 
     def _run(connection: sa.Connection) -> None:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                          render_item=_render_item)
         with context.begin_transaction():
             context.run_migrations()
 

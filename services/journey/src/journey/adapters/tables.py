@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from brobygger_runtime.db import new_metadata
+from brobygger_runtime.db import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
-TS = sa.DateTime(timezone=True)
+TS = UtcDateTime()
 ID = sa.String(64)
 
 guides = sa.Table(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -48,8 +48,7 @@ async def plan_first_visit(uow: UnitOfWork, ctx: Context, citizen_id: UUID, plan
     if plan.visit_at <= now:
         raise InvalidVisitPlan("visit_at", "the visit must be in the future")
     journey = await journey_of(uow, citizen_id)
-    # Stored in UTC: SQLite would keep the wall time and drop the offset.
-    await advance(uow, journey, Step.plan_visit, now, first_visit_planned_for=plan.visit_at.astimezone(UTC))
+    await advance(uow, journey, Step.plan_visit, now, first_visit_planned_for=plan.visit_at)
     await uow.publish(
         FirstVisitPlanned(
             journey_id=UUID(journey.journey_id), citizen_id=UUID(journey.citizen_id), proposal_id=plan.proposal_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from brobygger_runtime.db import new_metadata
+from brobygger_runtime.db import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
@@ -19,9 +19,9 @@ citizens = sa.Table(
     sa.Column("age_band", sa.String(8), nullable=True),
     sa.Column("language", sa.String(2), nullable=True),
     sa.Column("needs", sa.JSON, nullable=True, comment="the latest clarification: interests, wishes, barriers, ..."),
-    sa.Column("needs_clarified_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("needs_clarified_at", UtcDateTime(), nullable=True),
     sa.Column("preferences", sa.JSON, nullable=True, comment="what the citizen would like in a volunteer friend"),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 volunteers = sa.Table(
@@ -39,7 +39,7 @@ volunteers = sa.Table(
     sa.Column("trained", sa.Boolean, nullable=False),
     sa.Column("availability", sa.JSON, nullable=False),
     sa.Column("traits", sa.JSON, nullable=False, comment="gender, age_band, smokes, has_pets; each optional"),
-    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("registered_at", UtcDateTime(), nullable=False),
 )
 
 activities = sa.Table(
@@ -60,7 +60,7 @@ activities = sa.Table(
     sa.Column("step_free", sa.Boolean, nullable=False),
     sa.Column("accompaniment_welcome", sa.Boolean, nullable=False),
     sa.Column("practice_community", sa.Boolean, nullable=False),
-    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("published_at", UtcDateTime(), nullable=False),
 )
 
 proposals = sa.Table(
@@ -76,8 +76,8 @@ proposals = sa.Table(
     sa.Column("distance_km", sa.Float, nullable=True),
     sa.Column("status", sa.String(16), nullable=False, comment="proposed, accepted or declined"),
     sa.Column("decline_reason", sa.String(32), nullable=True),
-    sa.Column("proposed_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("proposed_at", UtcDateTime(), nullable=False),
+    sa.Column("decided_at", UtcDateTime(), nullable=True),
 )
 
 group_proposals = sa.Table(
@@ -86,7 +86,7 @@ group_proposals = sa.Table(
     sa.Column("group_proposal_id", sa.String(UUID_LEN), primary_key=True),
     sa.Column("interest", sa.String(41), nullable=False),
     sa.Column("postal_code", sa.String(5), nullable=False),
-    sa.Column("proposed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("proposed_at", UtcDateTime(), nullable=False),
 )
 
 group_members = sa.Table(
@@ -95,5 +95,5 @@ group_members = sa.Table(
     sa.Column("group_proposal_id", sa.String(UUID_LEN), sa.ForeignKey("group_proposals.group_proposal_id", ondelete="CASCADE"), primary_key=True),
     sa.Column("citizen_id", sa.String(UUID_LEN), primary_key=True),
     sa.Column("interest", sa.String(41), nullable=False, index=True),
-    sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("joined_at", UtcDateTime(), nullable=False),
 )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from brobygger_runtime.db import new_metadata
+from brobygger_runtime.db import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
-Timestamp = sa.DateTime(timezone=True)
+Timestamp = UtcDateTime()
 
 contact = sa.Table(
     "contact",

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from brobygger_runtime.db import new_metadata
+from brobygger_runtime.db import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
-Moment = sa.DateTime(timezone=True)
+Moment = UtcDateTime()
 Id = sa.String(36)
 
 citizens = sa.Table(

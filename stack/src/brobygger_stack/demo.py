@@ -60,6 +60,18 @@ def _wait(what: str, probe: Callable[[], Any], timeout: float) -> Any:
     raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f}s")
 
 
+def _settled(look: Callable[[], list], found: list, quiet_seconds: float = 1.5) -> list:
+    """Look again until nothing new turns up for `quiet_seconds`: each organisation's
+    matching proposes on its own, so the first proposal need not be the last."""
+    deadline = time.monotonic() + quiet_seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = look()
+        if len(now) > len(found):
+            found, deadline = now, time.monotonic() + quiet_seconds
+    return found
+
+
 def seed(endpoints: DemoEndpoints, data: dict[str, Any], say: Callable[[str], None]) -> None:
     with httpx.Client(timeout=10) as http:
         for guide in data["guides"]:
@@ -104,6 +116,7 @@ def play_citizen(endpoints: DemoEndpoints, citizen: dict[str, Any], say: Callabl
 
         found = _wait("a match proposal", proposals, timeout)
         elapsed = time.monotonic() - started
+        found = _settled(proposals, found)
         for proposal in found:
             reasons = proposal.get("reasons")
             reasons = json.loads(reasons) if isinstance(reasons, str) else reasons

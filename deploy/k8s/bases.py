@@ -21,7 +21,7 @@ SERVICES: dict[str, tuple[dict[str, str], str, dict[str, str]]] = {
     "referral": ({"cpu": "100m", "memory": "192Mi"}, "512Mi", {"PARTNERSHIP_ORGS": ""}),
     "matching": ({"cpu": "200m", "memory": "256Mi"}, "768Mi", {"ASSIGNMENT_INTERVAL_SECONDS": "300",
                                                                "REASONS_LANGUAGE": "en"}),
-    "journey": ({"cpu": "100m", "memory": "192Mi"}, "512Mi", {"FIRST_CONTACT_WORKING_DAYS": "3"}),
+    "journey": ({"cpu": "100m", "memory": "192Mi"}, "512Mi", {"FIRST_CONTACT_WORKING_DAYS": "3", "HOLIDAY_COUNTRY": "DK"}),
     "notify": ({"cpu": "100m", "memory": "192Mi"},
                "512Mi", {"SMTP_HOST": "smtp.example.org", "SMTP_PORT": "587", "SMTP_START_TLS": "true",
                          "MAIL_FROM": "brobygger@example.org", "CITIZEN_CONTACT_URL": "http://referral:8000"}),

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import httpx
 import sqlalchemy as sa
@@ -16,7 +17,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from brobygger_contracts import Envelope, Event, topic_for
 from brobygger_contracts.events.matching import MatchAccepted, MatchDeclined, MatchProposed
 from brobygger_contracts.events.referral import ReferralReceived
-from journey.bootstrap import JourneyRuntime, Settings
+from brobygger_stack.testing import service_settings
+from journey.bootstrap import JourneyRuntime, Settings, build
 
 ORG = "varde-kommune"
 
@@ -103,6 +105,25 @@ class RunningJourney:
         async with self.runtime.db.sessions() as s:
             rows = (await s.execute(sa.select(outbox.c.payload).where(outbox.c.event_type.like(f"%.{event_type}.v1")).order_by(outbox.c.id))).all()
         return [json.loads(r.payload) for r in rows]
+
+
+def journey_starter(kafka: str, database_url_factory: Callable[[str], Awaitable[str]]):  # noqa: ANN201
+    """Starts journey instances in-process, each with a fresh database unless `database_url` is given."""
+
+    @asynccontextmanager
+    async def start(clock: FakeClock | None = None, **settings: Any) -> AsyncIterator[RunningJourney]:
+        clock = clock or FakeClock()
+        database_url = settings.pop("database_url", None) or await database_url_factory("journey")
+        settings.setdefault("timer_poll_seconds", 0.1)
+        config = service_settings(Settings, "journey", kafka, database_url, org=ORG, **settings)
+        ctx = config.context()
+        ctx.clock = clock
+        runtime, app = build(config, ctx)
+        async with runtime.running():
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                yield RunningJourney(runtime, client, config, kafka, clock)
+
+    return start
 
 
 async def read_events(kafka: str, topic: str, partnership: str, event_type: str | None = None) -> list[Received]:

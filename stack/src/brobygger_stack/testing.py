@@ -6,6 +6,8 @@ import asyncio
 import os
 import socket
 import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import AsyncIterator, Iterator
 
 import asyncpg
@@ -105,21 +107,31 @@ def _async_url(admin_dsn: str, database: str) -> str:
     return base.replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + database
 
 
-@pytest_asyncio.fixture
-async def database_url_factory(postgres_admin_dsn: str | None, tmp_path) -> AsyncIterator:  # noqa: ANN001
-    """Makes fresh, empty databases (one per call) and drops them afterwards."""
+@asynccontextmanager
+async def database_factory(postgres_admin_dsn: str | None, directory: Path) -> AsyncIterator:
+    """Makes fresh, empty databases (one per call; SQLite files in `directory` without
+    PostgreSQL) and drops them on leaving; for fixtures of a wider scope than a test."""
     created: list[str] = []
 
     async def make(label: str = "db") -> str:
         if postgres_admin_dsn is None:
-            return f"sqlite+aiosqlite:///{tmp_path}/{label}-{uuid.uuid4().hex[:6]}.db"
+            return f"sqlite+aiosqlite:///{directory}/{label}-{uuid.uuid4().hex[:6]}.db"
         name = await create_database(postgres_admin_dsn)
         created.append(name)
         return _async_url(postgres_admin_dsn, name)
 
-    yield make
-    for name in created:
-        await drop_database(postgres_admin_dsn, name)
+    try:
+        yield make
+    finally:
+        for name in created:
+            await drop_database(postgres_admin_dsn, name)
+
+
+@pytest_asyncio.fixture
+async def database_url_factory(postgres_admin_dsn: str | None, tmp_path) -> AsyncIterator:  # noqa: ANN001
+    """Makes fresh, empty databases (one per call) and drops them afterwards."""
+    async with database_factory(postgres_admin_dsn, tmp_path) as make:
+        yield make
 
 
 @pytest_asyncio.fixture

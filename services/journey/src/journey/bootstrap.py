@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
 from journey.adapters.gauges import install_gauges
+from journey.adapters.holiday_calendar import public_holidays, supported
 from journey.adapters.tables import metadata
 from journey.domain.timers import TimerPolicy
 from journey.entrypoints import api, kafka, reports_api
@@ -23,16 +24,26 @@ class Settings(ServiceSettings):
     first_follow_up_days: int = Field(default=14, ge=1, description="first follow-up this many days after the first visit")
     follow_up_every_months: int = Field(default=1, ge=1, description="then a follow-up every this many months")
     exit_review_months: int = Field(default=8, ge=1, description="exit review this many months after the referral (Varde: 8)")
+    holiday_country: str = Field(default="DK", description="whose public holidays are not working days (DK, SE, ...); empty: none")
     self_running_after_meetings: int = Field(default=3, ge=1, description="consecutive meetings without the facilitator before a group runs itself")
     match_wait_limit_days: int = Field(default=30, ge=0, description="clarified citizens waiting longer for a match are reported")
     first_visit_wait_limit_days: int = Field(default=14, ge=0, description="accepted matches waiting longer for the first visit are reported")
     timer_poll_seconds: float = Field(default=30.0, gt=0, description="how often the scheduler looks for due timers")
+
+    @field_validator("holiday_country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        country = value.strip().upper()
+        if not supported(country):
+            raise ValueError(f"no public holidays known for {value!r}; use a country code such as DK or SE, or leave it empty")
+        return country
 
     def context(self) -> Context:
         policy = TimerPolicy(
             first_contact_working_days=self.first_contact_working_days,
             urgent_first_contact_working_days=self.urgent_first_contact_working_days, first_follow_up_days=self.first_follow_up_days,
             follow_up_every_months=self.follow_up_every_months, exit_review_months=self.exit_review_months,
+            is_holiday=public_holidays(self.holiday_country),
         )
         return Context(
             org_id=self.org_id, policy=policy, self_running_after_meetings=self.self_running_after_meetings,

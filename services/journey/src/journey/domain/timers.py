@@ -1,21 +1,29 @@
 """When the guide must act: first contact, follow-ups, the exit review.
 
 The periods are policy (Varde: exit review after 8 months), so they come from
-`TimerPolicy` rather than constants.
+`TimerPolicy` rather than constants. So does the holiday calendar: working days
+skip weekends and whatever `TimerPolicy.is_holiday` says is a public holiday
+(the composition root fills it from the `holidays` library for the country).
 """
 
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
+from typing import Callable
 
 
 class TimerKind(str, Enum):
     first_contact = "first_contact"
     follow_up = "follow_up"
     exit_review = "exit_review"
+
+
+def no_holidays(day: date) -> bool:
+    """A calendar without public holidays: only weekends are days off."""
+    return False
 
 
 @dataclass(frozen=True)
@@ -26,15 +34,20 @@ class TimerPolicy:
     first_follow_up_days: int = 14
     follow_up_every_months: int = 1
     exit_review_months: int = 8
+    is_holiday: Callable[[date], bool] = no_holidays
+    """Whether a day is a public holiday, when no one is expected to call."""
 
 
-def add_working_days(start: datetime, days: int) -> datetime:
-    """`days` working days (Monday to Friday) after `start`, at the same time of day."""
+def add_working_days(start: datetime, days: int, is_holiday: Callable[[date], bool] = no_holidays) -> datetime:
+    """`days` working days (Monday to Friday, not a holiday) after `start`, at the same time of day.
+
+    The day is `start`'s calendar date in its own time zone.
+    """
     moment = start
     left = days
     while left > 0:
         moment += timedelta(days=1)
-        if moment.weekday() < 5:
+        if moment.weekday() < 5 and not is_holiday(moment.date()):
             left -= 1
     return moment
 
@@ -49,7 +62,7 @@ def add_months(start: datetime, months: int) -> datetime:
 
 def first_contact_due(referred_at: datetime, policy: TimerPolicy, urgency: str = "routine") -> datetime:
     days = policy.urgent_first_contact_working_days if urgency == "urgent" else policy.first_contact_working_days
-    return add_working_days(referred_at, days)
+    return add_working_days(referred_at, days, policy.is_holiday)
 
 
 def exit_review_due(referred_at: datetime, policy: TimerPolicy) -> datetime:

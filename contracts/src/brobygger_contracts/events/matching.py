@@ -30,7 +30,7 @@ class DeclineReason(str, Enum):
 
 
 class VolunteerRegistered(Event, publisher="matching", subject="volunteer_id"):
-    """A volunteer friend was registered or their profile updated."""
+    """A volunteer friend was registered or their profile updated, or they stopped (`active` false)."""
 
     volunteer_id: UUID
     """The volunteer's pseudonymous id."""
@@ -52,6 +52,8 @@ class VolunteerRegistered(Event, publisher="matching", subject="volunteer_id"):
     """When the volunteer is free each week."""
     registered_at: datetime
     """When this profile version was recorded."""
+    active: bool = True
+    """False once the volunteer stopped (retired): they are proposed to nobody any more; registering them again brings them back."""
 
 
 class ActivityPublished(Event, publisher="matching", subject="activity_id"):

@@ -14,7 +14,9 @@ class MatchingMetrics:
         r = runtime.metrics.registry
         self.proposals = Counter("brobygger_matching_proposals_total", "Proposals made, by kind", ["kind"], registry=r)
         self.decisions = Counter(
-            "brobygger_matching_decisions_total", "Citizens' answers to proposals, by kind and answer", ["kind", "answer"], registry=r
+            "brobygger_matching_decisions_total",
+            "Citizens' answers to proposals (accepted, declined), or withdrawn or ended because the candidate stopped, by kind",
+            ["kind", "answer"], registry=r,
         )
         self.groups = Counter("brobygger_matching_group_proposals_total", "New groups proposed or grown", registry=r)
         self.batch_seconds = Histogram(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any, Iterable
 from uuid import UUID
@@ -13,6 +14,7 @@ from matching.adapters import postal_codes
 from matching.adapters.tables import activities, citizens, group_members, group_proposals, proposals, volunteers
 from matching.domain.groups import ProposedGroup
 from matching.domain.model import Candidate, CitizenProfile, Kind, Preferences, Slot, Traits, Wish
+from matching.domain.registry import RetireReason, Retirement, Volunteer
 
 HOLDING_CAPACITY = ("proposed", "accepted")
 """A pending proposal holds its slot, so the last seat is never offered twice; a decline frees it."""
@@ -122,8 +124,9 @@ async def serialise_proposals(session: AsyncSession) -> None:
 
 # -- candidates -------------------------------------------------------------------------------------
 
-async def _with_held(session: AsyncSession, table: sa.Table, key: sa.Column, order: sa.Column) -> list[sa.Row]:
-    """The table's rows, each with `held`: how many of its slots open or accepted proposals take."""
+async def _with_held(session: AsyncSession, table: sa.Table, key: sa.Column, order: sa.Column,
+                     *where: sa.ColumnElement[bool]) -> list[sa.Row]:
+    """The table's rows (those meeting `where`), each with `held`: how many of its slots open or accepted proposals take."""
     held = (
         sa.select(proposals.c.candidate_id, sa.func.count().label("held"))
         .where(proposals.c.status.in_(HOLDING_CAPACITY))
@@ -131,12 +134,14 @@ async def _with_held(session: AsyncSession, table: sa.Table, key: sa.Column, ord
         .subquery()
     )
     query = sa.select(table, sa.func.coalesce(held.c.held, 0).label("held")).outerjoin(
-        held, held.c.candidate_id == key).order_by(order, key)
+        held, held.c.candidate_id == key).where(*where).order_by(order, key)
     return list((await session.execute(query)).all())
 
 
 async def volunteer_candidates(session: AsyncSession) -> list[Candidate]:
-    rows = await _with_held(session, volunteers, volunteers.c.volunteer_id, volunteers.c.registered_at)
+    """Every active volunteer: a retired one is a candidate for nobody."""
+    rows = await _with_held(session, volunteers, volunteers.c.volunteer_id, volunteers.c.registered_at,
+                            volunteers.c.retired_at.is_(None))
     return [
         Candidate(
             candidate_id=UUID(r.volunteer_id),
@@ -180,6 +185,44 @@ async def candidates(session: AsyncSession, kind: Kind) -> list[Candidate]:
     return await (volunteer_candidates(session) if kind is Kind.volunteer_friend else activity_candidates(session))
 
 
+# -- volunteers -------------------------------------------------------------------------------------
+
+def volunteer_of(row: sa.Row) -> Volunteer:
+    retirement = None if row.retired_at is None else Retirement(row.retired_at, RetireReason(row.retired_reason))
+    return Volunteer(
+        volunteer_id=UUID(row.volunteer_id), org=row.org, interests=tuple(row.interests),
+        languages=tuple(row.languages), postal_code=row.postal_code, max_travel_km=row.max_travel_km,
+        capacity=row.capacity, trained=row.trained, availability=slots_of(row.availability),
+        latitude=row.latitude, longitude=row.longitude, traits=Traits(**row.traits), retirement=retirement,
+    )
+
+
+async def volunteer(session: AsyncSession, volunteer_id: UUID, lock: bool = False) -> Volunteer | None:
+    query = sa.select(volunteers).where(volunteers.c.volunteer_id == str(volunteer_id))
+    row = (await session.execute(query.with_for_update() if lock else query)).first()
+    return None if row is None else volunteer_of(row)
+
+
+async def save_volunteer(session: AsyncSession, volunteer: Volunteer, registered_at: datetime) -> None:
+    """Register or update the volunteer; registering a retired volunteer again brings them back."""
+    retirement = volunteer.retirement
+    await upsert(session, volunteers, "volunteer_id", {
+        "volunteer_id": str(volunteer.volunteer_id), "org": volunteer.org, "interests": list(volunteer.interests),
+        "languages": list(volunteer.languages), "postal_code": volunteer.postal_code,
+        "latitude": volunteer.latitude, "longitude": volunteer.longitude, "max_travel_km": volunteer.max_travel_km,
+        "capacity": volunteer.capacity, "trained": volunteer.trained,
+        "availability": slots_json(volunteer.availability), "traits": dataclasses.asdict(volunteer.traits),
+        "registered_at": registered_at,
+        "retired_at": retirement.at if retirement else None,
+        "retired_reason": retirement.reason.value if retirement else None,
+    })
+
+
+async def retire_volunteer(session: AsyncSession, volunteer_id: UUID, retirement: Retirement) -> None:
+    await session.execute(volunteers.update().where(volunteers.c.volunteer_id == str(volunteer_id)).values(
+        retired_at=retirement.at, retired_reason=retirement.reason.value))
+
+
 async def upsert(session: AsyncSession, table: sa.Table, key: str, values: dict[str, Any]) -> None:
     column = table.c[key]
     exists = await session.scalar(sa.select(sa.func.count()).select_from(table).where(column == values[key]))
@@ -196,6 +239,14 @@ async def proposal(session: AsyncSession, proposal_id: UUID, lock: bool = False)
     if lock:
         query = query.with_for_update()
     return (await session.execute(query)).first()
+
+
+async def holding(session: AsyncSession, candidate_id: UUID) -> list[UUID]:
+    """The candidate's pending and accepted proposals, oldest first."""
+    query = sa.select(proposals.c.proposal_id).where(
+        proposals.c.candidate_id == str(candidate_id), proposals.c.status.in_(HOLDING_CAPACITY),
+    ).order_by(proposals.c.proposed_at, proposals.c.proposal_id)
+    return [UUID(p) for p in (await session.scalars(query)).all()]
 
 
 async def proposals_of(session: AsyncSession, citizen_id: UUID) -> list[sa.Row]:

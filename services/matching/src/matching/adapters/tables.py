@@ -40,6 +40,8 @@ volunteers = sa.Table(
     sa.Column("availability", sa.JSON, nullable=False),
     sa.Column("traits", sa.JSON, nullable=False, comment="gender, age_band, smokes, has_pets; each optional"),
     sa.Column("registered_at", UtcDateTime(), nullable=False),
+    sa.Column("retired_at", UtcDateTime(), nullable=True, comment="when the volunteer stopped; NULL while active"),
+    sa.Column("retired_reason", sa.String(16), nullable=True, comment="moved, no_time, health or other"),
 )
 
 activities = sa.Table(
@@ -74,7 +76,7 @@ proposals = sa.Table(
     sa.Column("rank", sa.Integer, nullable=False),
     sa.Column("reasons", sa.JSON, nullable=False),
     sa.Column("distance_km", sa.Float, nullable=True),
-    sa.Column("status", sa.String(16), nullable=False, comment="proposed, accepted or declined"),
+    sa.Column("status", sa.String(16), nullable=False, comment="proposed, accepted, declined, withdrawn (the candidate stopped before an answer) or ended (after acceptance)"),
     sa.Column("decline_reason", sa.String(32), nullable=True),
     sa.Column("proposed_at", UtcDateTime(), nullable=False),
     sa.Column("decided_at", UtcDateTime(), nullable=True),

@@ -3,9 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
 from uuid import UUID
 
 from matching.domain.model import Slot, Traits
+
+
+class RetireReason(str, Enum):
+    """Why a volunteer stops, as a code (never free text)."""
+
+    moved = "moved"
+    no_time = "no_time"
+    health = "health"
+    other = "other"
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """The volunteer stopped: proposed to nobody any more, their citizens let go and matched anew."""
+
+    at: datetime
+    reason: RetireReason
 
 
 @dataclass(frozen=True)
@@ -23,6 +42,12 @@ class Volunteer:
     longitude: float | None = None
     traits: Traits = Traits()
     """What the volunteer tells about themself (gender, age band, smoking, pets), for citizens' preferences."""
+    retirement: Retirement | None = None
+    """Set once the volunteer stopped; registering them again clears it."""
+
+    @property
+    def active(self) -> bool:
+        return self.retirement is None
 
 
 @dataclass(frozen=True)

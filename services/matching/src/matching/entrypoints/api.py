@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -17,11 +18,22 @@ from matching.domain import taxonomy
 from matching.domain.model import Kind
 from matching.domain.scoring import assess_all
 from matching.entrypoints import csv_import
-from matching.entrypoints.schemas import ActivityIn, DeclineIn, PreferencesIn, VolunteerIn
+from matching.entrypoints.schemas import ActivityIn, DeclineIn, PreferencesIn, RetireIn, VolunteerIn
 from matching.service_layer import assignment, citizens, decisions, groups, registry
 from matching.service_layer.errors import NotFound, Refused
 
 router = APIRouter()
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A use case's refusals as HTTP answers: 404 for what does not exist, 409 for what a rule forbids."""
+    try:
+        yield
+    except NotFound as exc:
+        raise HTTPException(404, detail=str(exc)) from exc
+    except Refused as exc:
+        raise HTTPException(409, detail=str(exc)) from exc
 
 
 def _row(row: sa.Row) -> dict[str, Any]:
@@ -41,7 +53,10 @@ async def interests() -> list[dict[str, Any]]:
 
 @router.post("/volunteers", status_code=201, tags=["registry"])
 async def register_volunteer(body: VolunteerIn, runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
-    """Register (or update) a volunteer friend of this organisation; publishes `VolunteerRegistered`."""
+    """Register (or update) a volunteer friend of this organisation; publishes `VolunteerRegistered`.
+
+    Registering a retired volunteer again brings them back (active).
+    """
     volunteer = body.to_domain(runtime.settings.org_id, body.volunteer_id or uuid.uuid4())
     async with runtime.unit_of_work() as uow:
         event = await registry.register_volunteer(uow, volunteer)
@@ -49,8 +64,36 @@ async def register_volunteer(body: VolunteerIn, runtime: ServiceRuntime = Depend
 
 
 @router.get("/volunteers", tags=["registry"])
-async def list_volunteers(runtime: ServiceRuntime = Depends(runtime_of)) -> list[dict[str, Any]]:
-    return await _rows(runtime, sa.select(volunteers).order_by(volunteers.c.registered_at))
+async def list_volunteers(active: bool | None = Query(None, description="only active (true) or retired (false) volunteers"),
+                          runtime: ServiceRuntime = Depends(runtime_of)) -> list[dict[str, Any]]:
+    """The volunteers of this organisation; a retired one has `active` false, `retired_at` and `retired_reason`."""
+    query = sa.select(volunteers).order_by(volunteers.c.registered_at)
+    if active is not None:
+        query = query.where(volunteers.c.retired_at.is_(None) if active else volunteers.c.retired_at.is_not(None))
+    return [{**row, "active": row["retired_at"] is None} for row in await _rows(runtime, query)]
+
+
+@router.post("/volunteers/{volunteer_id}/retire", tags=["registry"])
+async def retire_volunteer(volunteer_id: UUID, body: RetireIn | None = None,
+                           runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
+    """The volunteer stops (body `{"reason": "moved" | "no_time" | "health" | "other"}`, optional).
+
+    Publishes `VolunteerRegistered` with `active` false; every pending proposal to them is withdrawn and
+    every accepted match with them ends (`MatchDeclined`, `candidate_unavailable`), and those citizens are
+    proposed their next best candidate. Retiring again answers the same and publishes nothing;
+    `POST /volunteers` with their id brings them back.
+    """
+    reason = (body or RetireIn()).reason
+    with _refusals():
+        async with runtime.unit_of_work() as uow:
+            retired = await registry.retire_volunteer(uow, volunteer_id, reason)
+    retirement = retired.volunteer.retirement
+    return {
+        "volunteer_id": str(volunteer_id), "active": False, "retired_at": retirement.at.isoformat(),
+        "reason": retirement.reason.value, "already_retired": retired.already,
+        "declined": [e.model_dump(mode="json") for e in retired.declined],
+        "next_proposals": [e.model_dump(mode="json") for e in retired.proposed],
+    }
 
 
 @router.post("/activities", status_code=201, tags=["registry"])
@@ -115,11 +158,9 @@ async def candidates(citizen_id: UUID, kind: Kind = Query(Kind.volunteer_friend)
 @router.put("/citizens/{citizen_id}/preferences", tags=["matching"])
 async def set_preferences(citizen_id: UUID, body: PreferencesIn, runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """Record what the citizen would like in a volunteer friend (gender, non-smoker, no pets, similar age)."""
-    try:
+    with _refusals():
         async with runtime.unit_of_work() as uow:
             await citizens.set_preferences(uow, citizen_id, body.to_domain())
-    except NotFound as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
     return {"citizen_id": str(citizen_id), "preferences": body.model_dump()}
 
 
@@ -142,13 +183,9 @@ async def list_proposals(citizen_id: UUID | None = None, runtime: ServiceRuntime
 @router.post("/proposals/{proposal_id}/accept", tags=["matching"])
 async def accept(proposal_id: UUID, runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """The citizen accepts: publishes `MatchAccepted`; the candidate's slot stays reserved."""
-    try:
+    with _refusals():
         async with runtime.unit_of_work() as uow:
             event = await decisions.accept(uow, proposal_id)
-    except NotFound as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
-    except Refused as exc:
-        raise HTTPException(409, detail=str(exc)) from exc
     return event.model_dump(mode="json")
 
 
@@ -157,13 +194,9 @@ async def decline(proposal_id: UUID, body: DeclineIn | None = None,
                   runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """The citizen declines: publishes `MatchDeclined`, frees the slot and proposes the next candidate."""
     reason = (body or DeclineIn()).reason
-    try:
+    with _refusals():
         async with runtime.unit_of_work() as uow:
             declined, following = await decisions.decline(uow, proposal_id, reason)
-    except NotFound as exc:
-        raise HTTPException(404, detail=str(exc)) from exc
-    except Refused as exc:
-        raise HTTPException(409, detail=str(exc)) from exc
     return {"declined": declined.model_dump(mode="json"),
             "next_proposal": following.model_dump(mode="json") if following else None}
 

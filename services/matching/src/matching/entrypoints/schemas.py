@@ -11,7 +11,7 @@ from brobygger_contracts.events.matching import DeclineReason
 from brobygger_contracts.types import DayPart, Language, OrgId, PostalCode, Weekday
 from matching.domain import taxonomy
 from matching.domain.model import Preferences, Slot, Traits
-from matching.domain.registry import Activity, Volunteer
+from matching.domain.registry import Activity, RetireReason, Volunteer
 
 
 def _codes(words: list[str]) -> list[str]:
@@ -100,6 +100,11 @@ class ActivityIn(BaseModel):
 class DeclineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: DeclineReason = DeclineReason.other
+
+
+class RetireIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: RetireReason = Field(default=RetireReason.other, description="why the volunteer stops, as a code")
 
 
 class PreferencesIn(BaseModel):

@@ -1,9 +1,14 @@
-"""The citizen chooses: accepting reserves the candidate; declining frees it and proposes the next one."""
+"""The citizen chooses: accepting reserves the candidate; declining frees it and proposes the next one.
+
+A candidate who stops lets their citizens go the same way, whether they had answered or not."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Iterable
 from uuid import UUID
+
+import sqlalchemy as sa
 
 from brobygger_contracts.events.matching import DeclineReason, MatchAccepted, MatchDeclined, MatchProposed, ProposalKind
 from brobygger_runtime.unit_of_work import UnitOfWork
@@ -15,11 +20,15 @@ from matching.service_layer.errors import NotFound, Refused
 from matching.service_layer.proposals import propose_best
 
 
-async def _pending(uow: UnitOfWork, proposal_id: UUID):  # noqa: ANN202
+LET_GO = {"proposed": "withdrawn", "accepted": "ended"}
+"""What becomes of a proposal whose candidate stopped: withdrawn before the citizen answered, ended after they accepted."""
+
+
+async def _held(uow: UnitOfWork, proposal_id: UUID, statuses: Iterable[str] = ("proposed",)):  # noqa: ANN202
     row = await repo.proposal(uow.session, proposal_id, lock=True)
     if row is None:
         raise NotFound(f"no proposal {proposal_id}")
-    if row.status != "proposed":
+    if row.status not in statuses:
         raise Refused(f"proposal {proposal_id} is already {row.status}")
     return row
 
@@ -31,7 +40,7 @@ async def _decide(uow: UnitOfWork, proposal_id: UUID, now: datetime, **values: o
 
 
 async def accept(uow: UnitOfWork, proposal_id: UUID) -> MatchAccepted:
-    row = await _pending(uow, proposal_id)
+    row = await _held(uow, proposal_id)
     now = datetime.now(UTC)
     await _decide(uow, proposal_id, now, status="accepted")
     metrics_of(uow.runtime).decisions.labels(row.kind, "accepted").inc()
@@ -43,10 +52,25 @@ async def accept(uow: UnitOfWork, proposal_id: UUID) -> MatchAccepted:
 
 async def decline(uow: UnitOfWork, proposal_id: UUID, reason: DeclineReason) -> tuple[MatchDeclined, MatchProposed | None]:
     """Decline, then propose the next best candidate of the same kind (never one proposed before)."""
-    row = await _pending(uow, proposal_id)
+    return await _let_go(uow, await _held(uow, proposal_id), reason, status="declined")
+
+
+async def candidate_unavailable(uow: UnitOfWork, proposal_id: UUID) -> tuple[MatchDeclined, MatchProposed | None]:
+    """The candidate stopped: a pending proposal is withdrawn, an accepted match ends.
+
+    Either way `MatchDeclined` (`candidate_unavailable`) tells the bus (after an acceptance the
+    journey falls through to matching) and the citizen is proposed the next best candidate, as on a decline.
+    """
+    row = await _held(uow, proposal_id, LET_GO)
+    return await _let_go(uow, row, DeclineReason.candidate_unavailable, status=LET_GO[row.status])
+
+
+async def _let_go(uow: UnitOfWork, row: sa.Row, reason: DeclineReason,
+                  status: str) -> tuple[MatchDeclined, MatchProposed | None]:
+    proposal_id = UUID(row.proposal_id)
     now = datetime.now(UTC)
-    await _decide(uow, proposal_id, now, status="declined", decline_reason=reason.value)
-    metrics_of(uow.runtime).decisions.labels(row.kind, "declined").inc()
+    await _decide(uow, proposal_id, now, status=status, decline_reason=reason.value)
+    metrics_of(uow.runtime).decisions.labels(row.kind, status).inc()
     declined = MatchDeclined(proposal_id=proposal_id, citizen_id=UUID(row.citizen_id), kind=ProposalKind(row.kind),
                              candidate_id=UUID(row.candidate_id), reason=reason, declined_at=now)
     await uow.publish(declined)

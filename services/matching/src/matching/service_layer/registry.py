@@ -3,33 +3,75 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from uuid import UUID
 
-from brobygger_contracts.events.matching import ActivityPublished, VolunteerRegistered
+from brobygger_contracts.events.matching import ActivityPublished, MatchDeclined, MatchProposed, VolunteerRegistered
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
-from matching.adapters.tables import activities, volunteers
-from matching.domain.registry import Activity, Volunteer
+from matching.adapters.tables import activities
+from matching.domain.registry import Activity, RetireReason, Retirement, Volunteer
+from matching.service_layer import decisions
+from matching.service_layer.errors import NotFound
 
 
-async def register_volunteer(uow: UnitOfWork, volunteer: Volunteer) -> VolunteerRegistered:
-    now = datetime.now(UTC)
-    await repo.upsert(uow.session, volunteers, "volunteer_id", {
-        "volunteer_id": str(volunteer.volunteer_id), "org": volunteer.org, "interests": list(volunteer.interests),
-        "languages": list(volunteer.languages), "postal_code": volunteer.postal_code,
-        "latitude": volunteer.latitude, "longitude": volunteer.longitude, "max_travel_km": volunteer.max_travel_km,
-        "capacity": volunteer.capacity, "trained": volunteer.trained,
-        "availability": repo.slots_json(volunteer.availability), "traits": dataclasses.asdict(volunteer.traits),
-        "registered_at": now,
-    })
-    event = VolunteerRegistered(
+def _announcement(volunteer: Volunteer, at: datetime) -> VolunteerRegistered:
+    return VolunteerRegistered(
         volunteer_id=volunteer.volunteer_id, org=volunteer.org, interests=list(volunteer.interests),
         languages=list(volunteer.languages), postal_code=volunteer.postal_code, max_travel_km=volunteer.max_travel_km,
         capacity=volunteer.capacity, trained=volunteer.trained, availability=repo.slots_json(volunteer.availability),
-        registered_at=now,
+        registered_at=at, active=volunteer.active,
     )
+
+
+async def register_volunteer(uow: UnitOfWork, volunteer: Volunteer) -> VolunteerRegistered:
+    """Register or update a volunteer; a retired volunteer registered again is active again."""
+    now = datetime.now(UTC)
+    volunteer = dataclasses.replace(volunteer, retirement=None)
+    await repo.save_volunteer(uow.session, volunteer, now)
+    event = _announcement(volunteer, now)
     await uow.publish(event)
     return event
+
+
+@dataclass(frozen=True)
+class Retired:
+    volunteer: Volunteer
+    already: bool
+    """Retired before this call: nothing changed and nothing was published."""
+    declined: list[MatchDeclined] = field(default_factory=list)
+    """One per citizen let go: pending proposals withdrawn, accepted matches ended."""
+    proposed: list[MatchProposed] = field(default_factory=list)
+    """The next candidates proposed to those citizens."""
+
+
+async def retire_volunteer(uow: UnitOfWork, volunteer_id: UUID, reason: RetireReason) -> Retired:
+    """The volunteer stops: proposed to nobody any more, and the partnership is told (`VolunteerRegistered`, inactive).
+
+    Every citizen with a pending or accepted proposal of theirs is let go with `MatchDeclined`
+    (`candidate_unavailable`) and proposed the next best candidate, all in this transaction.
+    Retiring again changes and publishes nothing.
+    """
+    session = uow.session
+    await repo.serialise_proposals(session)  # no proposal to them can be made while they retire
+    volunteer = await repo.volunteer(session, volunteer_id, lock=True)
+    if volunteer is None:
+        raise NotFound(f"no volunteer {volunteer_id}")
+    if not volunteer.active:
+        return Retired(volunteer, already=True)
+    now = datetime.now(UTC)
+    retirement = Retirement(now, reason)
+    volunteer = dataclasses.replace(volunteer, retirement=retirement)
+    await repo.retire_volunteer(session, volunteer_id, retirement)
+    await uow.publish(_announcement(volunteer, now))
+    retired = Retired(volunteer, already=False)
+    for proposal_id in await repo.holding(session, volunteer_id):
+        declined, following = await decisions.candidate_unavailable(uow, proposal_id)
+        retired.declined.append(declined)
+        if following is not None:
+            retired.proposed.append(following)
+    return retired
 
 
 async def publish_activity(uow: UnitOfWork, activity: Activity) -> ActivityPublished:

@@ -221,20 +221,22 @@ class HttpSink(_LoopbackServer):
 
 
 class CitizenRegistry(_LoopbackServer):
-    """Answers referral's `GET /citizens/{id}/contact`: the details of the citizens
-    it knows, 403 (not in the consent) for the others."""
+    """Answers referral's `GET /citizens/{id}/contact` and `GET /referrals/{id}/referrer-contact`:
+    the details of the citizens and following referrers it knows, 403 for the others."""
 
-    def __init__(self, citizens: dict[str, dict]) -> None:
+    def __init__(self, citizens: dict[str, dict], referrers: dict[str, dict] | None = None) -> None:
         registry = self
         self.citizens = citizens
+        self.referrers = referrers or {}
         self.asked: list[tuple[str, str | None]] = []
 
         class Handler(_quiet_handler()):
             def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
-                citizen_id = self.path.split("/")[2]
-                registry.asked.append((citizen_id, self.headers.get("Authorization")))
-                found = registry.citizens.get(citizen_id)
-                body = {"citizen_id": citizen_id, **found} if found else {"detail": "not in consent"}
+                _, kind, some_id, _ = self.path.split("/", 3)
+                registry.asked.append((some_id, self.headers.get("Authorization")))
+                known = registry.citizens if kind == "citizens" else registry.referrers
+                found = known.get(some_id)
+                body = {"id": some_id, **found} if found else {"detail": "not in consent"}
                 self.answer(200 if found else 403, json.dumps(body).encode())
 
         self._serve(Handler)

@@ -81,6 +81,9 @@ class ReferralReceived(Event, publisher="referral"):
     """Organisations the citizen consented may receive their data."""
     repeat_referral: bool = False
     """True when the citizen was already known: merged into the existing journey."""
+    referrer_follows: bool = False
+    """The referring person asked to hear at each milestone; notify asks referral for their
+    contact details (`GET /referrals/{referral_id}/referrer-contact`) when it sends."""
     received_at: datetime
     """When the card was accepted."""
 

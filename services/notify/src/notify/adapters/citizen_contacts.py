@@ -1,4 +1,5 @@
-"""Citizens' contact details, asked of their owner (referral) at send time.
+"""Contact details that referral holds (citizens', and those of referrers who follow a
+citizen's milestones), asked of it at send time.
 
 Referral checks that the citizen's consent names this organisation and logs the
 access; notify keeps nothing of the answer but a masked address in its log.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import httpx
 
 from notify.adapters.channels import DeliveryError
-from notify.domain.model import Contact
+from notify.domain.model import FOLLOWING_REFERRER, Contact
 
 
 class CitizenContacts:
@@ -18,19 +19,23 @@ class CitizenContacts:
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.timeout = timeout
 
-    async def fetch(self, citizen_id: str) -> Contact | None:
-        """The citizen's details, or None when referral refuses (no consent) or does not know them."""
-        url = f"{self.base_url}/citizens/{citizen_id}/contact"
+    async def fetch(self, recipient_id: str) -> Contact | None:
+        """The details, or None when referral refuses (no consent, not following), does not know
+        the recipient, or erased them."""
+        if recipient_id.startswith(FOLLOWING_REFERRER):
+            role, url = "referrer", f"{self.base_url}/referrals/{recipient_id.removeprefix(FOLLOWING_REFERRER)}/referrer-contact"
+        else:
+            role, url = "citizen", f"{self.base_url}/citizens/{recipient_id}/contact"
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 response = await client.get(url, headers=self.headers)
         except httpx.TransportError as exc:
             raise DeliveryError(f"citizen contact lookup failed: {exc!r}", retryable=True) from exc
-        if response.status_code in (403, 404):
+        if response.status_code in (403, 404, 410):
             return None
         if not response.is_success:
             raise DeliveryError(f"citizen contact lookup answered {response.status_code}",
                                 retryable=response.status_code >= 500 or response.status_code == 429)
         data = response.json()
-        return Contact(recipient_id=citizen_id, role="citizen", display_name=data["name"],
+        return Contact(recipient_id=recipient_id, role=role, display_name=data["name"],
                        language=data.get("language") or "da", email=data.get("email"), phone=data.get("phone"))

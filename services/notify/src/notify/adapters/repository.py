@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters.tables import citizen_consent, citizen_guide, citizen_referrer, contact, delivery, erased_citizen
-from notify.domain.model import Channel, Contact, DeliveryStatus, QuietHours
+from notify.domain.model import FOLLOWING_REFERRER, Channel, Contact, DeliveryStatus, QuietHours
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -130,12 +130,14 @@ async def save_referrer(session: AsyncSession, citizen_id: str, referrer_org: st
     await session.execute(stmt.on_conflict_do_nothing())
 
 
-async def referrers_in_directory(session: AsyncSession, citizen_id: str) -> list[str]:
-    """Organisations that referred the citizen and opted in (have a referrer contact)."""
+async def following_referrers(session: AsyncSession, citizen_id: str) -> list[str]:
+    """Who referred the citizen and opted in: organisations with a referrer contact in the
+    directory, and referring persons who asked to follow (their details stay with referral)."""
+    in_directory = sa.exists().where(contact.c.recipient_id == citizen_referrer.c.referrer_org, contact.c.role == "referrer")
     result = await session.execute(
         sa.select(citizen_referrer.c.referrer_org)
-        .join(contact, sa.and_(contact.c.recipient_id == citizen_referrer.c.referrer_org, contact.c.role == "referrer"))
-        .where(citizen_referrer.c.citizen_id == citizen_id)
+        .where(citizen_referrer.c.citizen_id == citizen_id,
+               sa.or_(in_directory, citizen_referrer.c.referrer_org.startswith(FOLLOWING_REFERRER)))
         .order_by(citizen_referrer.c.referrer_org)
     )
     return list(result.scalars())
@@ -251,7 +253,9 @@ async def erase_citizen_links(session: AsyncSession, citizen_id: str) -> int:
     now = datetime.now(UTC)
     await session.execute(
         delivery.update()
-        .where(delivery.c.recipient_id == citizen_id)
+        .where(sa.or_(delivery.c.recipient_id == citizen_id,
+                      # the person who referred them is a link to the citizen too
+                      sa.and_(delivery.c.citizen_id == citizen_id, delivery.c.recipient_id.startswith(FOLLOWING_REFERRER))))
         .values(recipient_id=None, masked_address=None, updated_at=now)
     )
     result = await session.execute(

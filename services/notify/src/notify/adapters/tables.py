@@ -49,8 +49,9 @@ citizen_consent = sa.Table(
 citizen_referrer = sa.Table(
     "citizen_referrer",
     metadata,
-    # Which organisations referred the citizen: they hear about milestones when
-    # they opted in by entering a contact with role `referrer` under their org id.
+    # Who referred the citizen: an organisation hears about milestones when it opted in
+    # by entering a contact with role `referrer` under its org id; a referring person who
+    # asked to follow is kept as `referral:<referral_id>` (their details stay with referral).
     sa.Column("citizen_id", sa.String(64), primary_key=True),
     sa.Column("referrer_org", sa.String(64), primary_key=True),
     sa.Column("referred_at", Timestamp, nullable=False),

@@ -11,6 +11,20 @@ LANGUAGES = ("da", "sv", "en")
 """Languages every template exists in."""
 
 
+FOLLOWING_REFERRER = "referral:"
+"""Recipient ids `referral:<referral_id>`: the person who made that referral and asked to
+hear about milestones. Like citizens', their contact details stay with referral."""
+
+
+def following_referrer(referral_id: str) -> str:
+    return f"{FOLLOWING_REFERRER}{referral_id}"
+
+
+def details_held_by_referral(role: str, recipient_id: str | None) -> bool:
+    """Citizens and following referrers: asked of referral at send time, never stored here."""
+    return role == "citizen" or (recipient_id or "").startswith(FOLLOWING_REFERRER)
+
+
 class Channel(str, Enum):
     email = "email"
     sms = "sms"

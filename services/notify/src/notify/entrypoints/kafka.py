@@ -60,7 +60,10 @@ def register(runtime: "NotifyRuntime", rules: RuleBook) -> None:
 
     async def on_referral(event: ReferralReceived, uow: UnitOfWork) -> None:
         consented = org_id in event.consented_orgs
-        if await notifications.record_referral(uow, str(event.citizen_id), consented, event.referrer_org, event.received_at):
+        # A referring person who follows is reachable only through referral (CITIZEN_CONTACT_URL).
+        following = str(event.referral_id) if event.referrer_follows and runtime.dispatcher.citizen_contacts else None
+        if await notifications.record_referral(uow, str(event.citizen_id), consented, event.referrer_org,
+                                               event.received_at, following):
             runtime.dispatcher.wake()
         if ReferralReceived.__name__ in rules.events:
             await plan(event, uow)

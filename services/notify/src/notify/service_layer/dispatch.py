@@ -26,7 +26,7 @@ from notify.adapters.citizen_contacts import CitizenContacts
 from notify.adapters.metrics import NotifyMetrics
 from notify.adapters.templates import TemplateLibrary, TemplateProblem
 from notify.domain.masking import mask
-from notify.domain.model import LANGUAGES, Channel, Contact, DeliveryStatus, QuietHours
+from notify.domain.model import LANGUAGES, Channel, Contact, DeliveryStatus, QuietHours, details_held_by_referral
 from notify.domain.preferences import quiet_until
 from notify.domain.resilience import CircuitBreaker, backoff_seconds
 from notify.service_layer.notifications import TOO_LATE
@@ -138,7 +138,8 @@ class Dispatcher:
         address = contact.address(channel) if contact else None
         if contact is None or not address:
             cause = (f"referral gives no contact details to {self.runtime.settings.org_id} (no consent, or unknown citizen)"
-                     if contact is None and row.recipient_role == "citizen" else f"recipient has no {channel.value} address")
+                     if contact is None and details_held_by_referral(row.recipient_role, row.recipient_id)
+                     else f"recipient has no {channel.value} address")
             async with self.runtime.unit_of_work() as uow:
                 await record_failed(uow, row, cause, now, attempts=row.attempts + 1, only_if=(DeliveryStatus.pending,))
             return True
@@ -168,7 +169,7 @@ class Dispatcher:
         """Staff and volunteers from the directory; citizens from their owner, at send time."""
         if row.recipient_id is None:
             return None
-        if row.recipient_role == "citizen":
+        if details_held_by_referral(row.recipient_role, row.recipient_id):
             return await self.citizen_contacts.fetch(row.recipient_id) if self.citizen_contacts else None
         async with self.runtime.db.sessions() as session:
             return await repo.get_contact(session, row.recipient_id)

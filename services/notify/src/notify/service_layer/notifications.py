@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from brobygger_runtime.unit_of_work import UnitOfWork
 from notify.adapters import repository as repo
 from notify.domain.masking import mask
-from notify.domain.model import Channel, Contact, DeliveryStatus, notification_id
+from notify.domain.model import Channel, Contact, DeliveryStatus, details_held_by_referral, following_referrer, notification_id
 from brobygger_runtime.tracing import current_traceparent
 from notify.domain.preferences import choose_channel
 from notify.domain.rules import PlannedNotification, RuleBook
@@ -71,7 +71,7 @@ async def _recipients(uow: UnitOfWork, planned: PlannedNotification) -> list[str
         return [await repo.guide_of(uow.session, target.guide_of_citizen)]
     if target.referrers_of_citizen:
         # Only those who opted in; the others are not waited for.
-        return list(await repo.referrers_in_directory(uow.session, target.referrers_of_citizen))
+        return list(await repo.following_referrers(uow.session, target.referrers_of_citizen))
     return list(await repo.ids_with_role(uow.session, target.role))
 
 
@@ -91,8 +91,8 @@ async def _resolve(uow: UnitOfWork, seq: int) -> None:
     if row.recipient_id is None:
         return
     allowed = tuple(Channel(c) for c in row.allowed_channels.split(","))
-    if row.recipient_role == "citizen":
-        await _resolve_citizen(uow, row, allowed[0])
+    if details_held_by_referral(row.recipient_role, row.recipient_id):
+        await _resolve_held_by_referral(uow, row, allowed[0])
         return
     await repo.serialize_on(uow.session, f"recipient:{row.recipient_id}")
     contact = await repo.get_contact(uow.session, row.recipient_id)
@@ -120,8 +120,9 @@ async def _resolve(uow: UnitOfWork, seq: int) -> None:
     )
 
 
-async def _resolve_citizen(uow: UnitOfWork, row, channel: Channel) -> None:  # noqa: ANN001
-    """A citizen's details stay with referral: asked for at send time, by the rule's first channel."""
+async def _resolve_held_by_referral(uow: UnitOfWork, row, channel: Channel) -> None:  # noqa: ANN001
+    """A citizen's or following referrer's details stay with referral: asked for at send time,
+    by the rule's first channel."""
     key = str(notification_id(row.source_event_id, row.recipient_id, channel))
     if await repo.notification_exists(uow.session, key):
         await uow.session.execute(sa.delete(repo.delivery).where(repo.delivery.c.seq == row.seq))
@@ -145,14 +146,17 @@ async def assign_guide(uow: UnitOfWork, citizen_id: str, guide_id: str, guide_or
 
 
 async def record_referral(uow: UnitOfWork, citizen_id: str, consented: bool, referrer_org: str | None,
-                          referred_at: datetime) -> int:
+                          referred_at: datetime, following_referral_id: str | None = None) -> int:
     """ReferralReceived: whether we may act for the citizen, and who referred them
-    (to close the loop to them later). Returns how many waiting deliveries moved."""
+    (to close the loop to them later): their organisation, and the referring person
+    when they asked to follow. Returns how many waiting deliveries moved."""
     await repo.serialize_on(uow.session, f"citizen:{citizen_id}")
     if await repo.is_erased(uow.session, citizen_id):
         return 0
     if referrer_org and consented:
         await repo.save_referrer(uow.session, citizen_id, referrer_org, referred_at)
+    if following_referral_id and consented:
+        await repo.save_referrer(uow.session, citizen_id, following_referrer(following_referral_id), referred_at)
     return await _apply_consent(uow, citizen_id, consented, referred_at)
 
 

@@ -48,6 +48,11 @@ class Referrer(_Card):
     """How to reach the referrer."""
     relation: line(60) | None = None
     """A relative's relation to the citizen, e.g. `daughter`; required when a relative refers."""
+    wants_milestones: StrictBool = False
+    """The referrer wants to hear at each milestone (first contact, a match, first visit, active,
+    completed, or handed to professionals); needs their name and an e-mail or phone."""
+    language: Language | None = None
+    """The referrer's language for those messages; the citizen's when empty."""
 
 
 class CitizenDetails(_Card):
@@ -119,6 +124,11 @@ def card_problems(card: ReferralCard, partnership_orgs: frozenset[str], now: dat
             problems.append(Problem(("referrer", "relation"), "required when a relative refers"))
         if not (referrer.phone or referrer.email):
             problems.append(Problem(("referrer", "phone"), "a relative must give a phone number or an e-mail"))
+    if referrer.wants_milestones:
+        if not referrer.name:
+            problems.append(Problem(("referrer", "name"), "required to hear about milestones"))
+        if not (referrer.email or referrer.phone):
+            problems.append(Problem(("referrer", "email"), "an e-mail or a phone is required to hear about milestones"))
     if referrer.source is ReferralSource.self_referral:
         if card.consent.given_by is not ConsentGiver.citizen:
             problems.append(Problem(("consent", "given_by"), "must be citizen on a self-referral"))

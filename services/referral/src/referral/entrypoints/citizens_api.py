@@ -73,7 +73,30 @@ async def contact(citizen_id: uuid.UUID, runtime: Runtime, caller: CallerDep, me
     """
     async with runtime.unit_of_work() as uow:
         found = await citizens.contact_details(uow, citizen_id, caller)
+    return ContactView(**_granted(found, caller, metrics, f"{caller.org} is not in the citizen's consent").__dict__)
+
+
+def _granted(found, caller, metrics, refusal: str):  # noqa: ANN001, ANN202
+    """Count the request (granted or not) and refuse with 403 when nothing was granted."""
     metrics.contact_requests.labels(caller.org, str(found is not None).lower()).inc()
     if found is None:
-        raise Forbidden(f"{caller.org} is not in the citizen's consent")
-    return ContactView(**found.__dict__)
+        raise Forbidden(refusal)
+    return found
+
+
+class ReferrerContactView(BaseModel):
+    referral_id: uuid.UUID
+    name: str
+    phone: str | None
+    email: str | None
+    language: str
+
+
+@router.get("/referrals/{referral_id}/referrer-contact", response_model=ReferrerContactView, tags=["referrals"])
+async def referrer_contact(referral_id: uuid.UUID, runtime: Runtime, caller: CallerDep, metrics: Metrics) -> ReferrerContactView:
+    """The referring person's contact details, for telling them about milestones (notify): only when they
+    asked for that on the card, and only to organisations in the citizen's consent. Logged like citizens'."""
+    async with runtime.unit_of_work() as uow:
+        found = await citizens.referrer_contact(uow, referral_id, caller)
+    refusal = f"the referrer did not ask to hear about milestones, or {caller.org} is not in the citizen's consent"
+    return ReferrerContactView(**_granted(found, caller, metrics, refusal).__dict__)

@@ -12,7 +12,7 @@ from referral.adapters import repository as repo
 from referral.domain.access import Caller, is_owner_staff, may_read_contact
 from referral.domain.card import Problem
 from referral.domain.consent import ConsentGiver, unknown_orgs
-from referral.domain.errors import Forbidden
+from referral.domain.errors import Forbidden, NotFound
 from referral.domain.status import Milestone, current_status, in_order
 from referral.service_layer.referrals import Partnership, Unprocessable, citizen_of, publish_consent_change
 
@@ -80,6 +80,30 @@ async def contact_details(uow: UnitOfWork, citizen_id: uuid.UUID, caller: Caller
         citizen_id=citizen_id, name=row.name, phone=row.phone, email=row.email, address=row.address,
         postal_code=row.postal_code, language=row.language,
     )
+
+
+@dataclass(frozen=True)
+class ReferrerContact:
+    referral_id: uuid.UUID
+    name: str
+    phone: str | None
+    email: str | None
+    language: str
+
+
+async def referrer_contact(uow: UnitOfWork, referral_id: uuid.UUID, caller: Caller) -> ReferrerContact | None:
+    """The referring person's contact details, for an organisation in the citizen's consent, and
+    only while they follow the citizen's milestones; None when refused (logged like citizens')."""
+    row = await repo.referral(uow.session, str(referral_id))
+    if row is None:
+        raise NotFound(f"no referral {referral_id}")
+    citizen = await citizen_of(uow, row.citizen_id)
+    granted = row.referrer_wants_milestones and may_read_contact(caller, list(citizen.consented_orgs))
+    await repo.log_contact_access(uow.session, row.citizen_id, caller.org, caller.key_name, granted)
+    if not granted:
+        return None
+    return ReferrerContact(referral_id=referral_id, name=row.referrer_name, phone=row.referrer_phone,
+                           email=row.referrer_email, language=row.referrer_language or citizen.language)
 
 
 async def record_milestone(uow: UnitOfWork, citizen_id: uuid.UUID, milestone: Milestone, at: datetime) -> bool:

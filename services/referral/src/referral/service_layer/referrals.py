@@ -99,7 +99,8 @@ async def submit_referral(
         referral_id=str(referral_id), citizen_id=citizen_id, source=card.referrer.source.value,
         referrer_org=card.referrer.org, submitted_by_org=caller.org, submitted_with_key=caller.key_name,
         referrer_name=card.referrer.name, referrer_phone=card.referrer.phone, referrer_email=card.referrer.email,
-        referrer_relation=card.referrer.relation, reason=card.reason, urgency=card.urgency.value,
+        referrer_relation=card.referrer.relation, referrer_wants_milestones=card.referrer.wants_milestones,
+        referrer_language=card.referrer.language, reason=card.reason, urgency=card.urgency.value,
         repeat_referral=known is not None, received_at=now, state=ReferralState.received.value,
     ))
     if idempotency_key is not None:
@@ -109,7 +110,7 @@ async def submit_referral(
         referrer_org=card.referrer.org, urgency=card.urgency, postal_code=person.postal_code,
         age_band=people.age_band(person.birth_year, now.year), language=person.language,
         lives_alone=person.lives_alone, consented_orgs=details["consented_orgs"],
-        repeat_referral=known is not None, received_at=now,
+        repeat_referral=known is not None, referrer_follows=card.referrer.wants_milestones, received_at=now,
     ))
     return Accepted(referral_id=referral_id, citizen_id=uuid.UUID(citizen_id), repeat_referral=known is not None)
 

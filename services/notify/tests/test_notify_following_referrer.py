@@ -1,0 +1,54 @@
+"""A referring person who asked to follow the citizen hears each milestone; their
+details are asked of referral at send time, and erasure cuts the link to them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from brobygger_contracts.events.journey import JourneyStateChanged
+from brobygger_contracts.events.referral import CitizenErased, ReferralReceived
+from notify_testkit import CitizenRegistry, deliveries, notify_settings, produce, running_notify, settled, wait_until
+
+
+def referred(citizen: uuid.UUID, referral: uuid.UUID, follows: bool) -> ReferralReceived:
+    return ReferralReceived(referral_id=referral, citizen_id=citizen, source="relative", postal_code="6800",
+                            age_band="75-84", consented_orgs=["varde-kommune"], referrer_follows=follows,
+                            received_at=datetime.now(UTC))
+
+
+def contacted(citizen: uuid.UUID) -> JourneyStateChanged:
+    return JourneyStateChanged(journey_id=uuid.uuid4(), citizen_id=citizen, step="contact", from_state="referred",
+                               to_state="contacted", changed_at=datetime.now(UTC))
+
+
+async def test_the_following_relative_hears_the_first_contact_in_their_language(kafka_bootstrap, database_url, smtp_catcher):
+    follower, quiet = uuid.uuid4(), uuid.uuid4()
+    referral = uuid.uuid4()
+    karen = {"name": "Karen Hansen", "email": "karen@example.dk", "phone": None, "language": "en"}
+    with CitizenRegistry({}, referrers={str(referral): karen}) as referral_api:
+        settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port,
+                                   citizen_contact_url=referral_api.url, citizen_contact_api_key="notify-key")
+        p = settings.partnership_id
+        async with running_notify(settings) as (runtime, client):
+            await produce(kafka_bootstrap, referred(follower, referral, follows=True), p)
+            await produce(kafka_bootstrap, referred(quiet, uuid.uuid4(), follows=False), p)
+            told = await produce(kafka_bootstrap, contacted(follower), p)
+            not_told = await produce(kafka_bootstrap, contacted(quiet), p)
+            [line] = await settled(client, told)
+            handled = runtime.metrics.events_consumed.labels(JourneyStateChanged.event_type(), "handled")
+            await wait_until(lambda: handled._value.get() == 2, what="both milestones handled")
+            assert await deliveries(client, source_event_id=not_told) == []
+
+            await produce(kafka_bootstrap, CitizenErased(citizen_id=follower, erased_at=datetime.now(UTC)), p)
+            erased = runtime.metrics.events_consumed.labels(CitizenErased.event_type(), "handled")
+            await wait_until(lambda: erased._value.get() == 1, what="the erasure handled")
+            [after] = await deliveries(client, source_event_id=told)
+
+    assert line["status"] == "sent" and line["recipient_role"] == "referrer" and line["channel"] == "email"
+    assert line["recipient_id"] == f"referral:{referral}" and line["masked_address"].endswith("@example.dk")
+    [mail] = smtp_catcher.messages
+    assert mail.recipients == ["karen@example.dk"]
+    assert mail.subject.startswith("News of the citizen you referred") and "Dear Karen Hansen" in mail.body
+    assert (str(referral), "Bearer notify-key") in referral_api.asked
+    assert after["recipient_id"] is None and after["masked_address"] is None  # no link back to the citizen

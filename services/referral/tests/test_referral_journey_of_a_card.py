@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaProducer
 
 from brobygger_contracts import Envelope, topic_for
-from brobygger_contracts.events.journey import FirstVisitAccompanied, FollowUpDue, GuideAssigned, JourneyCompleted
-from brobygger_contracts.events.matching import MatchAccepted
+from brobygger_contracts.events.journey import GuideAssigned, JourneyCompleted, JourneyStateChanged
 from referral_cards import REFERRERS, make_card
 
 
@@ -133,21 +132,28 @@ async def test_the_referrer_follows_the_citizen_through_journey_events(referral_
     journey, now = uuid.uuid4(), datetime.now(UTC)
     assert (await client.get(f"/referrals/{accepted['referral_id']}/status")).json()["status"] == "received"
 
+    def moved(step: str, before: str, after: str, who: uuid.UUID = citizen) -> JourneyStateChanged:
+        return JourneyStateChanged(journey_id=journey, citizen_id=who, step=step, from_state=before, to_state=after, changed_at=now)
+
+    # (event, status after it): a guide assigned is not contact yet; an unaccompanied first visit counts.
     steps = [
-        ("journey", GuideAssigned(journey_id=journey, citizen_id=citizen, guide_id="guide-1", guide_org="varde-kommune", assigned_at=now), "contacted"),
-        ("matching", MatchAccepted(proposal_id=uuid.uuid4(), citizen_id=citizen, kind="activity", candidate_id=uuid.uuid4(), accepted_at=now), "matched"),
-        ("journey", FirstVisitAccompanied(journey_id=journey, citizen_id=citizen, companion="guide", hours=2, visited_at=now), "first_visit_done"),
-        ("journey", FollowUpDue(journey_id=journey, citizen_id=citizen, kind="follow_up", due_at=now), "active"),
-        ("journey", JourneyCompleted(journey_id=journey, citizen_id=citizen, outcome="completed", days_in_journey=240, completed_at=now), "completed"),
+        (GuideAssigned(journey_id=journey, citizen_id=citizen, guide_id="guide-1", guide_org="varde-kommune", assigned_at=now), "received"),
+        (moved("contact", "referred", "contacted"), "contacted"),
+        (moved("clarify", "contacted", "clarified"), "contacted"),
+        (moved("propose", "clarified", "matching"), "contacted"),
+        (moved("accept", "matching", "match_accepted"), "matched"),
+        (moved("first_visit", "match_accepted", "first_visit"), "first_visit_done"),
+        (moved("attend", "first_visit", "active"), "active"),
+        (moved("attend", "active", "active"), "active"),
+        (JourneyCompleted(journey_id=journey, citizen_id=citizen, outcome="completed", days_in_journey=240, completed_at=now), "completed"),
     ]
-    for service, event, milestone in steps:
-        await _publish_as(kafka, partnership, service, event)
+    for event, milestone in steps:
+        await _publish_as(kafka, partnership, "journey", event)
         status = await _status_reaches(client, accepted["referral_id"], milestone)
-        assert status["status"] == milestone, status
+        assert status["status"] == milestone, (event, status)
     assert [m["milestone"] for m in status["milestones"]] == ["received", "contacted", "matched", "first_visit_done", "active", "completed"]
     # An event about a citizen this service never referred changes nothing and fails nothing.
-    await _publish_as(kafka, partnership, "journey", GuideAssigned(
-        journey_id=uuid.uuid4(), citizen_id=uuid.uuid4(), guide_id="g", guide_org="varde-kommune", assigned_at=now))
+    await _publish_as(kafka, partnership, "journey", moved("contact", "referred", "contacted", who=uuid.uuid4()))
 
 
 async def test_simultaneous_first_referrals_of_one_person_create_one_citizen(referral_service):

@@ -45,6 +45,24 @@ def in_order(reached: list[tuple[Milestone, object]]) -> list[tuple[Milestone, o
     return sorted(reached, key=lambda item: (item[1], _RANK.get(item[0], len(_RANK))))
 
 
+_REACHED_BY_ENTERING = {
+    # A journey state entered means the referrer's milestone was reached (clarifying means
+    # the guide met the citizen, so it counts as contact too).
+    "contacted": Milestone.contacted,
+    "clarified": Milestone.contacted,
+    "matching": Milestone.contacted,
+    "match_accepted": Milestone.matched,
+    "first_visit": Milestone.first_visit_done,
+    "active": Milestone.active,
+}
+
+
+def milestone_of_journey_state(state: str) -> Milestone | None:
+    """The milestone reached by entering a journey state; None for states that are none
+    (an exit's milestone comes with its outcome, from JourneyCompleted)."""
+    return _REACHED_BY_ENTERING.get(state)
+
+
 def journey_outcome_milestone(outcome: str) -> Milestone:
     """JourneyCompleted's outcome as a milestone."""
     return {

@@ -11,7 +11,7 @@ import hmac
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -30,6 +30,8 @@ class OutgoingMessage:
     address: str
     subject: str
     body: str
+    signing_secret: str | None = field(default=None, repr=False)
+    """The recipient's own webhook key, when they gave one."""
 
 
 class DeliveryError(Exception):
@@ -133,7 +135,7 @@ def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class WebhookChannel:
-    """Posts the message as JSON to the recipient's URL, signed with WEBHOOK_SECRET."""
+    """Posts the message as JSON to the recipient's URL, signed with the recipient's own key, else WEBHOOK_SECRET."""
 
     channel = Channel.webhook
 
@@ -141,8 +143,10 @@ class WebhookChannel:
         self.secret, self.timeout = secret, timeout
 
     async def send(self, message: OutgoingMessage) -> None:
-        if not self.secret:
-            raise DeliveryError("WEBHOOK_SECRET is not set: refusing to send unsigned", retryable=False)
+        secret = message.signing_secret or self.secret
+        if not secret:
+            raise DeliveryError("neither the recipient's webhook_secret nor WEBHOOK_SECRET is set: refusing to send unsigned",
+                                retryable=False)
         body = json.dumps({
             "notification_id": str(message.notification_id),
             "source_event_id": message.source_event_id,
@@ -156,6 +160,6 @@ class WebhookChannel:
             "Content-Type": "application/json",
             "X-Brobygger-Delivery": str(message.notification_id),
             "X-Brobygger-Timestamp": timestamp,
-            "X-Brobygger-Signature": webhook_signature(self.secret, timestamp, body),
+            "X-Brobygger-Signature": webhook_signature(secret, timestamp, body),
         }
         await _post(message.address, self.timeout, "webhook", content=body, headers=headers)

@@ -42,7 +42,7 @@ async def serialize_on(session: AsyncSession, key: str) -> None:
 def contact_from_row(row: sa.Row) -> Contact:
     return Contact(
         recipient_id=row.recipient_id, role=row.role, display_name=row.display_name, language=row.language,
-        email=row.email, phone=row.phone, webhook_url=row.webhook_url,
+        email=row.email, phone=row.phone, webhook_url=row.webhook_url, webhook_secret=row.webhook_secret,
         preferred_channel=Channel(row.preferred_channel) if row.preferred_channel else None,
         opted_out=frozenset(Channel(c) for c in row.opted_out or ()),
         quiet_hours=QuietHours.parse(row.quiet_hours) if row.quiet_hours else None,
@@ -58,6 +58,8 @@ async def save_contact(session: AsyncSession, c: Contact) -> bool:
         opted_out=sorted(ch.value for ch in c.opted_out), quiet_hours=str(c.quiet_hours) if c.quiet_hours else None,
         timezone=c.timezone, updated_at=datetime.now(UTC),
     )
+    if c.webhook_secret is not None:  # write-only: an update that leaves it out keeps the stored key
+        values["webhook_secret"] = c.webhook_secret
     existed = await session.scalar(sa.select(sa.func.count()).select_from(contact).where(contact.c.recipient_id == c.recipient_id))
     stmt = _upsert(session, contact).values(recipient_id=c.recipient_id, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=[contact.c.recipient_id], set_=values))

@@ -20,6 +20,8 @@ contact = sa.Table(
     sa.Column("email", sa.String(320), nullable=True),
     sa.Column("phone", sa.String(32), nullable=True),
     sa.Column("webhook_url", sa.String(500), nullable=True),
+    # The receiver's own HMAC key: one organisation cannot forge messages to another.
+    sa.Column("webhook_secret", sa.String(200), nullable=True),
     sa.Column("preferred_channel", sa.String(10), nullable=True),
     sa.Column("opted_out", sa.JSON, nullable=False),
     sa.Column("quiet_hours", sa.String(11), nullable=True),

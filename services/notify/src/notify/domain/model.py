@@ -81,6 +81,8 @@ class Contact:
     email: str | None = None
     phone: str | None = None
     webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    """The receiver's own key for signing webhooks; None: the service's WEBHOOK_SECRET."""
     preferred_channel: Channel | None = None
     opted_out: frozenset[Channel] = field(default_factory=frozenset)
     quiet_hours: QuietHours | None = None

@@ -7,7 +7,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
@@ -33,6 +33,9 @@ class ContactIn(BaseModel):
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ]{5,19}$")
     webhook_url: AnyHttpUrl | None = None
+    webhook_secret: SecretStr | None = Field(
+        default=None, min_length=16, max_length=200,
+        description="the receiver's own key for the webhook signature (write-only; left out, the stored one is kept)")
     language: Literal["da", "sv", "en"] = "da"
     preferred_channel: Channel | None = None
     opted_out: list[Channel] = Field(default_factory=list, description="channels they do not want messages by")
@@ -58,6 +61,7 @@ class ContactIn(BaseModel):
         return Contact(
             recipient_id=self.recipient_id, role=self.role, display_name=self.display_name, language=self.language,
             email=self.email, phone=self.phone, webhook_url=str(self.webhook_url) if self.webhook_url else None,
+            webhook_secret=self.webhook_secret.get_secret_value() if self.webhook_secret else None,
             preferred_channel=self.preferred_channel, opted_out=frozenset(self.opted_out),
             quiet_hours=QuietHours.parse(self.quiet_hours) if self.quiet_hours else None, timezone=self.timezone,
         )
@@ -70,6 +74,8 @@ class ContactOut(BaseModel):
     email: str | None
     phone: str | None
     webhook_url: str | None
+    webhook_secret_set: bool = False
+    """Whether the receiver has a key of its own (the key itself is never shown)."""
     language: str
     preferred_channel: Channel | None
     opted_out: list[Channel]
@@ -80,7 +86,8 @@ class ContactOut(BaseModel):
     def of(cls, c: Contact) -> "ContactOut":
         return cls(
             recipient_id=c.recipient_id, role=c.role, display_name=c.display_name, email=c.email, phone=c.phone,
-            webhook_url=c.webhook_url, language=c.language, preferred_channel=c.preferred_channel,
+            webhook_url=c.webhook_url, webhook_secret_set=bool(c.webhook_secret), language=c.language,
+            preferred_channel=c.preferred_channel,
             opted_out=sorted(c.opted_out, key=lambda ch: ch.value),
             quiet_hours=str(c.quiet_hours) if c.quiet_hours else None, timezone=c.timezone,
         )
@@ -113,13 +120,13 @@ class DeliveryOut(BaseModel):
 @router.post("/contacts", response_model=ContactOut, status_code=201)
 async def put_contact(body: ContactIn, response: Response, runtime: ServiceRuntime = Depends(runtime_of)) -> ContactOut:
     """Enter or update a contact. Messages that waited for this recipient go out now."""
-    contact = body.to_domain()
     async with runtime.unit_of_work() as uow:
-        created = await notifications.register_contact(uow, contact)
+        created = await notifications.register_contact(uow, body.to_domain())
+        stored = await repo.get_contact(uow.session, body.recipient_id)  # a kept webhook key included
     runtime.dispatcher.wake()  # type: ignore[attr-defined]
     if not created:
         response.status_code = 200
-    return ContactOut.of(contact)
+    return ContactOut.of(stored)
 
 
 @router.get("/contacts/{recipient_id}", response_model=ContactOut)

@@ -17,6 +17,12 @@ def referred(citizen: uuid.UUID, referral: uuid.UUID, follows: bool) -> Referral
                             received_at=datetime.now(UTC))
 
 
+async def referral_known(runtime, count: int) -> None:  # noqa: ANN001
+    """Referrals come weeks before milestones in life; here the test waits for them (another topic)."""
+    handled = runtime.metrics.events_consumed.labels(ReferralReceived.event_type(), "handled")
+    await wait_until(lambda: handled._value.get() == count, what="the referrals known")
+
+
 def contacted(citizen: uuid.UUID) -> JourneyStateChanged:
     return JourneyStateChanged(journey_id=uuid.uuid4(), citizen_id=citizen, step="contact", from_state="referred",
                                to_state="contacted", changed_at=datetime.now(UTC))
@@ -33,6 +39,7 @@ async def test_the_following_relative_hears_the_first_contact_in_their_language(
         async with running_notify(settings) as (runtime, client):
             await produce(kafka_bootstrap, referred(follower, referral, follows=True), p)
             await produce(kafka_bootstrap, referred(quiet, uuid.uuid4(), follows=False), p)
+            await referral_known(runtime, 2)
             told = await produce(kafka_bootstrap, contacted(follower), p)
             not_told = await produce(kafka_bootstrap, contacted(quiet), p)
             [line] = await settled(client, told)
@@ -52,3 +59,18 @@ async def test_the_following_relative_hears_the_first_contact_in_their_language(
     assert mail.subject.startswith("News of the citizen you referred") and "Dear Karen Hansen" in mail.body
     assert (str(referral), "Bearer notify-key") in referral_api.asked
     assert after["recipient_id"] is None and after["masked_address"] is None  # no link back to the citizen
+
+
+async def test_a_referrer_who_stopped_following_is_suppressed_not_an_operator_alarm(kafka_bootstrap, database_url, smtp_catcher):
+    citizen, referral = uuid.uuid4(), uuid.uuid4()
+    with CitizenRegistry({}, referrers={}) as referral_api:  # referral refuses: they stopped following
+        settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port,
+                                   citizen_contact_url=referral_api.url, citizen_contact_api_key="notify-key")
+        p = settings.partnership_id
+        async with running_notify(settings) as (runtime, client):
+            await produce(kafka_bootstrap, referred(citizen, referral, follows=True), p)
+            await referral_known(runtime, 1)
+            told = await produce(kafka_bootstrap, contacted(citizen), p)
+            [line] = await settled(client, told)
+    assert line["status"] == "suppressed" and "no longer follows" in line["last_error"]
+    assert smtp_catcher.messages == []

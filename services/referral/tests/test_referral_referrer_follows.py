@@ -63,3 +63,20 @@ async def test_the_referrers_language_defaults_to_the_citizens(referral_service)
     accepted = (await client.post("/referrals", json=make_card(referrer=relative, citizen__language="en"))).json()
     contact = (await client.get(f"/referrals/{accepted['referral_id']}/referrer-contact")).json()
     assert contact["language"] == "en" and contact["phone"] == "+4520304050"
+
+
+async def test_the_referrer_can_stop_following(start_referral):
+    async with start_referral(api_keys=",".join(KEYS.values())) as service:
+        client = service.client
+        follows = (await client.post("/referrals", json=make_card(referrer=FOLLOWING_GP), headers=bearer("gp"))).json()
+        url = f"/referrals/{follows['referral_id']}"
+        other_referrer = await client.delete(f"{url}/follow", headers=bearer("varde_home_care"))
+        still = await client.get(f"{url}/referrer-contact", headers=bearer("red_cross_notify"))
+        stopped = await client.delete(f"{url}/follow", headers=bearer("gp"))
+        again = await client.delete(f"{url}/follow", headers=bearer("gp"))
+        after = await client.get(f"{url}/referrer-contact", headers=bearer("red_cross_notify"))
+    assert other_referrer.status_code == 403  # only their own organisation, or the owning staff
+    assert still.status_code == 200
+    assert stopped.status_code == 200 and stopped.json() == {"referral_id": follows["referral_id"], "follows": False}
+    assert again.status_code == 200
+    assert after.status_code == 403

@@ -9,7 +9,7 @@ class NotifyMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.messages = Counter(
             "brobygger_notify_messages_total",
-            "Messages by channel and outcome (sent, retry, failed, uncertain, deferred, expired)",
+            "Messages by channel and outcome (sent, retry, failed, uncertain, deferred, expired, suppressed)",
             ["channel", "outcome"], registry=registry,
         )
         self.circuit_open = Gauge(

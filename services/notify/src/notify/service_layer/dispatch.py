@@ -26,7 +26,9 @@ from notify.adapters.citizen_contacts import CitizenContacts
 from notify.adapters.metrics import NotifyMetrics
 from notify.adapters.templates import TemplateLibrary, TemplateProblem
 from notify.domain.masking import mask
-from notify.domain.model import LANGUAGES, Channel, Contact, DeliveryStatus, QuietHours, details_held_by_referral
+from notify.domain.model import (
+    FOLLOWING_REFERRER, LANGUAGES, Channel, Contact, DeliveryStatus, QuietHours, details_held_by_referral,
+)
 from notify.domain.preferences import quiet_until
 from notify.domain.resilience import CircuitBreaker, backoff_seconds
 from notify.service_layer.notifications import TOO_LATE
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UNCERTAIN_AFTER_CRASH = "delivery uncertain after crash"
+NO_LONGER_FOLLOWS = "the referrer no longer follows the citizen (referral gives out no details)"
 
 
 class ChannelAdapter(Protocol):
@@ -136,6 +139,13 @@ class Dispatcher:
             await self._record_error(row, exc, row.attempts + 1, current=DeliveryStatus.pending)
             return True
         address = contact.address(channel) if contact else None
+        if contact is None and (row.recipient_id or "").startswith(FOLLOWING_REFERRER):
+            # Their consent to hear is theirs to withdraw: referral stopped handing out their details.
+            async with self.runtime.db.transaction() as session:
+                await repo.update_delivery(session, row.seq, only_if=(DeliveryStatus.pending,),
+                                           status=DeliveryStatus.suppressed.value, last_error=NO_LONGER_FOLLOWS)
+            self._count(channel, "suppressed")
+            return True
         if contact is None or not address:
             cause = (f"referral gives no contact details to {self.runtime.settings.org_id} (no consent, or unknown citizen)"
                      if contact is None and details_held_by_referral(row.recipient_role, row.recipient_id)
@@ -160,7 +170,7 @@ class Dispatcher:
         message = OutgoingMessage(
             notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
             template=row.template, language=language, address=address,
-            subject=rendered.subject, body=rendered.body,
+            subject=rendered.subject, body=rendered.body, signing_secret=contact.webhook_secret,
         )
         await self._send(row, channel, message, mask(channel, address))
         return True

@@ -155,6 +155,21 @@ async def referral_status(referral_id: uuid.UUID, runtime: Runtime, caller: Call
     )
 
 
+class FollowingView(BaseModel):
+    referral_id: uuid.UUID
+    follows: bool
+    """Whether the referrer still hears about the citizen's milestones."""
+
+
+@router.delete("/referrals/{referral_id}/follow", response_model=FollowingView)
+async def stop_following(referral_id: uuid.UUID, runtime: Runtime, caller: CallerDep, access: AccessDep) -> FollowingView:
+    """The referrer no longer wants to hear about milestones (asked by their organisation, or by
+    the owning organisation's staff on their behalf). Their details are no longer handed out."""
+    async with runtime.unit_of_work() as uow:
+        await cases.stop_following(uow, referral_id, caller, access.partnership)
+    return FollowingView(referral_id=referral_id, follows=False)
+
+
 class TriageIn(BaseModel):
     """The guide's decision. `professional` needs the escalation reason and the receiving unit."""
 

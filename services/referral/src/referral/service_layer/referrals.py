@@ -158,6 +158,12 @@ async def visible_referral(uow: UnitOfWork, referral_id: uuid.UUID, caller: Call
     return row
 
 
+async def stop_following(uow: UnitOfWork, referral_id: uuid.UUID, caller: Caller, partnership: Partnership) -> None:
+    """The referrer opts out of milestone messages; repeating it changes nothing."""
+    row = await visible_referral(uow, referral_id, caller, partnership)
+    await repo.update_referral(uow.session, row.referral_id, {"referrer_wants_milestones": False})
+
+
 async def citizen_of(uow: UnitOfWork, citizen_id: str, *, for_update: bool = False):  # noqa: ANN201
     row = await repo.citizen(uow.session, citizen_id, for_update=for_update)
     if row is None:

@@ -21,11 +21,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def as_utc(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class OutboxRelay:
     def __init__(self, runtime: "ServiceRuntime") -> None:
         self.runtime = runtime
@@ -124,7 +119,7 @@ class OutboxRelay:
         async with rt.db.sessions() as session:
             count, oldest = await outbox.backlog(session, rt.tables.outbox)
         rt.metrics.outbox_backlog.set(count)
-        age = (datetime.now(UTC) - as_utc(oldest)).total_seconds() if oldest else 0.0
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
         rt.metrics.outbox_oldest_age.set(age)
 
     async def purge_expired(self) -> int:

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from brobygger_contracts import all_topics
 from brobygger_runtime.db import new_metadata
 from brobygger_runtime.outbox import backlog, mark_for_republish
-from brobygger_runtime.relay import as_utc
 
 DLT_HEADER_PREFIX = "dlt_"
 
@@ -41,7 +40,7 @@ async def outbox_state(database_url: str) -> OutboxState:
             total = await session.scalar(sa.select(sa.func.count()).select_from(outbox))
     finally:
         await engine.dispose()
-    age = (datetime.now(UTC) - as_utc(oldest)).total_seconds() if oldest else None
+    age = (datetime.now(UTC) - oldest).total_seconds() if oldest else None
     return OutboxState(count, age, int(total or 0))
 
 

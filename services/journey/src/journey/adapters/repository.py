@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,13 +13,6 @@ from journey.adapters.tables import guides, journeys, timers, transitions
 from journey.domain.guides import GuideLoad
 from journey.domain.journey import State
 from journey.domain.timers import TimerKind
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    """SQLite gives naive datetimes back; everything stored is UTC."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def journey_by_citizen(session: AsyncSession, citizen_id: UUID | str, lock: bool = False) -> sa.Row | None:

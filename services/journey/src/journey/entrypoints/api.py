@@ -179,7 +179,7 @@ async def caseload(runtime: Runtime, guide_id: str | None = None, state: str | N
         rows = (await uow.session.execute(query)).all()
     return [
         {"journey_id": j.journey_id, "citizen_id": j.citizen_id, "state": j.state, "outcome": j.outcome,
-         "guide_id": j.guide_id, "source": j.source, "urgency": j.urgency, "referred_at": repo.utc(j.referred_at)}
+         "guide_id": j.guide_id, "source": j.source, "urgency": j.urgency, "referred_at": j.referred_at}
         for j in rows
     ]
 
@@ -200,14 +200,14 @@ async def get_journey(citizen_id: uuid.UUID, runtime: Runtime) -> dict:
     return {
         "journey_id": j.journey_id, "citizen_id": j.citizen_id, "state": j.state, "outcome": j.outcome,
         "guide_id": j.guide_id, "source": j.source, "postal_code": j.postal_code, "referral_count": j.referral_count,
-        "referred_at": repo.utc(j.referred_at), "first_contact_at": repo.utc(j.first_contact_at),
-        "clarified_at": repo.utc(j.clarified_at), "match_accepted_at": repo.utc(j.match_accepted_at),
-        "first_visit_planned_for": repo.utc(j.first_visit_planned_for),
-        "first_visit_at": repo.utc(j.first_visit_at), "exited_at": repo.utc(j.exited_at),
+        "referred_at": j.referred_at, "first_contact_at": j.first_contact_at,
+        "clarified_at": j.clarified_at, "match_accepted_at": j.match_accepted_at,
+        "first_visit_planned_for": j.first_visit_planned_for,
+        "first_visit_at": j.first_visit_at, "exited_at": j.exited_at,
         "clarification": j.clarification, "baseline": j.baseline, "final": j.final,
         "relatives_involved": j.relatives_involved, "punch_card": card,
-        "pending_timers": [{"kind": t.kind, "due_at": repo.utc(t.due_at)} for t in pending],
-        "transitions": [{"step": s.step, "from": s.from_state, "to": s.to_state, "at": repo.utc(s.at)} for s in steps],
+        "pending_timers": [{"kind": t.kind, "due_at": t.due_at} for t in pending],
+        "transitions": [{"step": s.step, "from": s.from_state, "to": s.to_state, "at": s.at} for s in steps],
     }
 
 
@@ -242,7 +242,7 @@ async def plan_first_visit(citizen_id: uuid.UUID, body: VisitPlanIn, runtime: Ru
     citizen and the companion before it). Booking again replaces the earlier time."""
     async with runtime.unit_of_work() as uow:
         visit_at = await visits.plan_first_visit(uow, ctx, citizen_id, body.domain())
-    return {"state": "match_accepted", "first_visit_planned_for": repo.utc(visit_at)}
+    return {"state": "match_accepted", "first_visit_planned_for": visit_at}
 
 
 @router.post("/journeys/{citizen_id}/first-visit", status_code=201, tags=["visits"])

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from brobygger_contracts.events.journey import GroupBecameSelfRunning, GroupFormed
 from brobygger_runtime.unit_of_work import UnitOfWork
 from journey.adapters import repository as repo
-from journey.adapters.repository import utc
 from journey.adapters.tables import group_members, groups, meetings
 from journey.domain.errors import DomainError, NotFound
 from journey.domain.groups import Group, GroupState, SelfRunningReason
@@ -202,6 +201,6 @@ async def group_view(uow: UnitOfWork, group_id: UUID) -> dict:
         "group_id": row.group_id, "group_proposal_id": row.group_proposal_id, "interest": row.interest,
         "postal_code": row.postal_code, "facilitator_id": row.facilitator_id, "state": row.state,
         "meetings_held": row.meetings_held, "consecutive_without_facilitator": row.consecutive_without_facilitator,
-        "member_citizen_ids": sorted(members), "formed_at": utc(row.formed_at),
-        "self_running_at": utc(row.self_running_at),
+        "member_citizen_ids": sorted(members), "formed_at": row.formed_at,
+        "self_running_at": row.self_running_at,
     }

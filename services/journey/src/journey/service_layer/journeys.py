@@ -224,7 +224,7 @@ async def exit_journey(uow: UnitOfWork, ctx: Context, citizen_id: UUID, exit: Ex
         journey_id=UUID(journey.journey_id), citizen_id=UUID(journey.citizen_id), outcome=outcome.value,
         baseline=UclaScore(**journey.baseline) if journey.baseline else None,
         final=UclaScore(**exit.final.as_dict()) if exit.final else None,
-        days_in_journey=max(0, (now - repo.utc(journey.referred_at)).days), relatives_involved=relatives,
+        days_in_journey=max(0, (now - journey.referred_at).days), relatives_involved=relatives,
         completed_at=now,
     )
     await uow.publish(event)

@@ -8,7 +8,6 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from brobygger_runtime.unit_of_work import UnitOfWork
-from journey.adapters.repository import utc
 from journey.adapters.tables import groups, journeys, punch_cards, served_interests, timers, visits
 from journey.domain.journey import State
 from journey.domain.reports import PairedMeasure, WaitingCitizen, gap_report, loneliness_change, waiting_summary
@@ -20,7 +19,7 @@ OUTCOMES = ("completed", "dropped_out", "escalated", "declined")
 
 
 def _days(start: datetime, end: datetime) -> float:
-    return round((utc(end) - utc(start)).total_seconds() / 86400, 2)
+    return round((end - start).total_seconds() / 86400, 2)
 
 
 async def _journeys(uow: UnitOfWork) -> list[sa.Row]:
@@ -94,7 +93,7 @@ async def waiting_beyond_limits(uow: UnitOfWork, ctx: Context) -> list[dict]:
             found.append({
                 "journey_id": j.journey_id, "citizen_id": j.citizen_id, "guide_id": j.guide_id, "state": j.state,
                 "waiting_for": waiting_for, "waiting_days": _days(since, now),
-                "due_since": utc(limit) if limit else None,
+                "due_since": limit,
             })
     return sorted(found, key=lambda w: -w["waiting_days"])
 

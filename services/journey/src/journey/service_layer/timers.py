@@ -24,7 +24,7 @@ async def fire_due_timers(uow: UnitOfWork, ctx: Context, limit: int = 200) -> li
         if journey is None or journey.erased:
             continue
         kind = TimerKind(timer.kind)
-        due_at = repo.utc(timer.due_at)
+        due_at = timer.due_at
         await uow.publish(
             FollowUpDue(
                 journey_id=UUID(journey.journey_id), citizen_id=UUID(journey.citizen_id), guide_id=journey.guide_id,

@@ -143,9 +143,9 @@ def _delivery_out(r) -> DeliveryOut:  # noqa: ANN001
         notification_id=r.notification_id, source_event_id=r.source_event_id, source_event_type=r.source_event_type,
         recipient_id=r.recipient_id, recipient_role=r.recipient_role, channel=r.channel,
         masked_address=r.masked_address, template=r.template, language=r.language, status=DeliveryStatus(r.status),
-        attempts=r.attempts, last_error=r.last_error, created_at=repo.as_utc(r.created_at),
-        next_attempt_at=repo.as_utc(r.next_attempt_at), send_after=repo.as_utc(r.send_after),
-        expires_at=repo.as_utc(r.expires_at), sent_at=repo.as_utc(r.sent_at),
+        attempts=r.attempts, last_error=r.last_error, created_at=r.created_at,
+        next_attempt_at=r.next_attempt_at, send_after=r.send_after,
+        expires_at=r.expires_at, sent_at=r.sent_at,
     )
 
 

@@ -20,13 +20,6 @@ from referral.adapters.tables import (
 from referral.domain.status import Milestone
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 async def lock_name_key(session: AsyncSession, key: str) -> None:
     """Serialises cards about the same person until the transaction ends, so that two
     simultaneous first referrals cannot create the citizen twice. (SQLite already
@@ -128,7 +121,7 @@ async def milestones_of(session: AsyncSession, citizen_id: str) -> list[tuple[Mi
             .order_by(milestones.c.reached_at)
         )
     ).all()
-    return [(Milestone(m), as_utc(at)) for m, at in rows]
+    return [(Milestone(m), at) for m, at in rows]
 
 
 async def log_contact_access(session: AsyncSession, citizen_id: str, org: str, key_name: str, granted: bool) -> None:

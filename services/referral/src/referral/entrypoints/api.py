@@ -66,8 +66,8 @@ def referral_view(row, citizen) -> ReferralView:  # noqa: ANN001 - table rows
     return ReferralView(
         referral_id=row.referral_id, citizen_id=row.citizen_id, source=row.source, referrer_org=row.referrer_org,
         submitted_by_org=row.submitted_by_org, urgency=row.urgency, reason=row.reason,
-        repeat_referral=row.repeat_referral, received_at=repo.as_utc(row.received_at), state=row.state,
-        triage_decision=row.triage_decision, triaged_at=repo.as_utc(row.triaged_at),
+        repeat_referral=row.repeat_referral, received_at=row.received_at, state=row.state,
+        triage_decision=row.triage_decision, triaged_at=row.triaged_at,
         citizen=CitizenView(
             name=citizen.name, birth_year=citizen.birth_year, postal_code=citizen.postal_code,
             address=citizen.address, phone=citizen.phone, email=citizen.email, language=citizen.language,

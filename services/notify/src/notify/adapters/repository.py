@@ -13,13 +13,6 @@ from notify.adapters.tables import citizen_consent, citizen_guide, citizen_refer
 from notify.domain.model import FOLLOWING_REFERRER, Channel, Contact, DeliveryStatus, QuietHours
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _upsert(session: AsyncSession, table: sa.Table):  # noqa: ANN202
     return (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert(table)
 
@@ -228,25 +221,15 @@ async def interrupted(session: AsyncSession) -> list[sa.Row]:
     return list(result)
 
 
-async def cancel_open_about(session: AsyncSession, citizen_id: str) -> None:
-    """What has not gone out about the citizen will not go out."""
+async def cancel_open_about(session: AsyncSession, citizen_id: str, *, rule_id: str | None = None,
+                            reason: str | None = None) -> None:
+    """What has not gone out about the citizen (of one rule, when given) will not go out."""
     open_states = [DeliveryStatus.awaiting_recipient.value, DeliveryStatus.pending.value]
-    await session.execute(
-        delivery.update()
-        .where(delivery.c.citizen_id == citizen_id, delivery.c.status.in_(open_states))
-        .values(status=DeliveryStatus.cancelled.value, updated_at=datetime.now(UTC))
-    )
-
-
-async def cancel_unsent_of_rule(session: AsyncSession, citizen_id: str, rule_id: str, reason: str) -> int:
-    """A newer event replaces an older one's reminders that have not gone out yet."""
-    open_states = [DeliveryStatus.awaiting_recipient.value, DeliveryStatus.pending.value]
-    result = await session.execute(
-        delivery.update()
-        .where(delivery.c.citizen_id == citizen_id, delivery.c.rule_id == rule_id, delivery.c.status.in_(open_states))
-        .values(status=DeliveryStatus.cancelled.value, last_error=reason, updated_at=datetime.now(UTC))
-    )
-    return result.rowcount
+    stmt = delivery.update().where(delivery.c.citizen_id == citizen_id, delivery.c.status.in_(open_states))
+    if rule_id is not None:
+        stmt = stmt.where(delivery.c.rule_id == rule_id)
+    values = {"status": DeliveryStatus.cancelled.value, "updated_at": datetime.now(UTC)}
+    await session.execute(stmt.values(**values, **({"last_error": reason} if reason else {})))
 
 
 async def erase_citizen_links(session: AsyncSession, citizen_id: str) -> int:

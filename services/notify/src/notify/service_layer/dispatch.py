@@ -126,13 +126,8 @@ class Dispatcher:
         """Send one due delivery, or record why not; False when it was left as it was."""
         channel = Channel(row.channel)
         now = self.clock()
-        expires_at = repo.as_utc(row.expires_at)
-        if expires_at is not None and now >= expires_at:  # e.g. deferred past the visit by quiet hours or retries
-            async with self.runtime.db.transaction() as session:
-                await repo.update_delivery(session, row.seq, only_if=(DeliveryStatus.pending,),
-                                           status=DeliveryStatus.cancelled.value, last_error=TOO_LATE)
-            self._count(channel, "expired")
-            return True
+        if row.expires_at is not None and now >= row.expires_at:  # e.g. deferred past the visit by quiet hours or retries
+            return await self._close(row, DeliveryStatus.cancelled, TOO_LATE, outcome="expired")
         try:
             contact = await self._contact_of(row)
         except DeliveryError as exc:  # the owner of the details did not answer: nothing was sent
@@ -141,11 +136,7 @@ class Dispatcher:
         address = contact.address(channel) if contact else None
         if contact is None and (row.recipient_id or "").startswith(FOLLOWING_REFERRER):
             # Their consent to hear is theirs to withdraw: referral stopped handing out their details.
-            async with self.runtime.db.transaction() as session:
-                await repo.update_delivery(session, row.seq, only_if=(DeliveryStatus.pending,),
-                                           status=DeliveryStatus.suppressed.value, last_error=NO_LONGER_FOLLOWS)
-            self._count(channel, "suppressed")
-            return True
+            return await self._close(row, DeliveryStatus.suppressed, NO_LONGER_FOLLOWS, outcome="suppressed")
         if contact is None or not address:
             cause = (f"referral gives no contact details to {self.runtime.settings.org_id} (no consent, or unknown citizen)"
                      if contact is None and details_held_by_referral(row.recipient_role, row.recipient_id)
@@ -173,6 +164,14 @@ class Dispatcher:
             subject=rendered.subject, body=rendered.body, signing_secret=contact.webhook_secret,
         )
         await self._send(row, channel, message, mask(channel, address))
+        return True
+
+    async def _close(self, row: sa.Row, status: DeliveryStatus, reason: str, outcome: str) -> bool:
+        """End a pending delivery without sending it (no failure: nothing for an operator to do)."""
+        async with self.runtime.db.transaction() as session:
+            await repo.update_delivery(session, row.seq, only_if=(DeliveryStatus.pending,), status=status.value,
+                                       last_error=reason)
+        self._count(Channel(row.channel), outcome)
         return True
 
     async def _contact_of(self, row: sa.Row) -> Contact | None:

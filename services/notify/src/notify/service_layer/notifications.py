@@ -34,7 +34,8 @@ async def plan_notifications(uow: UnitOfWork, rules: RuleBook, event_name: str, 
     now = datetime.now(UTC)
     for planned in rules.plan(event_name, facts):
         if planned.replaces_earlier and citizen_id:
-            await repo.cancel_unsent_of_rule(uow.session, citizen_id, planned.rule_id, "replaced by a newer booking")
+            # A newer event of a reminder rule replaces the older one's unsent reminders.
+            await repo.cancel_open_about(uow.session, citizen_id, rule_id=planned.rule_id, reason="replaced by a newer booking")
         too_late = planned.expires_at is not None and planned.expires_at <= now
         for recipient_id in await _recipients(uow, planned):
             seq = await repo.add_delivery(
@@ -58,7 +59,7 @@ TOO_LATE = "too late: the moment it reminds of has come"
 def _first_attempt_at(row) -> datetime:  # noqa: ANN001
     """Now, or for a reminder the moment it may go out."""
     now = datetime.now(UTC)
-    send_after = repo.as_utc(row.send_after)
+    send_after = row.send_after
     return max(now, send_after) if send_after else now
 
 

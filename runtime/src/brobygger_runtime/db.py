@@ -49,6 +49,10 @@ class UtcDateTime(sa.types.TypeDecorator):
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+DELIVERY_TABLES = ("inbox", "outbox", "lease", "dead_letters")
+"""The runtime's own tables; its migrations (delivery_migrations/) create them, not the services'."""
+
+
 def new_metadata() -> sa.MetaData:
     """A service's MetaData, with the shared delivery tables already in it."""
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
@@ -80,6 +84,10 @@ def add_delivery_tables(metadata: sa.MetaData) -> None:
         sa.Column("send_count", sa.Integer, nullable=False, server_default="0"),
         sa.Column("kafka_partition", sa.Integer, nullable=True),
         sa.Column("kafka_offset", sa.BigInteger, nullable=True),
+        # A row the broker refuses for good (too large, no such topic) is parked
+        # for an operator instead of blocking every row behind it.
+        sa.Column("parked_at", UtcDateTime(), nullable=True),
+        sa.Column("park_reason", sa.String(500), nullable=True),
         sa.Index("ix_outbox_unsent", "sent_at", "id"),
     )
     sa.Table(
@@ -88,6 +96,23 @@ def add_delivery_tables(metadata: sa.MetaData) -> None:
         sa.Column("name", sa.String(200), primary_key=True),
         sa.Column("holder", sa.String(200), nullable=False),
         sa.Column("expires_at", UtcDateTime(), nullable=False),
+        # Fencing token: grows each time the lease changes hands, so a holder
+        # can tell that another replica took over between two of its batches.
+        sa.Column("token", sa.BigInteger, nullable=False, server_default="0"),
+    )
+    sa.Table(
+        "dead_letters",
+        metadata,
+        # Where the record was read: a redelivery of the same record is known
+        # and not dead-lettered twice; a replay arrives at a new offset.
+        sa.Column("consumer", sa.String(200), primary_key=True),
+        sa.Column("source_topic", sa.String(249), primary_key=True),
+        sa.Column("source_partition", sa.Integer, primary_key=True),
+        sa.Column("source_offset", sa.BigInteger, primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("event_id", sa.String(200), nullable=True),
+        sa.Column("cause", sa.String(40), nullable=False),
+        sa.Column("dead_lettered_at", UtcDateTime(), nullable=False),
     )
 
 
@@ -103,14 +128,15 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
-    # WAL lets the relay read while a handler writes; synchronous=NORMAL is
-    # durable across process crashes (only an OS crash can lose the last commit).
+    # WAL lets the relay read while a handler writes. synchronous=FULL: with
+    # NORMAL a power loss can drop a commit whose Kafka offset was already
+    # committed, and that event would be lost for good.
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection, _record):  # noqa: ANN001
         dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

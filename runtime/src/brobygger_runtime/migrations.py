@@ -1,7 +1,10 @@
-"""Alembic, per service: each service package has a `migrations/` folder.
+"""Alembic: the runtime's delivery tables, then each service's own.
 
-`upgrade_to_head` runs at start-up (in a worker thread, since alembic's env
-runs its own event loop) and from the `brobygger migrate` command.
+The runtime owns its tables (inbox, outbox, lease, dead letters) and their
+revisions in `delivery_migrations/`, tracked in a version table of their own;
+each service package has a `migrations/` folder for its domain tables.
+`upgrade_to_head` runs both at start-up (in a worker thread, since alembic's
+env runs its own event loop) and from the `brobygger migrate` command.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from brobygger_runtime.db import UtcDateTime
+from brobygger_runtime.db import DELIVERY_TABLES, UtcDateTime
+
+RUNTIME_VERSION_TABLE = "runtime_alembic_version"
 
 
 def alembic_config(service_package: str, database_url: str) -> Config:
@@ -26,7 +31,15 @@ def alembic_config(service_package: str, database_url: str) -> Config:
     return config
 
 
+def runtime_alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("brobygger_runtime").joinpath("delivery_migrations")))
+    config.set_main_option("sqlalchemy.url", database_url)
+    return config
+
+
 def upgrade_to_head(service_package: str, database_url: str) -> None:
+    command.upgrade(runtime_alembic_config(database_url), "head")
     command.upgrade(alembic_config(service_package, database_url), "head")
 
 
@@ -41,19 +54,26 @@ def _render_item(kind: str, obj: object, autogen_context: object) -> str | bool:
     return False
 
 
-def run_env(target_metadata: sa.MetaData) -> None:
-    """The body of every service's `migrations/env.py`."""
+def _only_service_tables(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """A service's autogenerate leaves the runtime's tables (and version tables) alone."""
+    return not (type_ == "table" and (name in DELIVERY_TABLES or name == RUNTIME_VERSION_TABLE))
+
+
+def run_env(target_metadata: sa.MetaData, version_table: str = "alembic_version") -> None:
+    """The body of every `env.py`: a service's (default version table) or the runtime's."""
     url = context.config.get_main_option("sqlalchemy.url")
+    options = dict(target_metadata=target_metadata, render_as_batch=True, render_item=_render_item,
+                   version_table=version_table)
+    if version_table != RUNTIME_VERSION_TABLE:
+        options["include_object"] = _only_service_tables
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=True,
-                          render_item=_render_item)
+        context.configure(url=url, literal_binds=True, **options)
         with context.begin_transaction():
             context.run_migrations()
         return
 
     def _run(connection: sa.Connection) -> None:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                          render_item=_render_item)
+        context.configure(connection=connection, **options)
         with context.begin_transaction():
             context.run_migrations()
 
@@ -96,7 +116,8 @@ async def schema_drift(service_package: str, database_url: str) -> list:
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as conn:
-            return await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), metadata))
+            opts = {"include_object": lambda obj, name, type_, *_: not (type_ == "table" and name == RUNTIME_VERSION_TABLE)}
+            return await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync, opts=opts), metadata))
     finally:
         await engine.dispose()
 

@@ -12,7 +12,7 @@ from brobygger_contracts.catalogue import (
     topic_for,
     topic_of_service,
 )
-from brobygger_contracts.envelope import DeadLetterCause, DeadLetterHeaders, Envelope, EnvelopeError
+from brobygger_contracts.envelope import DeadLetterCause, DeadLetterHeaders, Envelope, EnvelopeError, validation_summary
 
 __all__ = [
     "DeadLetterCause",
@@ -28,4 +28,5 @@ __all__ = [
     "read_payload",
     "topic_for",
     "topic_of_service",
+    "validation_summary",
 ]

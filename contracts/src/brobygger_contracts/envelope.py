@@ -83,13 +83,15 @@ class Envelope(BaseModel):
     def from_headers(cls, headers: Iterable[tuple[str, bytes | str | None]]) -> "Envelope":
         values: dict[str, str] = {}
         for key, raw in headers:
+            if not (key.startswith("ce_") or key == "traceparent"):
+                continue  # other headers (content-type, a tracer's baggage) are not ours to judge
             if raw is None:
-                continue
-            value = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-            if key.startswith("ce_"):
-                values[key[3:]] = value
-            elif key == "traceparent":
-                values["traceparent"] = value
+                raise EnvelopeError(f"header {key} has no value")
+            try:
+                value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            except UnicodeDecodeError as exc:
+                raise EnvelopeError(f"header {key} is not UTF-8 (byte {exc.start})") from exc
+            values[key[3:] if key.startswith("ce_") else key] = value
         missing = [a for a in ("id", "source", "type", "specversion", "time", "subject") if a not in values]
         if missing:
             raise EnvelopeError("missing CloudEvents headers: " + ", ".join("ce_" + m for m in missing))
@@ -100,7 +102,7 @@ class Envelope(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
-            raise EnvelopeError(f"invalid CloudEvents headers: {exc}") from exc
+            raise EnvelopeError(f"invalid CloudEvents headers: {validation_summary(exc, prefix='ce_')}") from exc
 
 
 class DeadLetterCause(str, Enum):
@@ -116,6 +118,8 @@ class DeadLetterCause(str, Enum):
     """The handler refused the event for good."""
     handler_error = "handler_error"
     """The handler kept failing after its retries."""
+    too_large = "too_large"
+    """The record is larger than the consumer accepts (MAX_EVENT_BYTES)."""
 
 
 class DeadLetterHeaders(BaseModel):
@@ -141,6 +145,16 @@ class DeadLetterHeaders(BaseModel):
     """Its offset there: with topic and partition, where to find the original."""
     failed_at: datetime
     """When the consumer gave up (ISO 8601)."""
+
+
+def validation_summary(exc: ValidationError, prefix: str = "") -> str:
+    """Which fields failed and why, without the values: a value may be personal
+    data, and this text travels in dead-letter headers and logs."""
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        where = ".".join(str(part) for part in error["loc"]) or "(root)"
+        parts.append(f"{prefix}{where}: {error['msg']}")
+    return "; ".join(parts)
 
 
 def source_of(partnership: str, org: str, service: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import Any, AsyncContextManager, AsyncIterator, Protocol
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -12,11 +12,23 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_fastapi_instrumentator import Instrumentator
 
-if TYPE_CHECKING:
-    from brobygger_runtime.service import ServiceRuntime
+from brobygger_runtime.context import RuntimeParts
 
 
-def build_app(runtime: "ServiceRuntime", *, title: str, description: str, routers: list[APIRouter]) -> FastAPI:
+class ServedRuntime(RuntimeParts, Protocol):
+    """What the HTTP side needs of the runtime it serves."""
+
+    tracer_provider: Any
+    relay: Any
+
+    def running(self) -> AsyncContextManager[Any]: ...
+
+    def readiness(self) -> dict[str, str]: ...
+
+    async def refresh_gauges(self) -> None: ...
+
+
+def build_app(runtime: ServedRuntime, *, title: str, description: str, routers: list[APIRouter]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with runtime.running():
@@ -36,21 +48,28 @@ def build_app(runtime: "ServiceRuntime", *, title: str, description: str, router
         return {"status": "live"}
 
     @app.get("/health/ready", tags=["operations"])
-    async def ready() -> Response:
-        """The database and the broker are reachable."""
+    async def ready(whole: bool = False) -> Response:
+        """Which parts are ready. 200 once the database answers, since the API
+        then serves (what it publishes waits in the outbox); the broker
+        connection and the consumer's group join follow in the background.
+        `?whole=true` answers 200 only when every part is up."""
         checks: dict[str, str] = {}
         try:
             await asyncio.wait_for(runtime.db.ping(), timeout=3)
             checks["database"] = "ok"
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             checks["database"] = f"unreachable: {type(exc).__name__}"
-        try:
-            reachable = await runtime.broker.ping(timeout=3)
-            checks["broker"] = "ok" if reachable else "unreachable"
-        except Exception as exc:  # noqa: BLE001
-            checks["broker"] = f"unreachable: {type(exc).__name__}"
-        healthy = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if healthy else "not ready", "checks": checks}, status_code=200 if healthy else 503)
+        checks.update(runtime.readiness())
+        if checks["broker"] == "ok":
+            try:
+                checks["broker"] = "ok" if await runtime.broker.ping(timeout=3) else "unreachable"
+            except Exception as exc:  # noqa: BLE001
+                checks["broker"] = f"unreachable: {type(exc).__name__}"
+        every_part = checks["database"] == "ok" and checks["broker"] == "ok" and checks["consumer"] in ("consuming", "idle")
+        serving = checks["database"] == "ok"
+        status = "ready" if every_part else ("serving" if serving else "not ready")
+        ok = every_part if whole else serving
+        return JSONResponse({"status": status, "checks": checks}, status_code=200 if ok else 503)
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics() -> Response:
@@ -63,6 +82,6 @@ def build_app(runtime: "ServiceRuntime", *, title: str, description: str, router
     return app
 
 
-def runtime_of(request: Request) -> "ServiceRuntime":
+def runtime_of(request: Request) -> Any:
     """FastAPI dependency: the service runtime behind the current app."""
     return request.app.state.runtime

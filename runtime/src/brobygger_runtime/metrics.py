@@ -35,12 +35,22 @@ class DeliveryMetrics:
         self.dead_letters = Counter(
             "brobygger_dead_letters_total", "Events sent to a dead-letter topic, by cause", ["topic", "cause"], registry=r
         )
+        self.transient_waits = Counter(
+            "brobygger_consumer_transient_waits_total",
+            "Times a batch waited for the database or broker to come back (retried without limit, never dead-lettered)",
+            registry=r,
+        )
         self.inbox_duplicates = Counter(
             "brobygger_inbox_duplicates_total", "Redelivered events the inbox recognised", ["event_type"], registry=r
         )
         self.outbox_backlog = Gauge("brobygger_outbox_backlog", "Outbox rows not yet published", registry=r)
         self.outbox_oldest_age = Gauge(
             "brobygger_outbox_oldest_unsent_age_seconds", "Age of the oldest unpublished outbox row", registry=r
+        )
+        self.outbox_parked = Gauge(
+            "brobygger_outbox_parked",
+            "Outbox rows the broker refused for good (too large, no such topic), parked for an operator",
+            registry=r,
         )
         self.outbox_republished = Counter(
             "brobygger_outbox_republished_total", "Rows marked for republishing after a broker reset", registry=r

@@ -4,23 +4,24 @@ inbox/outbox, relay, consumer, HTTP app."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import AsyncIterator, Awaitable, Callable, Protocol
 
 import sqlalchemy as sa
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.security import SASLPlaintext, BaseSecurity
 
 from brobygger_contracts import Envelope, Event
 from brobygger_runtime import http
 from brobygger_runtime.consumer import EventConsumer, Handler
+from brobygger_runtime.context import DeliveryTables
 from brobygger_runtime.db import Database
+from brobygger_runtime.kafka_options import faststream_security, kafka_client_options
 from brobygger_runtime.metrics import DeliveryMetrics
 from brobygger_runtime.migrations import upgrade_to_head_async
 from brobygger_runtime.relay import OutboxRelay
@@ -38,25 +39,9 @@ class BackgroundLoop(Protocol):
     async def stop(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class DeliveryTables:
-    inbox: sa.Table
-    outbox: sa.Table
-    lease: sa.Table
-
-
-def _security(settings: ServiceSettings) -> BaseSecurity | None:
-    if settings.kafka_sasl_mechanism == "PLAIN" and settings.kafka_sasl_username:
-        return SASLPlaintext(
-            username=settings.kafka_sasl_username,
-            password=settings.kafka_sasl_password or "",
-            use_ssl=settings.kafka_security_protocol == "SASL_SSL",
-        )
-    return None
-
-
 class ServiceRuntime:
-    """Everything a service needs at run time, built from its settings."""
+    """Everything a service needs at run time, built from its settings (it is the
+    `RuntimeParts` the consumer, relay and unit of work are given)."""
 
     def __init__(self, settings: ServiceSettings, metadata: sa.MetaData, service_package: str | None) -> None:
         """`service_package` holds the alembic `migrations/`; None creates tables directly (runtime tests)."""
@@ -66,9 +51,7 @@ class ServiceRuntime:
         self.metadata = metadata
         self.service_package = service_package
         self.instance_id = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
-        self.tables = DeliveryTables(
-            inbox=metadata.tables["inbox"], outbox=metadata.tables["outbox"], lease=metadata.tables["lease"]
-        )
+        self.tables = DeliveryTables.of(metadata)
         self.metrics = DeliveryMetrics()
         self.db = Database(settings.resolved_database_url())
         self.broker = KafkaBroker(
@@ -77,10 +60,11 @@ class ServiceRuntime:
             enable_idempotence=settings.kafka_enable_idempotence,
             client_id=f"brobygger-{settings.org_id}-{settings.service_name}",
             graceful_timeout=15.0,
-            security=_security(settings),
+            security=faststream_security(settings),
             middlewares=[KafkaPrometheusMiddleware(registry=self.metrics.registry, app_name=settings.service_name)],
             logger=None,
         )
+        self.broker_connected = False
         self.tracer_provider = tracer_provider(settings.service_name, settings.org_id, settings.otel_exporter_otlp_endpoint)
         self.tracer = self.tracer_provider.get_tracer("brobygger_runtime")
         self.consumer = EventConsumer(self)
@@ -88,7 +72,11 @@ class ServiceRuntime:
         self._gauges: list[Callable[[], Awaitable[None]]] = []
         self._loops: list[BackgroundLoop] = []
         self._gauge_task: asyncio.Task[None] | None = None
+        self._connect_task: asyncio.Task[None] | None = None
         self._started = False
+
+    def wake_relay(self) -> None:
+        self.relay.wake()
 
     def handles(self, event_cls: type[Event]) -> Callable[[Handler], Handler]:
         """Decorator: `@runtime.handles(ReferralReceived)` registers a handler."""
@@ -126,40 +114,68 @@ class ServiceRuntime:
         return unit_of_work(self, envelope)
 
     async def start(self) -> None:
+        """Migrate, then return: the broker connection, the consumer's group
+        join and the relay come up in the background, so the HTTP API answers
+        within a second or two of a restart (the outbox keeps what it publishes)."""
         s = self.settings
         if self.service_package:
             await upgrade_to_head_async(self.service_package, self.db.url)
         else:
             async with self.db.engine.begin() as conn:
                 await conn.run_sync(self.metadata.create_all)
-        if s.kafka_ensure_topics:
-            await ensure_topics(s.kafka_bootstrap_servers)
-        self.consumer.stopping = False
-        self.consumer.subscribe(self.broker)
-        await self.broker.start()
-        self.relay.start()
+        self._connect_task = asyncio.create_task(self._connect_then_deliver(), name="connect-broker")
         self._gauge_task = asyncio.create_task(self._refresh_gauges_forever(), name="gauges")
         for loop in self._loops:
             loop.start()
         self._started = True
         log.info("%s started for %s in %s, consuming %s", s.service_name, s.org_id, s.partnership_id, self.consumer.topics)
 
+    async def _connect_then_deliver(self) -> None:
+        s = self.settings
+        failures = 0
+        while True:
+            try:
+                if s.kafka_ensure_topics:
+                    await ensure_topics(s.kafka_bootstrap_servers, **kafka_client_options(s))
+                await self.broker.start()
+                break
+            except Exception:  # noqa: BLE001 - the broker may come later; HTTP serves meanwhile
+                failures += 1
+                log.warning("broker not reachable (%d tries); trying again", failures, exc_info=failures == 1)
+                await asyncio.sleep(min(10.0, 0.5 * 2**failures))
+        self.broker_connected = True
+        self.consumer.start()
+        self.relay.start()
+        log.info("%s connected to the broker", s.service_name)
+
+    def readiness(self) -> dict[str, str]:
+        """Which parts are up: the database is checked by the caller; here the broker and the consumer."""
+        return {
+            "broker": "ok" if self.broker_connected else "connecting",
+            "consumer": self.consumer.state.value,
+        }
+
     async def stop(self) -> None:
         if not self._started:
             await self.db.dispose()
             return
-        self.consumer.stopping = True
+        if self._connect_task and not self._connect_task.done():
+            self._connect_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connect_task
+        self._connect_task = None
+        # The consumer first (its batch in hand commits), then the loops, then
+        # the relay drains the outbox while the producer still runs.
+        await self.consumer.stop()
         for loop in reversed(self._loops):
             await loop.stop()
         if self._gauge_task:
             self._gauge_task.cancel()
             self._gauge_task = None
-        # Subscribers first (in-flight handlers finish), then the relay drains
-        # the outbox while the producer still runs, then the broker connection.
-        if self.consumer.subscriber is not None:
-            await self.consumer.subscriber.stop()
-        await self.relay.stop()
-        await self.broker.stop()
+        if self.broker_connected:
+            await self.relay.stop()
+            await self.broker.stop()
+            self.broker_connected = False
         await self.db.dispose()
         self.tracer_provider.shutdown()
         self._started = False

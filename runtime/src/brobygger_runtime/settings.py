@@ -28,6 +28,10 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = Field(default=None, description="CA bundle for SSL/SASL_SSL; the system's when empty")
+    kafka_session_timeout_ms: int = Field(
+        default=10000, ge=1000, description="how soon the group notices a replica that died (Kafka's minimum is 6000)"
+    )
 
     database_url: str = Field(default="", description="SQLAlchemy async URL; default a SQLite file per service")
     data_dir: str = ".brobygger/data"
@@ -53,6 +57,12 @@ class ServiceSettings(BaseSettings):
     )
     lease_seconds: float = Field(default=10.0, gt=0)
     consumer_batch_size: int = Field(default=200, ge=1, description="records handled in one database transaction")
+    consumer_fetch_max_wait_ms: int = Field(
+        default=100, ge=0, description="how long a fetch waits on the broker for new records (latency vs. idle requests)"
+    )
+    max_event_bytes: int = Field(
+        default=1_048_576, ge=1024, description="larger records (body and headers) are dead-lettered as too_large"
+    )
     gauge_refresh_seconds: float = Field(default=10.0, gt=0, description="how often lag and domain gauges are refreshed")
     kafka_ensure_topics: bool = Field(default=True, description="create missing catalogue topics at start-up")
 

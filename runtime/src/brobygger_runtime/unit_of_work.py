@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brobygger_contracts import Envelope, Event
 from brobygger_runtime import outbox
+from brobygger_runtime.context import RuntimeParts
 from brobygger_runtime.tracing import current_traceparent
-
-if TYPE_CHECKING:
-    from brobygger_runtime.service import ServiceRuntime
 
 
 @dataclass
@@ -21,7 +19,7 @@ class UnitOfWork:
     """The session of the current transaction and a way to publish through the outbox."""
 
     session: AsyncSession
-    runtime: "ServiceRuntime"
+    runtime: RuntimeParts
     envelope: Envelope | None = None
     """The event being handled, when the unit of work serves a consumer."""
     published: list[Envelope] = field(default_factory=list)
@@ -41,6 +39,19 @@ class UnitOfWork:
         self.published.append(envelope)
         return envelope
 
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A part of the transaction that can fail alone: its changes and the
+        events it published are undone, the rest of the transaction stays."""
+        rows, published = len(self._outbox_rows), len(self.published)
+        try:
+            async with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self._outbox_rows[rows:]
+            del self.published[published:]
+            raise
+
     async def flush_outbox(self) -> None:
         """Write the buffered outbox rows (one statement for a whole batch)."""
         rows, self._outbox_rows = self._outbox_rows, []
@@ -48,11 +59,11 @@ class UnitOfWork:
 
 
 @asynccontextmanager
-async def unit_of_work(runtime: "ServiceRuntime", envelope: Envelope | None = None) -> AsyncIterator[UnitOfWork]:
+async def unit_of_work(runtime: RuntimeParts, envelope: Envelope | None = None) -> AsyncIterator[UnitOfWork]:
     """Commit on success, roll back on error; wake the relay when events were written."""
     async with runtime.db.transaction() as session:
         uow = UnitOfWork(session=session, runtime=runtime, envelope=envelope)
         yield uow
         await uow.flush_outbox()
     if uow.published:
-        runtime.relay.wake()
+        runtime.wake_relay()

@@ -43,14 +43,15 @@ class ServiceProcess:
         )
         return self
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 60.0, whole: bool = False) -> None:
+        """Until the API serves; with `whole`, until the broker and the consumer are up too."""
         deadline = time.monotonic() + timeout
         last = "no answer"
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with code {self.process and self.process.returncode}; log: {self.log_path}")
             try:
-                response = httpx.get(self.url + "/health/ready", timeout=2)
+                response = httpx.get(self.url + "/health/ready", params={"whole": str(whole).lower()}, timeout=2)
                 if response.status_code == 200:
                     return
                 last = response.text

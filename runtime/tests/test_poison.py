@@ -1,0 +1,139 @@
+"""The poison matrix (issue 11, DESIGN.md section 3): each kind of bad record,
+followed by good events for the same key, against the real broker and
+database. Each bad record lands once in `<topic>.dlt` with its cause; every
+good event behind it is handled exactly once, in order; the lag returns to 0."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+
+from brobygger_contracts import Envelope, dead_letter_topic, topic_for
+from brobygger_contracts.events.referral import ReferralReceived
+from brobygger_runtime.db import new_metadata
+from brobygger_runtime.service import ServiceRuntime
+from brobygger_runtime.settings import ServiceSettings
+from brobygger_stack.testing import read_topic, wait_until
+
+TOPIC = topic_for(ReferralReceived)
+MAX_BYTES = 300_000
+
+
+def poison_runtime(kafka: str, db_url: str) -> tuple[ServiceRuntime, sa.Table]:
+    metadata = new_metadata()
+    handled = sa.Table(
+        "handled", metadata,
+        sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("citizen_id", sa.String(64), nullable=False),
+        sa.Column("postal_code", sa.String(8), nullable=False),
+    )
+    suffix = uuid.uuid4().hex[:8]
+    settings = ServiceSettings(
+        service_name="journey", org_id="poison-test", partnership_id=f"poison{suffix}", kafka_bootstrap_servers=kafka,
+        database_url=db_url, handler_backoff_seconds=0.01, outbox_poll_seconds=0.05, max_event_bytes=MAX_BYTES,
+    )
+    runtime = ServiceRuntime(settings, metadata, service_package=None)
+
+    @runtime.handles(ReferralReceived)
+    async def on_referral(event: ReferralReceived, uow) -> None:  # noqa: ANN001
+        await uow.session.execute(handled.insert().values(citizen_id=str(event.citizen_id), postal_code=event.postal_code))
+
+    return runtime, handled
+
+
+def good(citizen: uuid.UUID, sequence: int) -> ReferralReceived:
+    # The postal code carries the event's place in its citizen's sequence.
+    return ReferralReceived(
+        referral_id=uuid.uuid4(), citizen_id=citizen, source="home_care", postal_code=f"{6800 + sequence}",
+        age_band="75-84", consented_orgs=["poison-test"], received_at=datetime.now(UTC),
+    )
+
+
+def headers(event: ReferralReceived, partnership: str, **override: bytes | None) -> list[tuple[str, bytes | None]]:
+    envelope = Envelope.for_event(event, partnership=partnership, org="varde-kommune", service="referral")
+    values: dict[str, bytes | None] = dict(envelope.to_headers())
+    for name, value in override.items():
+        if value is ...:
+            values.pop(name)
+        else:
+            values[name] = value
+    return list(values.items())
+
+
+def poison_matrix(citizen: uuid.UUID, partnership: str) -> dict[str, tuple[bytes, list, str]]:
+    """kind -> (body, headers, expected dead-letter cause); each for its own key."""
+    sample = good(citizen, 0)
+    body = sample.model_dump_json().encode()
+    unknown = "org.brobygger.referral.SomethingNew.v1".encode()
+    return {
+        "body_not_json": (b"{this is not json", headers(sample, partnership), "validation"),
+        "body_not_utf8": (b'{"referral_id": "\xff\xfe"}', headers(sample, partnership), "validation"),
+        "header_not_utf8": (body, headers(sample, partnership, ce_subject=b"\xc3\x28citizen"), "envelope"),
+        "header_null": (body, headers(sample, partnership, ce_id=None), "envelope"),
+        "missing_ce_type": (body, headers(sample, partnership, ce_type=...), "envelope"),
+        "unknown_ce_type": (body, headers(sample, partnership, ce_type=unknown), "unknown_type"),
+        "wrong_shape": (json.dumps({"citizen": "someone", "postal_code": 6800}).encode(), headers(sample, partnership), "validation"),
+        "over_size_limit": (body[:-1] + b', "padding": "' + b"x" * (MAX_BYTES + 10) + b'"}', headers(sample, partnership), "too_large"),
+        "deeply_nested": (b"[" * 100_000 + b"]" * 100_000, headers(sample, partnership), "validation"),
+    }
+
+
+async def test_every_poison_record_is_dead_lettered_once_and_the_good_ones_behind_it_are_handled(kafka_bootstrap, database_url):
+    runtime, handled = poison_runtime(kafka_bootstrap, database_url)
+    partnership = runtime.settings.partnership_id
+    citizens = {kind: uuid.uuid4() for kind in poison_matrix(uuid.uuid4(), partnership)}
+    expected_cause: dict[str, str] = {}
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", max_request_size=2 * MAX_BYTES)
+    await producer.start()
+    try:
+        # All records first, in one stream: the consumer's first batch holds bad and good records together.
+        for kind, citizen in citizens.items():
+            body, hdrs, cause = poison_matrix(citizen, partnership)[kind]
+            key = str(citizen).encode()
+            await producer.send_and_wait(TOPIC, body, key=key, headers=hdrs)
+            expected_cause[str(citizen)] = cause
+            for sequence in (1, 2):
+                event = good(citizen, sequence)
+                await producer.send_and_wait(TOPIC, event.model_dump_json().encode(), key=key, headers=headers(event, partnership))
+    finally:
+        await producer.stop()
+
+    async with runtime.running():
+        async def all_good_handled() -> bool:
+            async with runtime.db.sessions() as s:
+                return await s.scalar(sa.select(sa.func.count()).select_from(handled)) >= 2 * len(citizens)
+
+        await wait_until(all_good_handled, timeout=60)
+
+        async def lag_is_zero() -> bool:
+            await runtime.consumer.refresh_lag()
+            samples = [s for m in runtime.metrics.consumer_lag.collect() for s in m.samples]
+            return bool(samples) and all(s.value == 0 for s in samples)
+
+        await wait_until(lag_is_zero, timeout=30)
+        async with runtime.db.sessions() as s:
+            rows = (await s.execute(sa.select(handled.c.citizen_id, handled.c.postal_code).order_by(handled.c.n))).all()
+
+    # Every good event exactly once, and in its citizen's order.
+    per_citizen: dict[str, list[str]] = {}
+    for citizen_id, postal_code in rows:
+        per_citizen.setdefault(citizen_id, []).append(postal_code)
+    assert per_citizen == {str(c): ["6801", "6802"] for c in citizens.values()}
+
+    # Every bad record exactly once on the dead-letter topic, with its cause, and nothing else of ours there.
+    # (Other tests' records without any envelope are dead-lettered by every
+    # group reading the topic, since nothing says whose they are: count ours by key.)
+    group = runtime.settings.group_id.encode()
+    keys = {str(c).encode() for c in citizens.values()}
+    dead = [r for r in await read_topic(kafka_bootstrap, dead_letter_topic(TOPIC), want=10_000, timeout=8)
+            if dict(r.headers).get("dlt_consumer") == group and r.key in keys]
+    causes = {r.key.decode(): dict(r.headers)["dlt_cause"].decode() for r in dead}
+    assert len(dead) == len(citizens), sorted(k for k in causes)
+    assert causes == expected_cause
+    for record in dead:
+        reason = dict(record.headers)["dlt_reason"].decode()
+        assert reason and "input_value" not in reason  # the cause, never the payload's content

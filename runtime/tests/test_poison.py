@@ -7,61 +7,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 
-from brobygger_contracts import Envelope, dead_letter_topic, topic_for
+from brobygger_contracts import dead_letter_topic, topic_for
 from brobygger_contracts.events.referral import ReferralReceived
-from brobygger_runtime.db import new_metadata
-from brobygger_runtime.service import ServiceRuntime
-from brobygger_runtime.settings import ServiceSettings
 from brobygger_stack.testing import read_topic, wait_until
 
+from runtime.tests.delivery_kit import MAX_BYTES, good, headers, recording_runtime
+
 TOPIC = topic_for(ReferralReceived)
-MAX_BYTES = 300_000
-
-
-def poison_runtime(kafka: str, db_url: str) -> tuple[ServiceRuntime, sa.Table]:
-    metadata = new_metadata()
-    handled = sa.Table(
-        "handled", metadata,
-        sa.Column("n", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("citizen_id", sa.String(64), nullable=False),
-        sa.Column("postal_code", sa.String(8), nullable=False),
-    )
-    suffix = uuid.uuid4().hex[:8]
-    settings = ServiceSettings(
-        service_name="journey", org_id="poison-test", partnership_id=f"poison{suffix}", kafka_bootstrap_servers=kafka,
-        database_url=db_url, handler_backoff_seconds=0.01, outbox_poll_seconds=0.05, max_event_bytes=MAX_BYTES,
-    )
-    runtime = ServiceRuntime(settings, metadata, service_package=None)
-
-    @runtime.handles(ReferralReceived)
-    async def on_referral(event: ReferralReceived, uow) -> None:  # noqa: ANN001
-        await uow.session.execute(handled.insert().values(citizen_id=str(event.citizen_id), postal_code=event.postal_code))
-
-    return runtime, handled
-
-
-def good(citizen: uuid.UUID, sequence: int) -> ReferralReceived:
-    # The postal code carries the event's place in its citizen's sequence.
-    return ReferralReceived(
-        referral_id=uuid.uuid4(), citizen_id=citizen, source="home_care", postal_code=f"{6800 + sequence}",
-        age_band="75-84", consented_orgs=["poison-test"], received_at=datetime.now(UTC),
-    )
-
-
-def headers(event: ReferralReceived, partnership: str, **override: bytes | None) -> list[tuple[str, bytes | None]]:
-    envelope = Envelope.for_event(event, partnership=partnership, org="varde-kommune", service="referral")
-    values: dict[str, bytes | None] = dict(envelope.to_headers())
-    for name, value in override.items():
-        if value is ...:
-            values.pop(name)
-        else:
-            values[name] = value
-    return list(values.items())
 
 
 def poison_matrix(citizen: uuid.UUID, partnership: str) -> dict[str, tuple[bytes, list, str]]:
@@ -83,7 +39,7 @@ def poison_matrix(citizen: uuid.UUID, partnership: str) -> dict[str, tuple[bytes
 
 
 async def test_every_poison_record_is_dead_lettered_once_and_the_good_ones_behind_it_are_handled(kafka_bootstrap, database_url):
-    runtime, handled = poison_runtime(kafka_bootstrap, database_url)
+    runtime, handled = recording_runtime(kafka_bootstrap, database_url)
     partnership = runtime.settings.partnership_id
     citizens = {kind: uuid.uuid4() for kind in poison_matrix(uuid.uuid4(), partnership)}
     expected_cause: dict[str, str] = {}

@@ -43,6 +43,11 @@ def is_transient(exc: BaseException) -> bool:
     The partition waits (order is kept) rather than dead-lettering events only
     because the database or the broker was briefly away.
     """
+    if type(exc).__module__.startswith("asyncpg"):
+        # SQLAlchemy wraps every error of a statement; a raw asyncpg error comes
+        # from opening a connection (the server starting up, too many clients,
+        # a database closed to connections for maintenance): never the event's fault.
+        return True
     code = sqlstate_of(exc)
     if code is not None:
         return code.startswith(_TRANSIENT_SQLSTATE_PREFIXES) or code in _TRANSIENT_SQLSTATES

@@ -93,3 +93,46 @@ async def test_every_poison_record_is_dead_lettered_once_and_the_good_ones_behin
     for record in dead:
         reason = dict(record.headers)["dlt_reason"].decode()
         assert reason and "input_value" not in reason  # the cause, never the payload's content
+
+
+async def test_a_redelivered_batch_does_not_dead_letter_its_bad_record_again(kafka_bootstrap, database_url):
+    """A crash after the dead letter and the commit, before the offset commit:
+    the batch comes again, and the bad record is remembered rather than dead-lettered twice."""
+    runtime, handled = recording_runtime(kafka_bootstrap, database_url)
+    partnership = runtime.settings.partnership_id
+    citizen = uuid.uuid4()
+    key = str(citizen).encode()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        bad = await producer.send_and_wait(TOPIC, b"{not json", key=key, headers=headers(good(citizen, 0), partnership))
+        event = good(citizen, 1)
+        await producer.send_and_wait(TOPIC, event.model_dump_json().encode(), key=key, headers=headers(event, partnership))
+    finally:
+        await producer.stop()
+
+    async def handled_once() -> bool:
+        async with runtime.db.sessions() as s:
+            return await s.scalar(sa.select(sa.func.count()).select_from(handled)) == 1
+
+    # The offset commit never happens, as when the process dies right after the database commit.
+    async def crash_before_offset_commit(*_args) -> None:  # noqa: ANN002
+        return None
+
+    runtime.consumer._commit = crash_before_offset_commit  # noqa: SLF001 - the fault under test
+    async with runtime.running():
+        await wait_until(handled_once, timeout=60)
+
+    again, _ = recording_runtime(kafka_bootstrap, database_url)
+    again.settings.partnership_id = partnership
+    again.settings.org_id = runtime.settings.org_id
+    async with again.running():
+        async def both_seen_again() -> bool:
+            return again.metrics.events_consumed.labels("unknown", "duplicate")._value.get() + \
+                again.metrics.events_consumed.labels(event.event_type(), "duplicate")._value.get() >= 2
+
+        await wait_until(both_seen_again, timeout=60)
+    assert await handled_once()
+    dead = [r for r in await read_topic(kafka_bootstrap, dead_letter_topic(TOPIC), want=10_000, timeout=5)
+            if r.key == key and dict(r.headers).get("dlt_consumer") == runtime.settings.group_id.encode()]
+    assert len(dead) == 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 from collections import Counter
 from contextlib import contextmanager
 from enum import Enum
@@ -172,7 +173,9 @@ class BatchDelivery:
                 attempt += 1
                 self.parts.metrics.handler_retries.labels(envelope.type).inc()
                 if attempt >= s.handler_max_attempts:
-                    log.error("handler failed %d times; dead-lettering: %s", attempt, _describe(exc), exc_info=exc)
+                    # The frames, not the exception's text: that may quote the payload.
+                    frames = "".join(traceback.format_tb(exc.__traceback__)[-6:])
+                    log.error("handler failed %d times; dead-lettering: %s\n%s", attempt, _describe(exc), frames)
                     return Rejection(DeadLetterCause.handler_error, _describe(exc))
                 log.warning("handler failed (attempt %d), trying again: %s", attempt, _describe(exc))
                 await asyncio.sleep(min(1.0, s.handler_backoff_seconds * 2 ** (attempt - 1)))

@@ -8,6 +8,7 @@ an optional field (the only change allowed within a major version).
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from typing import Any, ClassVar
@@ -59,21 +60,30 @@ def _model_types(annotation: Any) -> list[type[BaseModel]]:
     return []
 
 
+@functools.cache
+def _reading_plan(model: type[BaseModel]) -> tuple[tuple[str, type[BaseModel] | None], ...]:
+    """Per field of `model`: its wire name and the one nested model it holds, if any
+    (worked out once per model: reading is on every consumer's hot path)."""
+    plan = []
+    for name, field in model.model_fields.items():
+        nested = _model_types(field.annotation)
+        plan.append((field.alias or name, nested[0] if len(nested) == 1 else None))
+    return tuple(plan)
+
+
 def _drop_unknown(model: type[BaseModel], data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     known: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        key = field.alias or name
+    for key, nested in _reading_plan(model):
         if key not in data:
             continue
         value = data[key]
-        nested = _model_types(field.annotation)
-        if len(nested) == 1:
+        if nested is not None:
             if isinstance(value, list):
-                value = [_drop_unknown(nested[0], item) for item in value]
+                value = [_drop_unknown(nested, item) for item in value]
             else:
-                value = _drop_unknown(nested[0], value)
+                value = _drop_unknown(nested, value)
         known[key] = value
     return known
 

@@ -1,10 +1,13 @@
-"""Handling one partition's batch of records: one database transaction, a
-savepoint per record, in order (DESIGN.md section 3).
+"""Handling one partition's batch of records: one database transaction, in
+order (DESIGN.md section 3).
 
-- A record that can never be handled (bad bytes, unknown type, a refused
-  business rule, a handler that keeps failing) is rolled back to its
-  savepoint, published to `<topic>.dlt` (awaited) and remembered in the same
-  transaction; the records after it go on.
+- The batch first runs without savepoints (they would double the statements
+  per event). If a handler fails, the transaction is rolled back and the batch
+  runs again with a savepoint per record: a record that can never be handled
+  (a refused business rule, a handler that keeps failing) is rolled back to
+  its savepoint alone. Like a record that cannot be read (bad bytes, unknown
+  type), it is published to `<topic>.dlt` (awaited) and remembered in the
+  same transaction; the records after it go on.
 - A transient failure (database or broker away) rolls the whole batch back;
   it is tried again, without limit, while the partition waits.
 - The inbox makes a redelivered event change nothing.
@@ -57,6 +60,10 @@ class _InboxRace(Exception):
     """Another replica recorded one of these events meanwhile: redo the batch."""
 
 
+class _HandlerFailed(Exception):
+    """A handler failed in a batch run without savepoints: redo it with them."""
+
+
 class BatchDelivery:
     def __init__(self, parts: RuntimeParts, handlers: dict[str, Handler], stopping: Callable[[], bool]) -> None:
         self.parts = parts
@@ -89,10 +96,14 @@ class BatchDelivery:
     async def _until_done(self, records: Sequence[ConsumerRecord], items: Sequence[Incoming | Rejection]) -> list[Outcome]:
         """`_in_one_transaction`, again and again while the failure is transient."""
         waits = 0
+        careful = False
         while True:
             try:
-                return await self._in_one_transaction(records, items)
+                return await self._in_one_transaction(records, items, careful)
             except _InboxRace:
+                continue
+            except _HandlerFailed:
+                careful = True
                 continue
             except Exception as exc:
                 if not is_transient(exc):
@@ -106,7 +117,9 @@ class BatchDelivery:
                     raise ShuttingDown() from exc
                 await asyncio.sleep(delay)
 
-    async def _in_one_transaction(self, records: Sequence[ConsumerRecord], items: Sequence[Incoming | Rejection]) -> list[Outcome]:
+    async def _in_one_transaction(
+        self, records: Sequence[ConsumerRecord], items: Sequence[Incoming | Rejection], careful: bool
+    ) -> list[Outcome]:
         parts = self.parts
         consumer = parts.settings.group_id
         started = time.perf_counter()
@@ -131,7 +144,7 @@ class BatchDelivery:
                     continue
                 if isinstance(item, Incoming):
                     seen.add(item.envelope.id)
-                    refused = await self._handle(uow, item)
+                    refused = await (self._handle(uow, item) if careful else self._handle_plainly(uow, item))
                     if refused is None:
                         handled.append((item.envelope.id, item.envelope.type))
                         outcomes.append(Outcome.handled)
@@ -152,6 +165,18 @@ class BatchDelivery:
             await dead_letters.remember(session, parts.tables.dead_letters, consumer, letters)
         self._count(items, outcomes, time.perf_counter() - started)
         return outcomes
+
+    async def _handle_plainly(self, uow: UnitOfWork, item: Incoming) -> None:
+        """The handler straight in the batch's transaction; any failure but a
+        transient one sends the batch round again, carefully."""
+        uow.envelope = item.envelope
+        try:
+            with self._event_context(item):
+                await self.handlers[item.envelope.type](item.event, uow)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            raise _HandlerFailed() from exc
 
     async def _handle(self, uow: UnitOfWork, item: Incoming) -> Rejection | None:
         """Run the handler in a savepoint, a few times for an unexplained error;

@@ -103,11 +103,13 @@ def operators(d: Layout) -> None:
     d.panel("Inbox duplicates / s", [
         (f"sum by (service, event_type) (rate(brobygger_inbox_duplicates_total{{{SEL}}}[{RATE}]))",
          "{{service}} {{event_type}}")], unit="ops", description="redelivered events recognised and skipped")
-    d.panel("Kafka messages (faststream) / s", [
-        (f"sum by (app_name) (rate(faststream_received_messages_total[{RATE}]))", "received {{app_name}}"),
-        (f"sum by (app_name) (rate(faststream_published_messages_total[{RATE}]))", "published {{app_name}}"),
-        (f"sum by (app_name) (rate(faststream_received_processed_messages_exceptions_total[{RATE}]))",
-         "exceptions {{app_name}}")], unit="ops")
+    d.panel("Events consumed / s", [
+        (f"sum by (service, outcome) (rate(brobygger_events_consumed_total{{{SEL}}}[{RATE}]))",
+         "{{service}} {{outcome}}")], unit="ops", description="handled, duplicate (inbox), ignored (not ours), dead_lettered")
+    d.panel("Consumer waiting for database or broker", [
+        (f"sum by (service, org) (increase(brobygger_consumer_transient_waits_total{{{SEL}}}[{RATE}]))",
+         "{{service}} {{org}}")],
+        description="batches held back by a transient failure; they wait, without limit and in order, rather than dead-letter")
     d.panel("HTTP requests / s", [
         (f"sum by (service, handler, status) (rate(brobygger_http_requests_total{{{SEL}, handler!~\"/health.*|/metrics\"}}[{RATE}]))",
          "{{service}} {{handler}} {{status}}")], unit="reqps", width=12)

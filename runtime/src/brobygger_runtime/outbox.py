@@ -45,13 +45,48 @@ async def write(session: AsyncSession, outbox: sa.Table, rows: list[dict]) -> No
 
 
 async def backlog(session: AsyncSession, outbox: sa.Table) -> tuple[int, datetime | None]:
-    """Unsent rows and the creation time of the oldest."""
+    """Rows waiting for the relay and the creation time of the oldest (parked rows wait for an operator instead)."""
     row = (
         await session.execute(
-            sa.select(sa.func.count(), sa.func.min(outbox.c.created_at)).where(outbox.c.sent_at.is_(None))
+            sa.select(sa.func.count(), sa.func.min(outbox.c.created_at)).where(
+                outbox.c.sent_at.is_(None), outbox.c.parked_at.is_(None)
+            )
         )
     ).one()
     return int(row[0]), row[1]
+
+
+async def parked_count(session: AsyncSession, outbox: sa.Table) -> int:
+    return int(await session.scalar(sa.select(sa.func.count()).select_from(outbox).where(outbox.c.parked_at.is_not(None))))
+
+
+async def parked(session: AsyncSession, outbox: sa.Table) -> list[sa.Row]:
+    """Parked rows, oldest first: what the broker refused and why."""
+    c = outbox.c
+    return list(
+        (
+            await session.execute(
+                sa.select(c.id, c.event_id, c.event_type, c.topic, c.key, c.created_at, c.parked_at, c.park_reason)
+                .where(c.parked_at.is_not(None))
+                .order_by(c.id)
+            )
+        ).all()
+    )
+
+
+async def release(session: AsyncSession, outbox: sa.Table, ids: list[int] | None = None, topic: str | None = None) -> int:
+    """Put parked rows back in the relay's queue (all of them when neither `ids` nor `topic` is given).
+
+    A released row goes out after the rows of its key that were sent while it
+    was parked: it is no longer in order, which is why parking needs an operator.
+    """
+    query = outbox.update().where(outbox.c.parked_at.is_not(None))
+    if ids is not None:
+        query = query.where(outbox.c.id.in_(ids))
+    if topic is not None:
+        query = query.where(outbox.c.topic == topic)
+    result = await session.execute(query.values(parked_at=None, park_reason=None))
+    return result.rowcount
 
 
 async def mark_for_republish(session: AsyncSession, outbox: sa.Table, since: datetime) -> int:

@@ -13,10 +13,12 @@ import logging
 import time
 from typing import TYPE_CHECKING, Awaitable, Callable, Generic, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from brobygger_runtime import lease
 
 if TYPE_CHECKING:
-    from brobygger_runtime.service import ServiceRuntime
+    from brobygger_runtime.context import RuntimeParts
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,7 +34,7 @@ class SingletonLoop(Generic[T]):
 
     def __init__(
         self,
-        runtime: "ServiceRuntime",
+        runtime: "RuntimeParts",
         name: str,
         interval: float,
         work: Callable[[], Awaitable[T]],
@@ -44,6 +46,8 @@ class SingletonLoop(Generic[T]):
         self.work = work
         self.on_acquired = on_acquired
         self.holding = False
+        self.token: int | None = None
+        """The lease's fencing token while this replica holds it."""
         self._renew_at = 0.0
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -56,20 +60,41 @@ class SingletonLoop(Generic[T]):
     def stopping(self) -> bool:
         return self._stopping
 
+    @property
+    def ttl(self) -> float:
+        return max(self.runtime.settings.lease_seconds, self.interval * 3)
+
     async def hold_lease(self) -> bool:
         # Renew only once half the lease has passed: a write per round would
-        # compete with the handlers for the database's write lock.
+        # compete with the handlers for the database's write lock. Nobody can
+        # take over a lease renewed less than half its time ago.
         now = time.monotonic()
         if self.holding and now < self._renew_at:
             return True
         rt = self.runtime
-        ttl = max(rt.settings.lease_seconds, self.interval * 3)
-        held = await lease.try_acquire(rt.db, rt.tables.lease, self.name, rt.instance_id, ttl)
-        if held and not self.holding and self.on_acquired is not None:
+        token = await lease.try_acquire(rt.db, rt.tables.lease, self.name, rt.instance_id, self.ttl)
+        held = token is not None
+        if held and (not self.holding or token != self.token) and self.on_acquired is not None:
             await self.on_acquired()
-        self.holding = held
-        self._renew_at = now + ttl / 2
+        self.holding, self.token = held, token
+        self._renew_at = now + self.ttl / 2
         return held
+
+    async def renew_in(self, session: AsyncSession) -> bool:
+        """In the caller's transaction: renew the lease if it is still ours with
+        the same token. False (and no longer holding) when another replica took
+        over meanwhile: the caller must stop at once."""
+        rt = self.runtime
+        if self.holding and self.token is not None:
+            if await lease.renew(session, rt.tables.lease, self.name, rt.instance_id, self.token, self.ttl):
+                self._renew_at = time.monotonic() + self.ttl / 2
+                return True
+            log.warning("%s: another replica took the lease over (token %s is stale); stopping", self.name, self.token)
+        self.lost()
+        return False
+
+    def lost(self) -> None:
+        self.holding, self.token = False, None
 
     async def tick(self) -> T | None:
         """One round: `work()` if this replica holds the lease, else None."""
@@ -90,7 +115,7 @@ class SingletonLoop(Generic[T]):
 
     async def release(self) -> None:
         rt = self.runtime
-        self.holding = False
+        self.lost()
         try:
             await lease.release(rt.db, rt.tables.lease, self.name, rt.instance_id)
         except Exception:  # noqa: BLE001 - shutting down; the lease expires by itself
@@ -105,7 +130,7 @@ class SingletonLoop(Generic[T]):
                 failures = 0
             except Exception:  # noqa: BLE001 - the loop must outlive broker and database outages
                 failures += 1
-                self.holding = False  # take stock again once things are back
+                self.lost()  # take stock again once things are back
                 log.warning("%s: round failed (%d in a row)", self.name, failures, exc_info=True)
             delay = self.interval if failures == 0 else min(30.0, 0.5 * 2**failures)
             try:

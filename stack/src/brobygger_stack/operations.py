@@ -1,4 +1,4 @@
-"""Operator tasks: outbox backlog and republishing, dead letters, consumer lag.
+"""Operator tasks: outbox backlog, parked rows and republishing, dead letters, consumer lag.
 
 Plain functions over a database URL or a broker address, so the CLI, tests and
 scripts share them.
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from brobygger_contracts import all_topics
 from brobygger_runtime.db import new_metadata
+from brobygger_runtime import outbox as outbox_rows
 from brobygger_runtime.outbox import backlog, mark_for_republish
 
 DLT_HEADER_PREFIX = "dlt_"
@@ -26,6 +27,7 @@ class OutboxState:
     unsent: int
     oldest_unsent_age_seconds: float | None
     total: int
+    parked: int = 0
 
 
 async def outbox_state(database_url: str) -> OutboxState:
@@ -38,10 +40,52 @@ async def outbox_state(database_url: str) -> OutboxState:
             session = AsyncSession(bind=conn)
             count, oldest = await backlog(session, outbox)
             total = await session.scalar(sa.select(sa.func.count()).select_from(outbox))
+            parked = await outbox_rows.parked_count(session, outbox)
     finally:
         await engine.dispose()
     age = (datetime.now(UTC) - oldest).total_seconds() if oldest else None
-    return OutboxState(count, age, int(total or 0))
+    return OutboxState(count, age, int(total or 0), parked)
+
+
+@dataclass(frozen=True)
+class ParkedRow:
+    id: int
+    event_id: str
+    event_type: str
+    topic: str
+    key: str
+    created_at: datetime
+    parked_at: datetime
+    reason: str
+
+
+async def parked_rows(database_url: str) -> list[ParkedRow]:
+    """Outbox rows the relay parked because the broker refuses them for good, oldest first."""
+    outbox = new_metadata().tables["outbox"]
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            rows = await outbox_rows.parked(AsyncSession(bind=conn), outbox)
+    finally:
+        await engine.dispose()
+    return [ParkedRow(r.id, r.event_id, r.event_type, r.topic, r.key, r.created_at, r.parked_at, r.park_reason or "")
+            for r in rows]
+
+
+async def release_parked(database_url: str, ids: list[int] | None = None, topic: str | None = None) -> int:
+    """Put parked rows back in the queue (after fixing the cause: topic created, size limit raised);
+    the service's running relay sends them within a poll interval. None and None releases every parked row."""
+    outbox = new_metadata().tables["outbox"]
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            return await outbox_rows.release(AsyncSession(bind=conn), outbox, ids, topic)
+    finally:
+        await engine.dispose()
 
 
 async def republish_outbox(database_url: str, since: datetime) -> int:

@@ -39,6 +39,13 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
 
+    trusted_issuers: str = Field(
+        default="",
+        description='JSON object issuer URL -> organisation, e.g. {"https://id.example/realms/varde-kommune": '
+        '"varde-kommune"}; an issuer is trusted only for its own organisation; empty refuses to start',
+    )
+    auth_audience: str = Field(default="brobygger", description="the audience (aud) a token must name")
+
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces; off when empty"
     )

@@ -29,11 +29,11 @@ from brobygger_stack.testing import LOCAL_POSTGRES, database_factory  # noqa: E4
 
 
 async def main(args: argparse.Namespace) -> int:
-    arrival = args.arrival_seconds or max(40.0, args.citizens / 4)
+    arrival = args.arrival_seconds or max(40.0, args.citizens / 3)
     cfg = kit.ChaosConfig(
         citizens=args.citizens, arrival_seconds=arrival, kill_gap=(args.kill_gap_min, args.kill_gap_max),
         min_kills=args.min_kills, max_down=args.max_down, cut_seconds=args.cut_seconds,
-        flow_timeout=max(150.0, arrival), settle_timeout=300.0, referrer_mails=args.referrer_mails, seed=args.seed,
+        flow_timeout=max(300.0, arrival), settle_timeout=300.0, referrer_mails=args.referrer_mails, seed=args.seed,
     )
     with tempfile.TemporaryDirectory(prefix="brobygger-chaos-") as scratch:
         async with database_factory(LOCAL_POSTGRES, Path(scratch)) as make:
@@ -66,9 +66,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--citizens", type=int, default=1000)
     parser.add_argument("--arrival-seconds", type=float, default=None,
-                        help="referrals arrive evenly over this long (default: N/4, at least 40)")
-    parser.add_argument("--kill-gap-min", type=float, default=3.0)
-    parser.add_argument("--kill-gap-max", type=float, default=8.0)
+                        help="referrals arrive evenly over this long, the faults meanwhile (default: N/3, at least 40)")
+    parser.add_argument("--kill-gap-min", type=float, default=5.0)
+    parser.add_argument("--kill-gap-max", type=float, default=15.0)
     parser.add_argument("--min-kills", type=int, default=10)
     parser.add_argument("--max-down", type=int, default=2, help="at most this many instances down at once")
     parser.add_argument("--cut-seconds", type=float, default=10.0)

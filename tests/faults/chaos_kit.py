@@ -201,7 +201,7 @@ class BusTail:
                 raise RuntimeError(f"the bus tail stopped: {self.error!r}")
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise TimeoutError(f"nothing matching on the bus for {key} within {timeout:.0f}s")
+                raise TimeoutError(f"nothing matching on the bus for {key} in the {timeout:.0f}s left")
             waiter = self._waiters.setdefault(key, asyncio.Event())
             try:
                 await asyncio.wait_for(waiter.wait(), min(remaining, 5.0))
@@ -485,6 +485,7 @@ class ChaosConfig:
     arrival_seconds: float = 40.0
     """Referrals arrive evenly over this long; faults happen meanwhile."""
     kill_gap: tuple[float, float] = (2.5, 5.0)
+    """Seconds between kills, drawn uniformly; kills go on while referrals arrive, at least `min_kills`."""
     min_kills: int = 10
     max_down: int = 2
     """At most this many instances down at once."""
@@ -888,7 +889,10 @@ async def run_chaos(stack: EmbeddedStack, databases: dict[str, str], admin_dsn: 
 
         progress_task = asyncio.create_task(progress())
         try:
-            await monkey.run(lambda: not all(t.done() for t in flow_tasks) or not cut_task.done(), cfg.min_kills)
+            # Faults while referrals arrive (and until the minimum number of kills); the flows then finish.
+            window_end = started + cfg.arrival_seconds
+            await monkey.run(lambda: (time.monotonic() < window_end and not all(t.done() for t in flow_tasks))
+                             or not cut_task.done(), cfg.min_kills)
             await asyncio.gather(*flow_tasks)
             await cut_task
             await monkey.settle()

@@ -153,3 +153,49 @@ async def test_deadlocks_and_serialization_failures_are_transient(database_url, 
         assert not is_transient(refused.value)
     finally:
         await engine.dispose()
+
+
+async def test_a_service_starting_during_an_outage_waits_and_its_api_answers_503_not_500(kafka_bootstrap, database_url,
+                                                                                          postgres_admin_dsn):
+    """Restarted while its database refuses connections, a service waits for it
+    instead of exiting; while the database is away its API says 503, try again."""
+    import httpx
+    from fastapi import APIRouter, Depends
+
+    from brobygger_runtime.http import runtime_of
+
+    if postgres_admin_dsn is None:
+        pytest.skip("needs PostgreSQL")
+    database = _database_name(database_url)
+    runtime, handled = recording_runtime(kafka_bootstrap, database_url)
+    router = APIRouter()
+
+    @router.get("/handled")
+    async def count_handled(rt=Depends(runtime_of)) -> dict:  # noqa: ANN001, B008
+        async with rt.db.sessions() as s:
+            return {"handled": await s.scalar(sa.select(sa.func.count()).select_from(handled))}
+
+    app = runtime.http_app("test", routers=[router])
+    async with admin(postgres_admin_dsn) as conn:
+        await conn.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+        try:
+            starting = asyncio.create_task(runtime.start())
+            await asyncio.sleep(1.5)  # it keeps trying while the database is closed
+            assert not starting.done()
+        finally:
+            await conn.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+        await asyncio.wait_for(starting, timeout=30)
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+                assert (await client.get("/handled")).json() == {"handled": 0}
+                await conn.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+                await cut_connections(conn, database)
+                try:
+                    answer = await client.get("/handled")
+                finally:
+                    await conn.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+                assert answer.status_code == 503, answer.text
+                assert answer.headers["retry-after"] and "try again" in answer.json()["detail"]
+                assert (await client.get("/handled")).status_code == 200
+        finally:
+            await runtime.stop()

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import asynccontextmanager
 from typing import Any, AsyncContextManager, AsyncIterator, Protocol
 
+import asyncpg
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_fastapi_instrumentator import Instrumentator
+from sqlalchemy.exc import SQLAlchemyError
 
 from brobygger_runtime.context import RuntimeParts
+from brobygger_runtime.errors import is_transient
+
+log = logging.getLogger(__name__)
 
 
 class ServedRuntime(RuntimeParts, Protocol):
@@ -76,6 +82,21 @@ def build_app(runtime: ServedRuntime, *, title: str, description: str, routers: 
         await runtime.relay.refresh_backlog_metrics()
         await runtime.refresh_gauges()
         return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        # The database or broker away is "try again later" (503), not a bug (500):
+        # clients and load balancers can tell the two apart.
+        if not is_transient(exc):
+            raise exc  # a real fault: the server's 500 and its log
+        log.warning("%s %s: 503, %s", request.method, request.url.path, type(exc).__name__)
+        return JSONResponse(
+            {"detail": "the service's database is not available right now; try again shortly",
+             "reason": type(exc).__name__},
+            status_code=503, headers={"Retry-After": "5"},
+        )
+
+    for kind in (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        app.add_exception_handler(kind, unavailable)
 
     for router in routers:
         app.include_router(router)

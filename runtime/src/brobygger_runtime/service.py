@@ -21,6 +21,7 @@ from brobygger_runtime import http
 from brobygger_runtime.consumer import EventConsumer, Handler
 from brobygger_runtime.context import DeliveryTables
 from brobygger_runtime.db import Database
+from brobygger_runtime.errors import is_transient
 from brobygger_runtime.kafka_options import faststream_security, kafka_client_options
 from brobygger_runtime.metrics import DeliveryMetrics
 from brobygger_runtime.migrations import upgrade_to_head_async
@@ -118,17 +119,33 @@ class ServiceRuntime:
         join and the relay come up in the background, so the HTTP API answers
         within a second or two of a restart (the outbox keeps what it publishes)."""
         s = self.settings
-        if self.service_package:
-            await upgrade_to_head_async(self.service_package, self.db.url)
-        else:
-            async with self.db.engine.begin() as conn:
-                await conn.run_sync(self.metadata.create_all)
+        await self._migrate_when_the_database_answers()
         self._connect_task = asyncio.create_task(self._connect_then_deliver(), name="connect-broker")
         self._gauge_task = asyncio.create_task(self._refresh_gauges_forever(), name="gauges")
         for loop in self._loops:
             loop.start()
         self._started = True
         log.info("%s started for %s in %s, consuming %s", s.service_name, s.org_id, s.partnership_id, self.consumer.topics)
+
+    async def _migrate_when_the_database_answers(self) -> None:
+        """Bring the schema to head; a database that is starting up or closed
+        for maintenance is waited for, so a restart during an outage does not
+        crash-loop. Any other failure stops the start with its error."""
+        waits = 0
+        while True:
+            try:
+                if self.service_package:
+                    await upgrade_to_head_async(self.service_package, self.db.url)
+                else:
+                    async with self.db.engine.begin() as conn:
+                        await conn.run_sync(self.metadata.create_all)
+                return
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                waits += 1
+                log.warning("database not available for migrating (%d tries); waiting: %s", waits, type(exc).__name__)
+                await asyncio.sleep(min(10.0, 0.5 * 2**waits))
 
     async def _connect_then_deliver(self) -> None:
         s = self.settings

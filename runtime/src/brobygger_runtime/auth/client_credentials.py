@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from brobygger_runtime.auth.issuer_http import IssuerHttp
+
 from brobygger_runtime.auth.trust import url_problem
 
 
@@ -23,7 +25,7 @@ class TokenUnavailable(RuntimeError):
     """The issuer did not hand out a token (wrong credentials, unreachable)."""
 
 
-class ClientCredentialsTokenSource:
+class ClientCredentialsTokenSource(IssuerHttp):
     def __init__(
         self,
         issuer: str,
@@ -45,9 +47,7 @@ class ClientCredentialsTokenSource:
         self.token_endpoint = token_endpoint
         self.scope = scope
         self.refresh_margin_seconds = refresh_margin_seconds
-        self._http = http
-        self._own_http = http is None
-        self._timeout = timeout_seconds
+        super().__init__(http, timeout_seconds)
         self._clock = clock
         self._token: str | None = None
         self._refresh_at = 0.0
@@ -115,15 +115,6 @@ class ClientCredentialsTokenSource:
         self.token_endpoint = endpoint
         return endpoint
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
-        return self._http
-
-    async def aclose(self) -> None:
-        if self._own_http and self._http is not None:
-            await self._http.aclose()
-            self._http = None
 
 
 class _BearerAuth(httpx.Auth):

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from brobygger_runtime.auth.issuer_http import IssuerHttp
 from jwt import PyJWK
 from jwt.exceptions import PyJWKError
 
@@ -42,7 +44,7 @@ class _IssuerKeys:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-class SigningKeys:
+class SigningKeys(IssuerHttp):
     def __init__(
         self,
         *,
@@ -53,9 +55,7 @@ class SigningKeys:
         algorithms: Iterable[str] = ALLOWED_ALGORITHMS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._http = http
-        self._own_http = http is None
-        self._timeout = timeout_seconds
+        super().__init__(http, timeout_seconds)
         self.ttl_seconds = ttl_seconds
         self.min_refresh_seconds = min_refresh_seconds
         self.algorithms = frozenset(algorithms)
@@ -143,12 +143,3 @@ class SigningKeys:
             raise ValueError(f"{url} did not answer a JSON object")
         return document
 
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
-        return self._http
-
-    async def aclose(self) -> None:
-        if self._own_http and self._http is not None:
-            await self._http.aclose()
-            self._http = None

@@ -96,12 +96,13 @@ def url_problem(url: str) -> str | None:
         return "must be an absolute URL without query or fragment"
     if parts.scheme == "https":
         return None
-    if parts.scheme == "http" and _is_loopback(parts.hostname):
+    if parts.scheme == "http" and is_loopback(parts.hostname):
         return None  # the embedded provider on this machine
     return "must use https (plain http only on loopback, for the embedded provider)"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """localhost or a loopback address (the embedded provider's home)."""
     if host == "localhost":
         return True
     try:

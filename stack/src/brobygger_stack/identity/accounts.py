@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from authlib.oauth2.rfc6749 import ClientMixin
+
+from brobygger_runtime.auth.trust import is_loopback
 
 ALLOWED_SCOPES = frozenset({"openid", "profile", "email", "roles"})
 
@@ -100,18 +101,9 @@ def _redirect_matches(registered: str, requested: str) -> bool:
     reg, req = urlsplit(registered), urlsplit(requested)
     if reg.scheme != "http" or req.scheme != "http" or reg.port is not None:
         return False
-    if reg.hostname != req.hostname or not _is_loopback(req.hostname or ""):
+    if reg.hostname != req.hostname or not is_loopback(req.hostname or ""):
         return False
     return reg.path == req.path and not req.fragment and reg.query == req.query
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class PasswordCheck:

@@ -22,8 +22,16 @@ demo: setup
 up: setup
 	$(BIN)/brobygger up
 
+# The suite mostly waits (on the broker, the database, service processes), so
+# it runs in parallel workers, each with its own embedded broker. A test file
+# stays on one worker (its module fixtures are built once), and each worker
+# takes the files in the order of a serial run (--no-loadscope-reorder): some
+# tests put malformed records on the shared topics, and the fault tests, which
+# count every dead letter, run before them as they do in one process.
+# TEST_WORKERS=0 runs it in one process; PYTEST_ARGS adds options (-k, a path).
+TEST_WORKERS ?= 2
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25 $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python bench/throughput.py

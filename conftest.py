@@ -7,4 +7,13 @@ testcontainers PostgreSQL, else SQLite. In CI (`BROBYGGER_REQUIRE_POSTGRES=1`)
 falling back to SQLite is an error, not a silent skip.
 """
 
+from hypothesis import HealthCheck, settings
+
 pytest_plugins = ["brobygger_stack.testing"]
+
+# Property tests judge what is generated, not how fast: on a shared 2-core
+# machine running tests in parallel, Hypothesis's timing checks (slow input
+# generation, a per-example deadline) fail by chance. The number of examples
+# and every other setting stay as each test says.
+settings.register_profile("brobygger", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("brobygger")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest_asyncio
 
 from brobygger_stack.stack import EmbeddedStack, default_instances
+from brobygger_stack.testing import listen_ports
 
 
 @pytest_asyncio.fixture
@@ -28,27 +29,6 @@ async def stack(kafka_bootstrap, database_url_factory, tmp_path: Path):  # noqa:
 
 
 def _free_base_port() -> int:
-    """A run of free ports for the instances (base, base+1 .. base+11)."""
-    import socket
-
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + 12 > 65000:
-            continue
-        ports = [base + offset for offset in (0, 1, 2, 3, 11)]
-        if all(_free(p) for p in ports):
-            return base
-    raise RuntimeError("no run of free ports found")
-
-
-def _free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
+    """A run of free ports for the instances (base, base+1 .. base+11), below the
+    ephemeral range so no outgoing connection takes one before its service binds it."""
+    return listen_ports(12)

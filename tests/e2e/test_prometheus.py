@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from brobygger_stack.demo import play
-from brobygger_stack.embedded_kafka import free_port
+from brobygger_stack.testing import listen_ports
 
 from .test_slice import endpoints  # noqa: TID252
 
@@ -43,7 +43,7 @@ async def test_prometheus_sees_every_service_metrics(stack, tmp_path):  # noqa: 
         pytest.fail("prometheus is not installed: `make setup` installs Debian's package")
     config = tmp_path / "prometheus.yml"
     config.write_text(scrape_config(stack))
-    port = free_port()
+    port = listen_ports()
     url = f"http://127.0.0.1:{port}"
     prometheus = subprocess.Popen(
         [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",

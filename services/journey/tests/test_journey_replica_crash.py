@@ -5,7 +5,6 @@ timer is published as exactly one FollowUpDue (one event id per citizen)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
@@ -17,16 +16,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from brobygger_contracts import Envelope, topic_for
 from brobygger_contracts.events.referral import ReferralReceived
 from brobygger_stack.processes import ServiceProcess
+from brobygger_stack.testing import listen_ports
 from journey.adapters.tables import journeys, timers
 from journey_testkit import ORG, read_events, referral, wait_until
 
 CITIZENS = 40
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_sigkill_of_the_lease_holder_loses_and_repeats_no_timer(kafka_bootstrap, database_url, tmp_path):
@@ -38,7 +32,7 @@ async def test_sigkill_of_the_lease_holder_loses_and_repeats_no_timer(kafka_boot
         "HANDLER_BACKOFF_SECONDS": "0.01", "LOG_JSON": "false",
     }
     replicas = [
-        ServiceProcess("journey", ORG, free_port(), env={**env, "INSTANCE_ID": name}, log_path=tmp_path / f"{name}.log")
+        ServiceProcess("journey", ORG, listen_ports(), env={**env, "INSTANCE_ID": name}, log_path=tmp_path / f"{name}.log")
         for name in ("replica-a", "replica-b")
     ]
     engine = create_async_engine(database_url)

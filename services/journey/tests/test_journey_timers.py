@@ -23,7 +23,7 @@ async def due_count(svc, want: int) -> None:
 
 
 async def test_first_contact_timer_fires_once_across_a_restart(start_journey, database_url_factory):
-    database_url = await database_url_factory("journey")
+    database_url = await database_url_factory("journey", migrated="journey")
     partnership = f"t{uuid.uuid4().hex[:10]}"
     clock = FakeClock(MONDAY)
     event = referral(received_at=MONDAY)
@@ -47,7 +47,7 @@ async def test_first_contact_timer_fires_once_across_a_restart(start_journey, da
 
 
 async def test_two_replicas_fire_each_timer_once(start_journey, database_url_factory):
-    database_url = await database_url_factory("journey")
+    database_url = await database_url_factory("journey", migrated="journey")
     partnership = f"t{uuid.uuid4().hex[:10]}"
     clock = FakeClock(MONDAY)
     citizens = [referral(received_at=MONDAY) for _ in range(5)]

@@ -10,7 +10,7 @@ from matching.testing import clarification, matching_instance, of_type, publish,
 
 async def test_each_instance_acts_only_on_citizens_whose_consent_names_its_org(kafka_bootstrap, database_url_factory):
     partnership = f"t{uuid.uuid4().hex[:10]}"
-    red_db, abf_db = await database_url_factory("red"), await database_url_factory("abf")
+    red_db, abf_db = await database_url_factory("red", migrated="matching"), await database_url_factory("abf", migrated="matching")
     async with (
         matching_instance(kafka_bootstrap, red_db, org="red-cross", partnership_id=partnership) as (_r, red),
         matching_instance(kafka_bootstrap, abf_db, org="abf", partnership_id=partnership, reasons_language="sv") as (_a, abf),

@@ -12,8 +12,8 @@ from collections import Counter
 import httpx
 import pytest
 
-from brobygger_stack.embedded_kafka import free_port
 from brobygger_stack.processes import ServiceProcess
+from brobygger_stack.testing import listen_ports
 from notify_testkit import (
     ScriptedSmtp, contact_body, guide_assigned, match_proposed, notify_events, produce_many, refer, wait_until,
 )
@@ -33,7 +33,7 @@ async def _log(url: str) -> list[dict]:
 @pytest.mark.e2e
 async def test_sigkill_mid_stream_never_sends_an_email_twice(kafka_bootstrap, database_url, tmp_path):
     partnership = f"t{uuid.uuid4().hex[:10]}"
-    port = free_port()
+    port = listen_ports()  # the restarted process listens on the same port
     with ScriptedSmtp(delay=0.03) as smtp:
         env = {
             "PARTNERSHIP_ID": partnership, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "DATABASE_URL": database_url,

@@ -115,7 +115,10 @@ async def test_generated_requests_never_give_a_server_error(referral_service):
                                         headers={"content-type": "application/json"})
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         assert response.status_code < 500, (method, url, body, response.text)
-        response.json()  # always a JSON answer
+        try:
+            response.json()  # always a JSON answer
+        except ValueError:
+            raise AssertionError(("not JSON", method, url, body, response.status_code, response.text[:500])) from None
     print(f"\n{len(cases)} generated requests over {len(operations)} operations; statuses {sorted(statuses.items())}")
     assert len(cases) >= 11 * 50
     assert statuses.get(422, 0) > 0 and (statuses.get(201, 0) + statuses.get(200, 0)) > 0

@@ -30,7 +30,8 @@ class ServiceSettings(BaseSettings):
     kafka_sasl_password: str | None = None
     kafka_ssl_cafile: str | None = Field(default=None, description="CA bundle for SSL/SASL_SSL; the system's when empty")
     kafka_session_timeout_ms: int = Field(
-        default=10000, ge=1000, description="how soon the group notices a replica that died (Kafka's minimum is 6000)"
+        default=6000, ge=1000,
+        description="how soon the group notices a replica that died (Kafka's minimum is 6000; Tansu also takes half of it to let a member join)"
     )
 
     database_url: str = Field(default="", description="SQLAlchemy async URL; default a SQLite file per service")

@@ -120,6 +120,13 @@ async def test_consumer_lag_after_everything_is_handled(kafka_bootstrap, databas
             return await count(runtime, opened) == 3
 
         await wait_until(three)
-        lag = await consumer_lag(kafka_bootstrap, runtime.settings.group_id)
+        lag: dict = {}
+
+        async def caught_up() -> bool:  # the offsets are committed just after the database commit
+            nonlocal lag
+            lag = await consumer_lag(kafka_bootstrap, runtime.settings.group_id)
+            return bool(lag) and all(behind == 0 for behind in lag.values())
+
+        await wait_until(caught_up)
     assert {topic for topic, _ in lag} == {topic_for(ReferralReceived)}
     assert all(behind == 0 for behind in lag.values())

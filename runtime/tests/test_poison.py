@@ -136,3 +136,28 @@ async def test_a_redelivered_batch_does_not_dead_letter_its_bad_record_again(kaf
     dead = [r for r in await read_topic(kafka_bootstrap, dead_letter_topic(TOPIC), want=10_000, timeout=5)
             if r.key == key and dict(r.headers).get("dlt_consumer") == runtime.settings.group_id.encode()]
     assert len(dead) == 1
+
+
+async def test_a_malformed_record_of_another_partnership_is_left_to_its_own_consumers(kafka_bootstrap, database_url):
+    """Judging it here would have every group on the shared topic dead-letter the same record."""
+    runtime, handled = recording_runtime(kafka_bootstrap, database_url)
+    partnership = runtime.settings.partnership_id
+    citizen = uuid.uuid4()
+    key = str(citizen).encode()
+    foreign = headers(good(citizen, 0), f"other{uuid.uuid4().hex[:6]}", ce_subject=b"\xc3\x28")
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(TOPIC, b"{not json", key=key, headers=foreign)
+        event = good(citizen, 1)
+        await producer.send_and_wait(TOPIC, event.model_dump_json().encode(), key=key, headers=headers(event, partnership))
+    finally:
+        await producer.stop()
+
+    async with runtime.running():
+        async def ours_handled() -> bool:
+            async with runtime.db.sessions() as s:
+                return await s.scalar(sa.select(sa.func.count()).select_from(handled)) == 1
+
+        await wait_until(ours_handled, timeout=60)
+    assert runtime.metrics.dead_letters.collect()[0].samples == []

@@ -35,7 +35,7 @@ from brobygger_runtime import dead_letters, inbox
 from brobygger_runtime.context import RuntimeParts
 from brobygger_runtime.dead_letters import DeadLetter
 from brobygger_runtime.errors import PermanentError, is_transient
-from brobygger_runtime.incoming import Incoming, Rejection, fingerprint, read_record
+from brobygger_runtime.incoming import Foreign, Incoming, Rejection, fingerprint, read_record
 from brobygger_runtime.logs import current_event_id, current_subject
 from brobygger_runtime.tracing import consuming
 from brobygger_runtime.unit_of_work import UnitOfWork, unit_of_work
@@ -93,7 +93,7 @@ class BatchDelivery:
                 outcomes += await self._until_done([record], [letter])
         return outcomes
 
-    async def _until_done(self, records: Sequence[ConsumerRecord], items: Sequence[Incoming | Rejection]) -> list[Outcome]:
+    async def _until_done(self, records: Sequence[ConsumerRecord], items: Sequence[Incoming | Foreign | Rejection]) -> list[Outcome]:
         """`_in_one_transaction`, again and again while the failure is transient."""
         waits = 0
         careful = False
@@ -118,7 +118,7 @@ class BatchDelivery:
                 await asyncio.sleep(delay)
 
     async def _in_one_transaction(
-        self, records: Sequence[ConsumerRecord], items: Sequence[Incoming | Rejection], careful: bool
+        self, records: Sequence[ConsumerRecord], items: Sequence[Incoming | Foreign | Rejection], careful: bool
     ) -> list[Outcome]:
         parts = self.parts
         consumer = parts.settings.group_id
@@ -132,7 +132,7 @@ class BatchDelivery:
             ids = [i.envelope.id for i in items if isinstance(i, Incoming) and i.event is not None]
             seen = await inbox.already_handled(session, parts.tables.inbox, consumer, ids)
             for record, item in zip(records, items):
-                if isinstance(item, Incoming) and item.event is None:
+                if isinstance(item, Foreign) or (isinstance(item, Incoming) and item.event is None):
                     outcomes.append(Outcome.ignored)
                     continue
                 print_ = fingerprint(record)
@@ -227,7 +227,7 @@ class BatchDelivery:
         log.error("dead-lettered record %s/%s@%s: %s: %s", record.topic, record.partition, record.offset,
                   letter.cause.value, letter.reason)
 
-    def _count(self, items: Sequence[Incoming | Rejection], outcomes: list[Outcome], seconds: float) -> None:
+    def _count(self, items: Sequence[Incoming | Foreign | Rejection], outcomes: list[Outcome], seconds: float) -> None:
         metrics = self.parts.metrics
         by_label = Counter(
             (item.envelope.type if isinstance(item, Incoming) else "unknown", outcome.value)

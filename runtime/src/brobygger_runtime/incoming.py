@@ -44,8 +44,30 @@ def fingerprint(record: ConsumerRecord) -> str:
     return digest.hexdigest()
 
 
-def read_record(record: ConsumerRecord, *, handles: set[str], partnership: str, max_bytes: int) -> Incoming | Rejection:
+@dataclass(frozen=True)
+class Foreign:
+    """A record that names another partnership: not ours to handle, nor to judge."""
+
+    partnership: str
+
+
+def _named_partnership(record: ConsumerRecord) -> str | None:
+    for key, value in record.headers or ():
+        if key == "ce_partnership" and isinstance(value, bytes):
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+def read_record(record: ConsumerRecord, *, handles: set[str], partnership: str, max_bytes: int) -> Incoming | Foreign | Rejection:
     """The record as an event for us, one not ours, or a rejection with its cause."""
+    # Another partnership's record, however malformed, is for its own consumers
+    # to dead-letter: judging it here would have every group on the topic do so.
+    named = _named_partnership(record)
+    if named is not None and named != partnership:
+        return Foreign(named)
     size = len(record.value or b"") + sum(len(k) + len(v or b"") for k, v in record.headers or ())
     if size > max_bytes:
         return Rejection(DeadLetterCause.too_large, f"record of {size} bytes is over the limit of {max_bytes}")

@@ -34,9 +34,9 @@ async def test_messages_wait_for_consent_and_go_only_where_it_names_us(kafka_boo
         after_withdrawal = await produce(kafka_bootstrap, match_proposed(withdrawn), p)
 
         # The proposal came before the referral (other topic, other order): it waits for consent.
-        await wait_until(lambda: _is(client, before_referral, ["awaiting_recipient"]), what="waiting for consent")
-        await wait_until(lambda: _is(client, not_ours, ["cancelled"]), what="refused: consent names red-cross only")
-        await wait_until(lambda: _is(client, after_withdrawal, ["cancelled"]), what="refused after withdrawal")
+        await wait_until(lambda: _is(client, before_referral, ["awaiting_recipient"]), what="waiting for consent", timeout=40)
+        await wait_until(lambda: _is(client, not_ours, ["cancelled"]), what="refused: consent names red-cross only", timeout=40)
+        await wait_until(lambda: _is(client, after_withdrawal, ["cancelled"]), what="refused after withdrawal", timeout=40)
         assert smtp_catcher.messages == []
         await refer(kafka_bootstrap, p, [late])
         [sent] = await settled(client, before_referral)

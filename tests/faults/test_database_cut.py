@@ -172,6 +172,8 @@ async def test_database_cut_while_consuming_loses_nothing_and_dead_letters_nothi
                 busy = f"journey lags {behind} records"
             elif (unsent := (await kit.outbox_unsent(db_url))[0]):
                 busy = f"journey's outbox has {unsent} unsent rows"
+            elif not await bus.caught_up():  # the rows just marked sent were acked before: read them too
+                busy = "the bus tail is still reading what the outbox sent"
             if busy is None:
                 break
             await asyncio.sleep(0.3)  # poll interval of a condition

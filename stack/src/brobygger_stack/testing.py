@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import socket
@@ -35,10 +36,22 @@ LOCAL_POSTGRES = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.
 TEST_SESSION_TIMEOUT_MS = 2000
 
 
-def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001
+def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("KAFKA_SESSION_TIMEOUT_MS", str(TEST_SESSION_TIMEOUT_MS))
+    config.addinivalue_line(
+        "markers", "needs_docker: needs a Docker engine (Keycloak, Apache Kafka); reported as not run where there is none"
+    )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:  # noqa: ARG001
+    if any(item.get_closest_marker("needs_docker") for item in items) and not _docker_available():
+        skip = pytest.mark.skip(reason="not run here: needs a Docker engine, and this machine has none")
+        for item in items:
+            if item.get_closest_marker("needs_docker"):
+                item.add_marker(skip)
+
+
+@functools.cache
 def _docker_available() -> bool:
     try:
         from testcontainers.core.docker_client import DockerClient
@@ -382,9 +395,13 @@ async def read_topic_to_end(kafka: str, topic: str | list[str], *, partnership: 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
     """In CI (BROBYGGER_FORBID_SKIPS=1) a skipped test is a failure: the broker
-    and PostgreSQL are always there, so a skip means something is broken."""
+    and PostgreSQL are always there, so a skip means something is broken. The
+    one exception is a test marked `needs_docker` (Keycloak, Apache Kafka in
+    containers) on a machine without a Docker engine: it reports as not run."""
     outcome = yield
     report = outcome.get_result()
+    if item.get_closest_marker("needs_docker") is not None and not _docker_available():
+        return
     if os.environ.get("BROBYGGER_FORBID_SKIPS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped, which CI does not allow: {report.longrepr}"

@@ -22,11 +22,13 @@ class DeliveryTables:
     outbox: sa.Table
     lease: sa.Table
     dead_letters: sa.Table
+    access_log: sa.Table
 
     @classmethod
     def of(cls, metadata: sa.MetaData) -> "DeliveryTables":
         t = metadata.tables
-        return cls(inbox=t["inbox"], outbox=t["outbox"], lease=t["lease"], dead_letters=t["dead_letters"])
+        return cls(inbox=t["inbox"], outbox=t["outbox"], lease=t["lease"], dead_letters=t["dead_letters"],
+                   access_log=t["access_log"])
 
 
 class RuntimeParts(Protocol):

@@ -49,7 +49,7 @@ class UtcDateTime(sa.types.TypeDecorator):
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-DELIVERY_TABLES = ("inbox", "outbox", "lease", "dead_letters")
+DELIVERY_TABLES = ("inbox", "outbox", "lease", "dead_letters", "access_log")
 """The runtime's own tables; its migrations (delivery_migrations/) create them, not the services'."""
 
 
@@ -113,6 +113,22 @@ def add_delivery_tables(metadata: sa.MetaData) -> None:
         sa.Column("event_id", sa.String(200), nullable=True),
         sa.Column("cause", sa.String(40), nullable=False),
         sa.Column("dead_lettered_at", UtcDateTime(), nullable=False),
+    )
+    sa.Table(
+        "access_log",
+        metadata,
+        # Every read of a person's data, refusals included (DESIGN.md section 9):
+        # part of the citizen's subject-access report. Never the data itself.
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("subject_id", sa.String(200), nullable=False),
+        sa.Column("caller", sa.String(200), nullable=False),
+        sa.Column("organisation", sa.String(100), nullable=False),
+        sa.Column("roles", sa.String(200), nullable=False),
+        sa.Column("fields", sa.String(500), nullable=False),
+        sa.Column("purpose", sa.String(200), nullable=False),
+        sa.Column("allowed", sa.Boolean, nullable=False),
+        sa.Column("at", UtcDateTime(), nullable=False),
+        sa.Index("ix_access_log_subject", "subject_id", "id"),
     )
 
 

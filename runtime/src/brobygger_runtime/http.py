@@ -15,6 +15,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy.exc import SQLAlchemyError
 
+from brobygger_runtime.auth.route_guard import Authenticator
 from brobygger_runtime.context import RuntimeParts
 from brobygger_runtime.errors import is_transient
 
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 
 class ServedRuntime(RuntimeParts, Protocol):
+    authenticator: Authenticator
+
     """What the HTTP side needs of the runtime it serves."""
 
     tracer_provider: Any
@@ -42,6 +45,7 @@ def build_app(runtime: ServedRuntime, *, title: str, description: str, routers: 
 
     app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan)
     app.state.runtime = runtime
+    runtime.authenticator.install(app)  # every route but /health/* and /metrics declares who may call it
     # Requests by route template, method and status; latency histograms.
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider, excluded_urls="/health/.*,/metrics")
     Instrumentator(registry=runtime.metrics.registry, excluded_handlers=["/metrics"]).instrument(
@@ -98,7 +102,9 @@ def build_app(runtime: ServedRuntime, *, title: str, description: str, routers: 
     for kind in (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
         app.add_exception_handler(kind, unavailable)
 
-    for router in routers:
+    from brobygger_runtime import access_log  # it depends on runtime_of below
+
+    for router in [*routers, access_log.router()]:
         app.include_router(router)
     return app
 

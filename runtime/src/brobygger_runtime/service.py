@@ -17,6 +17,8 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
 from brobygger_contracts import Envelope, Event
+from brobygger_runtime.auth.route_guard import Authenticator
+from brobygger_runtime.auth.service_tokens import ServiceTokens
 from brobygger_runtime import http
 from brobygger_runtime.consumer import EventConsumer, Handler
 from brobygger_runtime.context import DeliveryTables
@@ -49,6 +51,9 @@ class ServiceRuntime:
         if not settings.service_name:
             raise ValueError("settings.service_name is required")
         self.settings = settings
+        # First: a service that trusts no issuer must not start (there is no "auth off").
+        self.authenticator = Authenticator.from_settings(settings)
+        self.service_tokens = ServiceTokens(settings, self.authenticator.verifier.trust)
         self.metadata = metadata
         self.service_package = service_package
         self.instance_id = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
@@ -194,6 +199,8 @@ class ServiceRuntime:
             await self.broker.stop()
             self.broker_connected = False
         await self.db.dispose()
+        await self.authenticator.aclose()
+        await self.service_tokens.aclose()
         self.tracer_provider.shutdown()
         self._started = False
         log.info("%s stopped", self.settings.service_name)

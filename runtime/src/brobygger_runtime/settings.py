@@ -46,6 +46,17 @@ class ServiceSettings(BaseSettings):
         '"varde-kommune"}; an issuer is trusted only for its own organisation; empty refuses to start',
     )
     auth_audience: str = Field(default="brobygger", description="the audience (aud) a token must name")
+    auth_plain_http_hosts: str = Field(
+        default="",
+        description="comma-separated issuer hosts allowed over plain http (a private container network such as "
+        "compose's 'keycloak'); every other non-loopback issuer needs https",
+    )
+    auth_issuer: str = Field(
+        default="", description="this organisation's own issuer, for the service's client-credentials tokens "
+        "(calls to other services); empty: the first TRUSTED_ISSUERS entry of ORG_ID",
+    )
+    auth_client_id: str = Field(default="", description="this service's OAuth client id; empty: brobygger-<service>")
+    auth_client_secret: str = Field(default="", description="this service's OAuth client secret (from a secret store)")
 
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces; off when empty"

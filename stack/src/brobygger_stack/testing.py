@@ -21,6 +21,8 @@ from brobygger_runtime.topics import ensure_topics
 from brobygger_stack.embedded_kafka import EmbeddedKafka, wait_until_ready
 
 if False:  # typing only
+    from brobygger_stack.identity.provider import IdentityProvider  # noqa: F401
+    from brobygger_stack.identity.test_tokens import TestTokens  # noqa: F401
     from brobygger_stack.smtp_catcher import SmtpCatcher  # noqa: F401
 
 LOCAL_POSTGRES = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -68,6 +70,43 @@ def _reachable(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+_IDENTITY: "IdentityProvider | None" = None
+
+
+def embedded_identity() -> "IdentityProvider":
+    """This test process's embedded identity provider (one issuer per demo
+    organisation), started on first use; TRUSTED_ISSUERS in the environment
+    names its issuers, so every service a test starts, in-process or as a
+    process, trusts it."""
+    global _IDENTITY
+    if _IDENTITY is None:
+        from argon2 import PasswordHasher
+
+        from brobygger_stack.identity.provider import IdentityProvider
+
+        # Nobody guesses the seeded test passwords: the cheapest argon2 profile will do.
+        _IDENTITY = IdentityProvider(password_hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)).start()
+        os.environ["TRUSTED_ISSUERS"] = _IDENTITY.trusted_issuers_json()
+    return _IDENTITY
+
+
+@pytest.fixture(scope="session", autouse=True)
+def identity() -> Iterator["TestTokens"]:
+    """Tokens of the test identity provider: `identity.auth("guide", org=..., subject=...)`."""
+    from brobygger_stack.identity.test_tokens import TestTokens
+
+    provider = embedded_identity()
+    yield TestTokens(provider)
+
+
+def service_credentials(service: str, org: str) -> dict[str, str]:
+    """The settings a service instance needs for its own client-credentials tokens."""
+    provider = embedded_identity()
+    client_id = f"brobygger-{service}"
+    return {"AUTH_ISSUER": provider.issuer(org), "AUTH_CLIENT_ID": client_id,
+            "AUTH_CLIENT_SECRET": provider.client_secret(org, client_id)}
 
 
 @pytest.fixture(scope="session")
@@ -305,6 +344,9 @@ def service_settings(settings_cls, service: str, kafka: str, database_url: str, 
     if "kafka_session_timeout_ms" in getattr(settings_cls, "model_fields", {}):  # see TEST_SESSION_TIMEOUT_MS
         values["kafka_session_timeout_ms"] = int(os.environ.get("KAFKA_SESSION_TIMEOUT_MS", TEST_SESSION_TIMEOUT_MS))
     values.setdefault("partnership_id", f"t{uuid.uuid4().hex[:10]}")
+    provider = embedded_identity()
+    values["trusted_issuers"] = provider.trusted_issuers_json()
+    values.update({k.lower(): v for k, v in service_credentials(service, org).items()})
     values.update(extra)
     return settings_cls(**values)
 

@@ -38,10 +38,12 @@ class ClientCredentialsTokenSource(IssuerHttp):
         refresh_margin_seconds: float = 30.0,
         timeout_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        plain_http_hosts: frozenset[str] = frozenset(),
     ) -> None:
         if not client_id or not client_secret:
             raise ValueError("a client credentials token source needs a client id and secret")
         self.issuer = issuer
+        self.plain_http_hosts = plain_http_hosts
         self.client_id = client_id
         self._secret = client_secret
         self.token_endpoint = token_endpoint
@@ -110,7 +112,7 @@ class ClientCredentialsTokenSource(IssuerHttp):
         except (httpx.HTTPError, ValueError) as exc:
             raise TokenUnavailable(f"cannot read the discovery document {url}: {exc}") from exc
         endpoint = document.get("token_endpoint") if isinstance(document, dict) else None
-        if not isinstance(endpoint, str) or url_problem(endpoint):
+        if not isinstance(endpoint, str) or url_problem(endpoint, self.plain_http_hosts):
             raise TokenUnavailable(f"{url} names no usable token_endpoint")
         self.token_endpoint = endpoint
         return endpoint

@@ -54,8 +54,10 @@ class SigningKeys(IssuerHttp):
         timeout_seconds: float = 5.0,
         algorithms: Iterable[str] = ALLOWED_ALGORITHMS,
         clock: Callable[[], float] = time.monotonic,
+        plain_http_hosts: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(http, timeout_seconds)
+        self.plain_http_hosts = plain_http_hosts
         self.ttl_seconds = ttl_seconds
         self.min_refresh_seconds = min_refresh_seconds
         self.algorithms = frozenset(algorithms)
@@ -109,7 +111,7 @@ class SigningKeys(IssuerHttp):
         if document.get("issuer") != issuer:
             raise ValueError(f"the discovery document at {url} names issuer {document.get('issuer')!r}")
         jwks_uri = document.get("jwks_uri")
-        if not isinstance(jwks_uri, str) or url_problem(jwks_uri):
+        if not isinstance(jwks_uri, str) or url_problem(jwks_uri, self.plain_http_hosts):
             raise ValueError(f"the discovery document at {url} has no usable jwks_uri")
         return jwks_uri
 

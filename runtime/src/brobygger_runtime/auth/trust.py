@@ -35,6 +35,9 @@ class TrustConfiguration:
     """Issuer URL (exactly as in the tokens' `iss`) -> organisation id."""
     audience: str
     """What a token's `aud` must contain to be meant for these services."""
+    plain_http_hosts: frozenset[str] = frozenset()
+    """Hosts an operator allowed over plain http (a private container network,
+    AUTH_PLAIN_HTTP_HOSTS); every other non-loopback issuer needs https."""
 
     def organisation_of(self, issuer: str) -> str | None:
         return self.issuers.get(issuer)
@@ -46,10 +49,19 @@ class TrustConfiguration:
 def require_trust_configuration(settings: Any) -> TrustConfiguration:
     """The trust configuration of `settings` (`trusted_issuers`, `auth_audience`),
     or a TrustConfigurationError that says what is wrong and how to set it."""
-    return parse_trusted_issuers(getattr(settings, "trusted_issuers", ""), getattr(settings, "auth_audience", ""))
+    return parse_trusted_issuers(
+        getattr(settings, "trusted_issuers", ""), getattr(settings, "auth_audience", ""),
+        plain_http_hosts=parse_host_list(getattr(settings, "auth_plain_http_hosts", "")),
+    )
 
 
-def parse_trusted_issuers(raw: str | Mapping[str, str] | None, audience: str) -> TrustConfiguration:
+def parse_host_list(raw: str | None) -> frozenset[str]:
+    """`"keycloak, id.internal"` -> {"keycloak", "id.internal"}."""
+    return frozenset(h.strip().lower() for h in (raw or "").split(",") if h.strip())
+
+
+def parse_trusted_issuers(raw: str | Mapping[str, str] | None, audience: str,
+                          plain_http_hosts: frozenset[str] = frozenset()) -> TrustConfiguration:
     if raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, Mapping) and not raw):
         raise TrustConfigurationError(
             "TRUSTED_ISSUERS is empty: authentication cannot be turned off. Set it to a JSON object "
@@ -77,17 +89,17 @@ def parse_trusted_issuers(raw: str | Mapping[str, str] | None, audience: str) ->
                 f"TRUSTED_ISSUERS: the organisation for {issuer!r} must be an organisation id "
                 f"(lower-case letters, digits and dashes), not {org!r}"
             )
-        problem = url_problem(issuer)
+        problem = url_problem(issuer, plain_http_hosts)
         if problem:
             raise TrustConfigurationError(f"TRUSTED_ISSUERS: issuer {issuer!r} {problem}")
         issuers[issuer] = org
     if not audience or not audience.strip():
         raise TrustConfigurationError("AUTH_AUDIENCE is empty: tokens must name the audience they are meant for")
-    return TrustConfiguration(issuers=issuers, audience=audience.strip())
+    return TrustConfiguration(issuers=issuers, audience=audience.strip(), plain_http_hosts=plain_http_hosts)
 
 
-def url_problem(url: str) -> str | None:
-    """What is wrong with `url` as an issuer or key-set address, or None."""
+def url_problem(url: str, plain_http_hosts: frozenset[str] = frozenset()) -> str | None:
+    """What is wrong with `url` as an issuer, key-set or token address, or None."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -98,7 +110,10 @@ def url_problem(url: str) -> str | None:
         return None
     if parts.scheme == "http" and is_loopback(parts.hostname):
         return None  # the embedded provider on this machine
-    return "must use https (plain http only on loopback, for the embedded provider)"
+    if parts.scheme == "http" and parts.hostname.lower() in plain_http_hosts:
+        return None  # an operator's explicit exception for a private network
+    return ("must use https (plain http only on loopback, for the embedded provider, "
+            "or for a host named in AUTH_PLAIN_HTTP_HOSTS)")
 
 
 def is_loopback(host: str) -> bool:

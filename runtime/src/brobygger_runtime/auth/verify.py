@@ -38,7 +38,7 @@ class TokenVerifier:
     ) -> None:
         self.trust = trust
         self.algorithms = tuple(a for a in algorithms if a in ALLOWED_ALGORITHMS)
-        self.keys = keys or SigningKeys(algorithms=self.algorithms)
+        self.keys = keys or SigningKeys(algorithms=self.algorithms, plain_http_hosts=trust.plain_http_hosts)
         self.leeway_seconds = leeway_seconds
 
     async def verify(self, token: str) -> Caller:

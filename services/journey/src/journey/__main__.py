@@ -1,14 +1,7 @@
 """`python -m journey`: run one journey service instance."""
 
-from brobygger_runtime.serve import serve
+from brobygger_runtime.serve import run_service
 from journey.bootstrap import Settings, build
 
-
-def main() -> None:
-    settings = Settings()
-    _runtime, app = build(settings)
-    serve(app, settings)
-
-
 if __name__ == "__main__":
-    main()
+    run_service(Settings, build)

@@ -1,14 +1,7 @@
 """`python -m matching`: run one matching instance for one organisation."""
 
-from brobygger_runtime.serve import serve
+from brobygger_runtime.serve import run_service
 from matching.bootstrap import Settings, build
 
-
-def main() -> None:
-    settings = Settings()
-    _, app = build(settings)
-    serve(app, settings)
-
-
 if __name__ == "__main__":
-    main()
+    run_service(Settings, build)

@@ -1,7 +1,7 @@
 """`python -m notify`: run one notify instance (settings from the environment)."""
 
-from brobygger_runtime.serve import serve
-from notify.bootstrap import build
+from brobygger_runtime.serve import run_service
+from notify.bootstrap import Settings, build
 
-runtime, app = build()
-serve(app, runtime.settings)
+if __name__ == "__main__":
+    run_service(Settings, build)

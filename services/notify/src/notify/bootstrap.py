@@ -37,7 +37,6 @@ class Settings(ServiceSettings):
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
 
     citizen_contact_url: str = Field(default="", description="referral's base URL; citizens' details are asked for at send time")
-    citizen_contact_api_key: str | None = Field(default=None, description="Bearer key of this organisation at referral")
     citizen_contact_timeout_seconds: float = Field(default=5.0, gt=0)
 
     notify_rules_file: str = Field(default="", description="JSON rules; default: bundled rules/<partnership>.json or default.json")
@@ -86,7 +85,7 @@ def build(settings: Settings | None = None, dispatcher_clock=None) -> tuple[Noti
     ]
     citizens = None
     if settings.citizen_contact_url:
-        citizens = CitizenContacts(settings.citizen_contact_url, settings.citizen_contact_api_key,
+        citizens = CitizenContacts(settings.citizen_contact_url, runtime.service_tokens.httpx_auth(),
                                    settings.citizen_contact_timeout_seconds)
     else:
         rules = rules.without_role("citizen")  # nobody to ask for citizens' details

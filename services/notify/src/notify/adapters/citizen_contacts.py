@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import httpx
 
+from brobygger_runtime.auth import TokenUnavailable
 from notify.adapters.channels import DeliveryError
 from notify.domain.model import FOLLOWING_REFERRER, Contact
 
 
 class CitizenContacts:
-    def __init__(self, base_url: str, api_key: str | None, timeout: float) -> None:
+    def __init__(self, base_url: str, auth: httpx.Auth, timeout: float) -> None:
+        """`auth`: this notify's client-credentials tokens (role `service`)."""
         self.base_url = base_url.rstrip("/")
-        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.auth = auth
         self.timeout = timeout
 
     async def fetch(self, recipient_id: str) -> Contact | None:
@@ -27,10 +29,12 @@ class CitizenContacts:
         else:
             role, url = "citizen", f"{self.base_url}/citizens/{recipient_id}/contact"
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                response = await client.get(url, headers=self.headers)
+            async with httpx.AsyncClient(timeout=self.timeout, auth=self.auth) as client:
+                response = await client.get(url)
         except httpx.TransportError as exc:
             raise DeliveryError(f"citizen contact lookup failed: {exc!r}", retryable=True) from exc
+        except TokenUnavailable as exc:  # our own issuer is away or refuses us: try again later
+            raise DeliveryError(f"no token for the citizen contact lookup: {exc}", retryable=True) from exc
         if response.status_code in (403, 404, 410):
             return None
         if not response.is_success:

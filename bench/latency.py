@@ -55,6 +55,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from brobygger_contracts import topic_for
 from brobygger_contracts.events.journey import NeedsClarified
 from brobygger_contracts.events.matching import MatchProposed
+from brobygger_stack.identity.test_tokens import TestTokens
 from brobygger_stack.demo import DemoEndpoints, load_partnership, seed
 from brobygger_stack.embedded_kafka import free_port
 from brobygger_stack.operations import consumer_lag
@@ -256,10 +257,10 @@ class Posters:
 
     PER_CLIENT = 25
 
-    def __init__(self, max_in_flight: int) -> None:
+    def __init__(self, max_in_flight: int, staff: httpx.Auth) -> None:
         count = max(1, math.ceil(max_in_flight / self.PER_CLIENT))
         limits = httpx.Limits(max_connections=self.PER_CLIENT, max_keepalive_connections=self.PER_CLIENT)
-        self.clients = [httpx.AsyncClient(timeout=30, limits=limits) for _ in range(count)]
+        self.clients = [httpx.AsyncClient(timeout=30, limits=limits, auth=staff) for _ in range(count)]
         self.slots = asyncio.Semaphore(max_in_flight)
         self.waited = 0
         """POSTs that found every slot taken."""
@@ -340,12 +341,12 @@ def summary(label: str, latencies: list[float], counted: str = "arrived") -> str
 
 async def run(stack: EmbeddedStack, args: argparse.Namespace, database: str) -> None:
     n = max(1, round(args.rate * args.seconds))
-    matching = {p.org_id: p.url for p in stack.services.values() if p.package == "matching"}
-    eps = DemoEndpoints(stack.url("referral"), stack.url("journey"), stack.url("notify"), matching, stack.maildir)
+    eps = DemoEndpoints.of_stack(stack)
+    staff = TestTokens(stack.identity).auth("coordinator")  # the municipality's coordinator does the guide's part too
     arrivals = time_mail(stack.smtp)
     await asyncio.to_thread(seed, eps, load_partnership(), lambda _line: None)
     limits = httpx.Limits(max_connections=REFERRAL_CONCURRENCY, max_keepalive_connections=REFERRAL_CONCURRENCY)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+    async with httpx.AsyncClient(timeout=30, limits=limits, auth=staff) as http:
         prepared = clock()
         guides = await register_guides(http, eps, n)
         print(f"preparing: {n} referrals, {guides} bench guides ...", flush=True)
@@ -362,7 +363,7 @@ async def run(stack: EmbeddedStack, args: argparse.Namespace, database: str) -> 
 
         mails_before = len(arrivals)
         watch = await asyncio.to_thread(BusWatch(stack.kafka_bootstrap_servers, PARTNERSHIP).start)
-        posters = Posters(args.max_in_flight)
+        posters = Posters(args.max_in_flight, staff)
         try:
             sent: dict[str, float] = {}
             answers: dict[str, tuple[str, float]] = {}

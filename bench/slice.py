@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from brobygger_stack.identity.test_tokens import TestTokens
 from brobygger_stack.demo import DemoEndpoints, load_partnership, seed
 from brobygger_stack.stack import EmbeddedStack
 
@@ -55,10 +56,10 @@ async def one_citizen(http: httpx.AsyncClient, eps: DemoEndpoints, n: int, limit
 
 
 async def run(stack: EmbeddedStack, citizens: int) -> None:
-    matching = {p.org_id: p.url for p in stack.services.values() if p.package == "matching"}
-    eps = DemoEndpoints(stack.url("referral"), stack.url("journey"), stack.url("notify"), matching, stack.maildir)
+    eps = DemoEndpoints.of_stack(stack)
+    staff = TestTokens(stack.identity).auth("coordinator")  # the municipality's coordinator does the guide's part too
     seed(eps, load_partnership(), lambda _l: None)
-    async with httpx.AsyncClient(timeout=30) as http:  # a guide with room for every citizen of the run
+    async with httpx.AsyncClient(timeout=30, auth=staff) as http:  # a guide with room for every citizen of the run
         (await http.post(f"{eps.journey}/guides", json={"guide_id": "guide-bench", "capacity": 500})).raise_for_status()
         (await http.post(f"{eps.notify}/contacts", json={"recipient_id": "guide-bench", "role": "guide",
                                                          "display_name": "Bench", "email": "bench@varde.example"})).raise_for_status()
@@ -66,7 +67,7 @@ async def run(stack: EmbeddedStack, citizens: int) -> None:
     mails_before = len(stack.smtp.messages)
     limit = asyncio.Semaphore(20)
     started = time.perf_counter()
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with httpx.AsyncClient(timeout=60, auth=staff) as http:
         await asyncio.wait_for(asyncio.gather(*(one_citizen(http, eps, n, limit) for n in range(citizens))), 600)
         # one activity proposal per citizen, each one e-mail to the guide
         deadline = time.perf_counter() + 600

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest_asyncio
 
 from brobygger_stack.stack import EmbeddedStack, default_instances
-from brobygger_stack.testing import listen_ports
+from brobygger_stack.testing import embedded_identity, listen_ports
 
 
 @pytest_asyncio.fixture
@@ -19,7 +19,7 @@ async def stack(kafka_bootstrap, database_url_factory, tmp_path: Path):  # noqa:
     databases = {f"{i.package}@{i.org_id}": await database_url_factory(i.package) for i in instances}
     running = EmbeddedStack(
         workdir=tmp_path / "stack", partnership_id=f"e2e{uuid.uuid4().hex[:8]}", kafka_bootstrap_servers=kafka_bootstrap,
-        database_url_for=databases, instances=instances,
+        database_url_for=databases, instances=instances, identity=embedded_identity(),
     )
     await asyncio.to_thread(running.start)
     try:

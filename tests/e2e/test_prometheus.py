@@ -11,10 +11,10 @@ import time
 import httpx
 import pytest
 
-from brobygger_stack.demo import play
+from brobygger_stack.demo import DemoEndpoints, play
 from brobygger_stack.testing import listen_ports
 
-from .test_slice import endpoints  # noqa: TID252
+
 
 PROMETHEUS = shutil.which("prometheus")
 
@@ -51,7 +51,7 @@ async def test_prometheus_sees_every_service_metrics(stack, tmp_path):  # noqa: 
         stdout=subprocess.DEVNULL, stderr=open(tmp_path / "prometheus.log", "wb"),
     )
     try:
-        await asyncio.to_thread(play, endpoints(stack), lambda _line: None, 90)
+        await asyncio.to_thread(play, DemoEndpoints.of_stack(stack), lambda _line: None, 90)
         jobs = {f"{p.package}-{p.org_id}" for p in stack.services.values()}
         deadline = time.monotonic() + 60
         seen: dict[str, set[str]] = {}

@@ -17,16 +17,10 @@ from brobygger_stack.smtp_catcher import count_in_maildir
 from brobygger_stack.testing import read_topic_to_end, wait_until
 
 
-def endpoints(stack) -> DemoEndpoints:  # noqa: ANN001
-    matching = {p.org_id: p.url for p in stack.services.values() if p.package == "matching"}
-    return DemoEndpoints(referral=stack.url("referral"), journey=stack.url("journey"), notify=stack.url("notify"),
-                         matching=matching, maildir=stack.maildir)
-
-
 async def test_demo_partnership_reaches_match_proposals_and_emails(stack, kafka_bootstrap):  # noqa: ANN001
     progress: list[str] = []
     started = time.monotonic()
-    results = await asyncio.to_thread(play, endpoints(stack), progress.append, 90)
+    results = await asyncio.to_thread(play, DemoEndpoints.of_stack(stack), progress.append, 90)
     elapsed = time.monotonic() - started
 
     # Every citizen got at least one proposal, with reasons, from a consented organisation.
@@ -57,7 +51,7 @@ async def test_demo_partnership_reaches_match_proposals_and_emails(stack, kafka_
 
 
 async def test_no_personal_data_travels_on_the_bus(stack, kafka_bootstrap):  # noqa: ANN001
-    await asyncio.to_thread(play, endpoints(stack), lambda _line: None, 90)
+    await asyncio.to_thread(play, DemoEndpoints.of_stack(stack), lambda _line: None, 90)
     personal = []
     for citizen in load_partnership()["citizens"]:
         card = citizen["card"]
@@ -78,7 +72,7 @@ async def test_post_referral_to_email_latency(stack):  # noqa: ANN001
     data = load_partnership()
     from brobygger_stack.demo import play_citizen, seed
 
-    eps = endpoints(stack)
+    eps = DemoEndpoints.of_stack(stack)
     seed(eps, data, lambda _l: None)
     before = len(stack.smtp.messages)
     started = time.monotonic()
@@ -104,7 +98,7 @@ async def test_one_trace_follows_a_referral_across_services(stack, kafka_bootstr
     from brobygger_contracts.events.notify import NotificationSent
     from brobygger_contracts.events.referral import ReferralReceived
 
-    results = await asyncio.to_thread(play, endpoints(stack), lambda _line: None, 90)
+    results = await asyncio.to_thread(play, DemoEndpoints.of_stack(stack), lambda _line: None, 90)
     citizen = next(r for r in results if r.label.startswith("Lillemor")).citizen_id
 
     topics = [topic_for(e) for e in (ReferralReceived, GuideAssigned, MatchProposed, NotificationSent)]

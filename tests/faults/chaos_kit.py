@@ -41,7 +41,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from brobygger_contracts import EVENTS, all_topics, topic_for
 from brobygger_contracts.catalogue import DEAD_LETTER_SUFFIX
 from brobygger_stack.demo import load_partnership
+from brobygger_stack.identity.test_tokens import TestTokens
 from brobygger_stack.stack import EmbeddedStack, InstanceSpec, default_instances
+from brobygger_stack.testing import embedded_identity
 
 ORG = "varde-kommune"
 EVENT_CLASSES = {cls.__name__: cls for cls in EVENTS}
@@ -71,6 +73,11 @@ def topics_consumed(service: str) -> set[str]:
 
 
 @dataclass(frozen=True)
+def staff_auth() -> httpx.Auth:
+    """The municipality's coordinator: registers guides and contacts, submits cards, clarifies."""
+    return TestTokens(embedded_identity()).auth("coordinator")
+
+
 class Rec:
     """One record of the run's partnership."""
 
@@ -557,7 +564,7 @@ class Driver:
         self.bus = bus
         self.deadline = deadline
         self.limit = asyncio.Semaphore(concurrency)
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=3.0))
+        self.http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=3.0), auth=staff_auth())
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -678,7 +685,7 @@ async def seed(urls: dict[str, str], citizens: int, referrer_mails: bool) -> lis
     """Guides with room for every citizen, their e-mail, an operator, the walking activity."""
     guides = [f"chaos-guide-{k}" for k in range(citizens // 400 + 1)]
     walking = next(a for a in load_partnership()["activities"] if "gåtur" in a["interests"])
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(timeout=30, auth=staff_auth()) as http:
         for guide in guides:
             (await http.post(f"{urls['journey']}/guides", json={"guide_id": guide, "capacity": 500})).raise_for_status()
             (await http.post(f"{urls['notify']}/contacts", json={
@@ -851,7 +858,7 @@ async def run_chaos(stack: EmbeddedStack, databases: dict[str, str], admin_dsn: 
     bus = await BusTail(stack.kafka_bootstrap_servers or "", stack.partnership_id).start()
     offsets = GroupOffsets(stack.kafka_bootstrap_servers or "")
     monkey = Monkey(stack, rng, cfg.kill_gap, cfg.max_down, say)
-    http = httpx.AsyncClient(timeout=10)
+    http = httpx.AsyncClient(timeout=10, auth=staff_auth())
     driver: Driver | None = None
     flow_tasks: list[asyncio.Task] = []
     cut_task: asyncio.Task | None = None
@@ -1084,4 +1091,5 @@ def _steps_reached(step: str) -> int:
 def make_stack(workdir: Path, partnership: str, kafka: str | None, databases: dict[str, str],
                instances: list[InstanceSpec], extra_env: dict[str, str]) -> ChaosStack:
     return ChaosStack(workdir=workdir, partnership_id=partnership, kafka_bootstrap_servers=kafka,
-                      database_url_for=databases, instances=instances, extra_env=extra_env)
+                      database_url_for=databases, instances=instances, extra_env=extra_env,
+                      identity=embedded_identity())

@@ -127,7 +127,7 @@ async def test_database_cut_while_consuming_loses_nothing_and_dead_letters_nothi
     died_at: float | None = None
     producer_started = False
     try:
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, auth=kit.staff_auth()) as http:
             deadline = time.monotonic() + 60
             while not await kit.ready(http, journey.url, whole=False):
                 assert journey.process and journey.process.poll() is None, f"journey exited; log: {journey.log_path}"
@@ -202,7 +202,7 @@ async def test_database_cut_while_consuming_loses_nothing_and_dead_letters_nothi
             if have == want:
                 reordered.append(f"{citizen}: seen {seen}, expected {expected}")
         twice = {j: len(ids) for j, ids in guide_ids_per_journey.items() if len(ids) > 1}
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=30, auth=kit.staff_auth()) as http:
             listed = (await http.get(f"{journey.url}/journeys")).json()
         per_citizen: dict[str, list[dict]] = {}
         for j in listed:

@@ -23,9 +23,14 @@ from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_contracts.events.referral import ReferralReceived
 from brobygger_stack.embedded_kafka import free_port
 from brobygger_stack.processes import ServiceProcess
-from brobygger_stack.testing import read_topic
+from brobygger_stack.identity.test_tokens import TestTokens
+from brobygger_stack.testing import embedded_identity, read_topic
 
 ORG = "varde-kommune"
+
+
+def staff_auth() -> httpx.Auth:
+    return TestTokens(embedded_identity()).auth("coordinator")
 
 
 def letters(n: int) -> str:
@@ -64,7 +69,7 @@ async def unsent_rows(db_url: str) -> int:
 
 
 async def submit(url: str, numbers: range) -> list[str]:
-    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=30, auth=staff_auth()) as http:
         async def one(n: int) -> str:
             response = await http.post("/referrals", json=card(n))
             assert response.status_code == 201, response.text
@@ -117,7 +122,7 @@ async def test_sigkill_of_a_consumer_repeats_no_effect(kafka_bootstrap, database
     journey = process("journey", kafka_bootstrap, journey_db, partnership, tmp_path).start()
     referral.wait_ready()
     journey.wait_ready()
-    async with httpx.AsyncClient(base_url=journey.url) as http:
+    async with httpx.AsyncClient(base_url=journey.url, auth=staff_auth()) as http:
         response = await http.post("/guides", json={"guide_id": "guide-anne", "capacity": 500})
         assert response.status_code in (200, 201), response.text
     await submit(referral.url, range(300))

@@ -13,6 +13,8 @@ import typer
 from brobygger_stack.demo import DemoEndpoints, play
 from brobygger_stack.stack import EmbeddedStack
 
+IDENTITY_PORT = 8090
+
 app = typer.Typer(help="Brobygger: bridge-building services for lonely citizens.", no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka topics of the event catalogue.")
 app.add_typer(topics_app, name="topics")
@@ -22,20 +24,16 @@ dlt_app = typer.Typer(help="Dead-lettered events: list and replay after a fix.")
 app.add_typer(dlt_app, name="dlt")
 
 
-def _endpoints(stack: EmbeddedStack) -> DemoEndpoints:
-    matching = {proc.org_id: proc.url for proc in stack.services.values() if proc.package == "matching"}
-    return DemoEndpoints(
-        referral=stack.url("referral"), journey=stack.url("journey"), notify=stack.url("notify"),
-        matching=matching, maildir=stack.maildir,
-    )
-
-
 def _print_where(stack: EmbeddedStack) -> None:
     typer.echo(f"Kafka (embedded Tansu): {stack.kafka_bootstrap_servers}")
     typer.echo(f"SMTP catcher: 127.0.0.1:{stack.smtp.port if stack.smtp else '?'}, mail kept in {stack.maildir}")
     for proc in stack.services.values():
         typer.echo(f"{proc.name:<26} API {proc.url}   docs {proc.url}/docs   metrics {proc.url}/metrics")
     typer.echo(f"logs: {stack.workdir / 'logs'}")
+    if stack.identity is not None:
+        typer.echo(f"\nidentity provider (embedded, one issuer per organisation): {stack.identity.base_url}")
+        typer.echo(stack.identity.logins_table())
+        typer.echo("A token for curl: TOKEN=$(brobygger token --org varde-kommune --user mette)")
 
 
 @app.command()
@@ -45,12 +43,13 @@ def up(
     workdir: Path = typer.Option(Path(".brobygger"), help="databases, logs and caught mail"),
     base_port: int = typer.Option(8001, help="referral's port; the others follow"),
     kafka: str = typer.Option("", envvar="KAFKA_BOOTSTRAP_SERVERS", help="use this broker instead of embedded Tansu"),
+    identity_port: int = typer.Option(IDENTITY_PORT, help="the embedded identity provider's port"),
 ) -> None:
     """Start Tansu, an SMTP catcher and the services as separate processes; Ctrl-C stops all."""
     from brobygger_stack.stack import default_instances
 
     stack = EmbeddedStack(workdir=workdir.resolve(), instances=default_instances(base_port),
-                          kafka_bootstrap_servers=kafka or None)
+                          kafka_bootstrap_servers=kafka or None, identity_port=identity_port)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     with stack:
@@ -58,7 +57,7 @@ def up(
         try:
             if demo:
                 typer.echo("\n-- demo --")
-                results = play(_endpoints(stack))
+                results = play(DemoEndpoints.of_stack(stack))
                 for result in results:
                     typer.echo(f"{result.label}: referral to first proposal {result.seconds_to_proposal:.2f}s")
                 memory = {name: proc.memory_rss_mb() for name, proc in stack.services.items()}
@@ -71,6 +70,30 @@ def up(
             pass
         finally:
             typer.echo("stopping…")
+
+
+@app.command()
+def token(
+    org: str = typer.Option("varde-kommune", help="the organisation whose issuer you log in at"),
+    user: str = typer.Option("mette", help="a username of the logins table `brobygger up` prints"),
+    workdir: Path = typer.Option(Path(".brobygger"), help="the running stack's work directory"),
+    identity_port: int = typer.Option(IDENTITY_PORT, help="the embedded identity provider's port"),
+) -> None:
+    """Log in at the running embedded stack's issuer (authorization code + PKCE) and print an access token."""
+    import httpx
+
+    from brobygger_stack.identity.login import LoginFailed, login
+    from brobygger_stack.identity.seed import Credentials
+
+    credentials = Credentials(workdir / "identity" / "logins.json")
+    password = credentials.passwords.get(org, {}).get(user)
+    if password is None:
+        raise typer.BadParameter(f"no login {user!r} of {org!r} in {workdir}/identity/logins.json; is the stack up?")
+    try:
+        typer.echo(login(f"http://127.0.0.1:{identity_port}/realms/{org}", user, password))
+    except (LoginFailed, httpx.HTTPError) as exc:
+        typer.echo(f"login failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 @topics_app.command("create")

@@ -1,4 +1,5 @@
-"""The embedded stack: Tansu, an SMTP catcher and every service as its own process."""
+"""The embedded stack: Tansu, an SMTP catcher, the embedded identity provider
+(one issuer per organisation) and every service as its own process."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from brobygger_runtime.topics import ensure_topics
 from brobygger_stack.embedded_kafka import EmbeddedKafka, free_port, wait_until_ready
+from brobygger_stack.identity.provider import IdentityProvider
 from brobygger_stack.processes import ServiceProcess
 from brobygger_stack.smtp_catcher import SmtpCatcher
 
@@ -44,9 +46,13 @@ class EmbeddedStack:
     """Database URL per instance name (`package@org`); default a SQLite file each."""
     instances: list[InstanceSpec] = field(default_factory=default_instances)
     smtp_port: int = 0
+    identity: IdentityProvider | None = None
+    """Trust this provider's issuers (tests pass theirs); default one of the stack's own, kept in the workdir."""
+    identity_port: int = 0
     broker: EmbeddedKafka | None = None
     smtp: SmtpCatcher | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    _own_identity: bool = False
 
     @property
     def maildir(self) -> Path:
@@ -61,6 +67,9 @@ class EmbeddedStack:
         asyncio.run(wait_until_ready(self.kafka_bootstrap_servers))
         asyncio.run(ensure_topics(self.kafka_bootstrap_servers))
         self.smtp = SmtpCatcher(port=self.smtp_port or free_port(), maildir=self.maildir).start()
+        if self.identity is None:
+            self.identity = IdentityProvider(workdir=self.workdir, port=self.identity_port).start()
+            self._own_identity = True
 
     def service_env(self, spec: InstanceSpec) -> dict[str, str]:
         name = f"{spec.package}@{spec.org_id}"
@@ -77,6 +86,14 @@ class EmbeddedStack:
         }
         if name in self.database_url_for:
             env["DATABASE_URL"] = self.database_url_for[name]
+        if self.identity is not None:
+            client_id = f"brobygger-{spec.package}"
+            env.update({
+                "TRUSTED_ISSUERS": self.identity.trusted_issuers_json(),
+                "AUTH_ISSUER": self.identity.issuer(spec.org_id),
+                "AUTH_CLIENT_ID": client_id,
+                "AUTH_CLIENT_SECRET": self.identity.client_secret(spec.org_id, client_id),
+            })
         return env
 
     def start_service(self, spec: InstanceSpec) -> ServiceProcess:
@@ -108,6 +125,10 @@ class EmbeddedStack:
         if self.broker:
             self.broker.stop()
             self.broker = None
+        if self.identity is not None and self._own_identity:
+            self.identity.stop()
+            self.identity = None
+            self._own_identity = False
 
     def __enter__(self) -> "EmbeddedStack":
         try:

@@ -38,8 +38,8 @@ class ClientSeed:
 
 
 _PEOPLE_PER_ORG = {
-    "varde-kommune": [("anne", "Anne Holm", "guide"), ("mette", "Mette Lund", "coordinator"),
-                      ("jens", "Jens Bak", "volunteer")],
+    "varde-kommune": [("anne", "Anne Holm", "guide"), ("karin", "Karin Ek", "guide"),
+                      ("mette", "Mette Lund", "coordinator"), ("jens", "Jens Bak", "volunteer")],
     "red-cross": [("lone", "Lone Dahl", "guide"), ("birgit", "Birgit Vang", "coordinator"),
                   ("ole", "Ole Friis", "volunteer")],
     "abf": [("sofie", "Sofie Kjær", "guide"), ("lars", "Lars Juhl", "coordinator"),

@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024,
+        description="the largest request body any route accepts (413 above it), checked before reading it whole",
+    )
 
     trusted_issuers: str = Field(
         default="",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 
 from brobygger_contracts.events.matching import MatchAccepted, MatchDeclined, MatchProposed
-from matching.testing import ORG, clarification, eventually, matching_instance, of_type, publish, read_events, referral, volunteer
+from matching.testing import (
+    ORG, clarification, eventually, matching_instance, of_type, proposals_of, publish, read_events, referral, volunteer,
+)
 
 
 async def test_decline_proposes_the_next_candidate_never_the_same_and_accept_reserves_capacity(kafka_bootstrap, database_url):
@@ -18,7 +20,7 @@ async def test_decline_proposes_the_next_candidate_never_the_same_and_accept_res
         await publish(kafka_bootstrap, partnership, referral(citizen, [ORG]), clarification(citizen, wishes=["friend"]))
 
         async def proposals() -> list[dict]:
-            return (await api.get("/proposals", params={"citizen_id": str(citizen)})).json()
+            return await proposals_of(api, citizen)
 
         async def one_proposal() -> bool:
             return len(await proposals()) == 1

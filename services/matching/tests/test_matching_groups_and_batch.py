@@ -8,7 +8,8 @@ import uuid
 from brobygger_contracts.events.matching import GroupProposed, MatchProposed
 from matching.entrypoints.schedule import assignment_loop
 from matching.testing import (
-    ORG, activity, clarification, eventually, matching_instance, of_type, publish, read_events, referral, volunteer,
+    ORG, activity, clarification, eventually, matching_instance, of_type, proposals_of, publish, read_events, referral,
+    volunteer,
 )
 
 
@@ -33,13 +34,12 @@ async def test_group_proposed_when_nearby_citizens_share_an_interest_no_activity
         assert first.interest == "walking" and first.postal_code == "6800" and first.proposing_org == ORG
         assert set(first.citizen_ids) == {walkers[0], walkers[1]}
         assert grown.group_proposal_id == first.group_proposal_id and grown.citizen_ids == [*first.citizen_ids, walkers[2]]
-        gaps = (await api.get("/gaps")).json()
-        assert gaps == [
-            {"interest": "walking", "postal_code": "6800", "waiting_citizens": 2},
-            {"interest": "swimming", "postal_code": "7500", "waiting_citizens": 1},  # the pool is in Varde
-            {"interest": "walking", "postal_code": "6851", "waiting_citizens": 1},
-            {"interest": "walking", "postal_code": "7500", "waiting_citizens": 1},
-        ]
+        # Four gaps (walking in 6800 for 2; swimming in 7500, the pool is in Varde; walking in 6851 and 7500),
+        # each of fewer than 5 citizens: all suppressed, however low the threshold asked for.
+        for asked in ({}, {"min_citizens": 1}):
+            gaps = await api.get("/gaps", params=asked)
+            assert gaps.status_code == 200, gaps.text
+            assert gaps.json() == {"min_citizens": 5, "suppressed_cells": 4, "gaps": []}
 
 
 async def test_batch_assignment_maximises_total_quality_on_demand_and_on_schedule(kafka_bootstrap, database_url):
@@ -120,7 +120,7 @@ async def _known(api, citizen) -> bool:  # noqa: ANN001
 
 
 async def _has_proposal(api, citizen) -> bool:  # noqa: ANN001
-    return len((await api.get("/proposals", params={"citizen_id": str(citizen)})).json()) == 1
+    return len(await proposals_of(api, citizen)) == 1
 
 
 CSV = """name;interests;postal_code;schedule;seats;step_free;org;latitude;longitude

@@ -7,7 +7,8 @@ import uuid
 from brobygger_contracts.events.matching import ActivityPublished, MatchProposed, VolunteerRegistered
 from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralEscalated
 from matching.testing import (
-    ORG, activity, clarification, eventually, matching_instance, of_type, publish, read_events, referral, volunteer,
+    ORG, activity, clarification, eventually, matching_instance, of_type, proposals_of, publish, read_events, referral,
+    volunteer,
 )
 
 
@@ -94,7 +95,7 @@ async def test_consent_withdrawal_and_erasure_forget_the_citizen(kafka_bootstrap
         await publish(kafka_bootstrap, partnership, referral(newcomer, [ORG]), clarification(newcomer, wishes=["friend"]))
 
         async def proposed_to_newcomer() -> bool:
-            return len((await api.get("/proposals", params={"citizen_id": str(newcomer)})).json()) == 1
+            return len(await proposals_of(api, newcomer)) == 1
 
         await eventually(proposed_to_newcomer)
         assert [p["citizen_id"] for p in (await api.get("/proposals")).json()] == [str(newcomer)]
@@ -125,7 +126,7 @@ async def test_escalation_withdraws_open_proposals_and_stops_matching(kafka_boot
 
         def proposals_to(citizen: uuid.UUID, count: int):  # noqa: ANN202
             async def check() -> bool:
-                return len((await api.get("/proposals", params={"citizen_id": str(citizen)})).json()) == count
+                return len(await proposals_of(api, citizen)) == count
             return check
 
         await eventually(proposals_to(escalated, 1))

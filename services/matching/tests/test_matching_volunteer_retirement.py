@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 
 from brobygger_contracts.events.matching import MatchAccepted, MatchDeclined, MatchProposed, VolunteerRegistered
-from matching.testing import ORG, clarification, eventually, matching_instance, of_type, publish, read_events, referral, volunteer
+from matching.testing import (
+    ORG, clarification, eventually, matching_instance, of_type, proposals_of, publish, read_events, referral, volunteer,
+)
 
 
 async def test_retiring_withdraws_pending_proposals_ends_accepted_matches_and_proposes_the_next_best(
@@ -21,7 +23,7 @@ async def test_retiring_withdraws_pending_proposals_ends_accepted_matches_and_pr
                       referral(matched, [ORG]), clarification(matched, wishes=["friend"]))
 
         async def proposals(citizen: uuid.UUID) -> list[dict]:
-            return (await api.get("/proposals", params={"citizen_id": str(citizen)})).json()
+            return await proposals_of(api, citizen)
 
         async def both_proposed() -> bool:
             return all([len(await proposals(c)) == 1 for c in (waiting, matched)])

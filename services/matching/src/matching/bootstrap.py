@@ -23,6 +23,10 @@ class Settings(ServiceSettings):
         default=300, ge=0,
         description="run the batch assignment of volunteer friends this often; 0 = only on demand and on clarifications",
     )
+    import_max_bytes: int = Field(
+        default=2_097_152, ge=1024,
+        description="the largest CSV body POST /activities/import accepts; larger ones are refused with 413 unread",
+    )
 
 
 def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:

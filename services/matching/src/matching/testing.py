@@ -16,20 +16,34 @@ from brobygger_contracts import Envelope, Event, EVENTS_BY_TYPE, topic_for
 from brobygger_contracts.events.journey import NeedsClarified
 from brobygger_contracts.events.matching import MatchProposed
 from brobygger_contracts.events.referral import ReferralReceived
-from brobygger_stack.testing import service_settings
+from brobygger_stack.identity.test_tokens import TestTokens
+from brobygger_stack.testing import embedded_identity, service_settings
 from matching.bootstrap import Settings, build
 
 MATCHING_TOPIC = topic_for(MatchProposed)
 ORG = "red-cross"
 
 
+def tokens() -> TestTokens:
+    """Tokens of this test process's embedded identity provider: `tokens().auth("guide", org="abf")`."""
+    return TestTokens(embedded_identity())
+
+
 @asynccontextmanager
 async def matching_instance(kafka: str, database_url: str, org: str = ORG, **extra: Any) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    """A running instance and a client calling it as a coordinator of the instance's organisation;
+    pass `auth=tokens().auth(role, org=...)` per call to act as someone else, `anonymous(client)` for no token."""
     settings = service_settings(Settings, "matching", kafka, database_url, org=org, **extra)
     runtime, app = build(settings)
     async with runtime.running():
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
+                                     auth=tokens().auth("coordinator", org=org)) as client:
             yield runtime, client
+
+
+def anonymous(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """A client on the same app that sends no token."""
+    return httpx.AsyncClient(transport=client._transport, base_url=client.base_url)
 
 
 async def publish(kafka: str, partnership: str, *events: Event, org: str = "varde-kommune") -> None:
@@ -119,3 +133,12 @@ async def eventually(predicate, timeout: float = 60.0) -> None:  # noqa: ANN001
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.05)
+
+
+async def proposals_of(client: httpx.AsyncClient, citizen_id: uuid.UUID, **kwargs: Any) -> list[dict[str, Any]]:
+    """The citizen's proposals; none while the instance does not (yet) know the citizen (404)."""
+    response = await client.get("/proposals", params={"citizen_id": str(citizen_id)}, **kwargs)
+    if response.status_code == 404:
+        return []
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -1,4 +1,6 @@
-"""Matching's HTTP API: registries, the taxonomy, candidates with reasons, proposals and decisions."""
+"""Matching's HTTP API: registries, the taxonomy, candidates with reasons, proposals and decisions.
+
+Who may call what (DESIGN.md section 9) is stated on each route and tabled in the service's README."""
 
 from __future__ import annotations
 
@@ -8,21 +10,30 @@ from typing import Any, Iterator
 from uuid import UUID
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
+from brobygger_runtime.auth import Caller, Role, requires
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
 from matching.adapters import repository as repo
-from matching.adapters.tables import activities, proposals, volunteers
+from matching.adapters.tables import activities, citizens, proposals, volunteers
 from matching.domain import taxonomy
 from matching.domain.model import Kind
 from matching.domain.scoring import assess_all
 from matching.entrypoints import csv_import
+from matching.entrypoints.access import (
+    MIN_CELL, Page, capped_body, citizen_in_consent, consent_names, log_reads, own_organisation, refusal,
+)
 from matching.entrypoints.schemas import ActivityIn, DeclineIn, PreferencesIn, RetireIn, VolunteerIn
-from matching.service_layer import assignment, citizens, decisions, groups, registry
+from matching.service_layer import assignment, citizens as citizen_cases, decisions, groups, registry
 from matching.service_layer.errors import NotFound, Refused
 
 router = APIRouter()
+
+STAFF = (Role.guide, Role.coordinator)
+VOLUNTEER_FIELDS = ("interests", "languages", "postal_code", "max_travel_km", "capacity", "trained", "availability",
+                    "traits", "registered_at", "retired_at", "retired_reason")
+"""What a volunteer list shows; never the exact home coordinates."""
 
 
 @contextmanager
@@ -46,17 +57,22 @@ async def _rows(runtime: ServiceRuntime, query: sa.Select) -> list[dict[str, Any
 
 
 @router.get("/interests", tags=["taxonomy"])
-async def interests() -> list[dict[str, Any]]:
-    """The interest taxonomy: canonical codes with their names in English, Danish and Swedish."""
+async def interests(
+    _caller: Caller = Depends(requires(Role.guide, Role.coordinator, Role.volunteer, Role.steering)),
+) -> list[dict[str, Any]]:
+    """The interest taxonomy: canonical codes with their names in English, Danish and Swedish. Any staff role."""
     return [{"code": i.code, "labels": i.labels, "words": list(i.words)} for i in taxonomy.INTERESTS]
 
 
 @router.post("/volunteers", status_code=201, tags=["registry"])
-async def register_volunteer(body: VolunteerIn, runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
+async def register_volunteer(body: VolunteerIn, caller: Caller = Depends(requires(Role.coordinator)),
+                             runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """Register (or update) a volunteer friend of this organisation; publishes `VolunteerRegistered`.
+    Coordinators of this instance's organisation.
 
     Registering a retired volunteer again brings them back (active).
     """
+    own_organisation(caller, runtime, "the volunteer registry")
     volunteer = body.to_domain(runtime.settings.org_id, body.volunteer_id or uuid.uuid4())
     async with runtime.unit_of_work() as uow:
         event = await registry.register_volunteer(uow, volunteer)
@@ -64,25 +80,38 @@ async def register_volunteer(body: VolunteerIn, runtime: ServiceRuntime = Depend
 
 
 @router.get("/volunteers", tags=["registry"])
-async def list_volunteers(active: bool | None = Query(None, description="only active (true) or retired (false) volunteers"),
+async def list_volunteers(response: Response,
+                          active: bool | None = Query(None, description="only active (true) or retired (false) volunteers"),
+                          page: Page = Depends(), caller: Caller = Depends(requires(Role.coordinator)),
                           runtime: ServiceRuntime = Depends(runtime_of)) -> list[dict[str, Any]]:
-    """The volunteers of this organisation; a retired one has `active` false, `retired_at` and `retired_reason`."""
-    query = sa.select(volunteers).order_by(volunteers.c.registered_at)
+    """The volunteers of this organisation, a page at a time (`limit`, `offset`; `X-Next-Offset` names the next
+    page); a retired one has `active` false, `retired_at` and `retired_reason`. Postal code, never the exact
+    home coordinates. Coordinators of this instance's organisation; each volunteer shown is in the access log."""
+    own_organisation(caller, runtime, "the volunteer registry")
+    query = (sa.select(volunteers.c.volunteer_id, volunteers.c.org, *(volunteers.c[f] for f in VOLUNTEER_FIELDS))
+             .where(volunteers.c.org == runtime.settings.org_id)
+             .order_by(volunteers.c.registered_at, volunteers.c.volunteer_id))
     if active is not None:
         query = query.where(volunteers.c.retired_at.is_(None) if active else volunteers.c.retired_at.is_not(None))
-    return [{**row, "active": row["retired_at"] is None} for row in await _rows(runtime, query)]
+    rows = page.cut(await _rows(runtime, page.apply(query)), response)
+    await log_reads(runtime, caller, (r["volunteer_id"] for r in rows), fields=VOLUNTEER_FIELDS,
+                    purpose="volunteer registry")
+    return [{**row, "active": row["retired_at"] is None} for row in rows]
 
 
 @router.post("/volunteers/{volunteer_id}/retire", tags=["registry"])
 async def retire_volunteer(volunteer_id: UUID, body: RetireIn | None = None,
+                           caller: Caller = Depends(requires(Role.coordinator)),
                            runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """The volunteer stops (body `{"reason": "moved" | "no_time" | "health" | "other"}`, optional).
+    Coordinators of this instance's organisation.
 
     Publishes `VolunteerRegistered` with `active` false; every pending proposal to them is withdrawn and
     every accepted match with them ends (`MatchDeclined`, `candidate_unavailable`), and those citizens are
     proposed their next best candidate. Retiring again answers the same and publishes nothing;
     `POST /volunteers` with their id brings them back.
     """
+    own_organisation(caller, runtime, "the volunteer registry")
     reason = (body or RetireIn()).reason
     with _refusals():
         async with runtime.unit_of_work() as uow:
@@ -97,8 +126,10 @@ async def retire_volunteer(volunteer_id: UUID, body: RetireIn | None = None,
 
 
 @router.post("/activities", status_code=201, tags=["registry"])
-async def publish_activity(body: ActivityIn, runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
-    """Publish (or update) an activity or group; publishes `ActivityPublished`."""
+async def publish_activity(body: ActivityIn, caller: Caller = Depends(requires(Role.coordinator)),
+                           runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
+    """Publish (or update) an activity or group; publishes `ActivityPublished`. Coordinators of this organisation."""
+    own_organisation(caller, runtime, "the activity registry")
     activity = body.to_domain(runtime.settings.org_id, body.activity_id or uuid.uuid4())
     async with runtime.unit_of_work() as uow:
         event = await registry.publish_activity(uow, activity)
@@ -107,12 +138,16 @@ async def publish_activity(body: ActivityIn, runtime: ServiceRuntime = Depends(r
 
 @router.post("/activities/import", tags=["registry"],
              openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}})
-async def import_activities(request: Request, runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
-    """Import activities from a spreadsheet's CSV (comma or semicolon separated).
+async def import_activities(request: Request, caller: Caller = Depends(requires(Role.coordinator)),
+                            runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
+    """Import activities from a spreadsheet's CSV (comma or semicolon separated). Coordinators of this organisation.
 
     Valid rows are published; each invalid row is reported with its line number, field and reason.
+    A body over `IMPORT_MAX_BYTES` is refused with 413, by its Content-Length before it is read, else
+    as soon as the streamed body passes the limit.
     """
-    text = (await request.body()).decode("utf-8-sig", errors="replace")
+    own_organisation(caller, runtime, "the activity registry")
+    text = (await capped_body(request, runtime.settings.import_max_bytes)).decode("utf-8-sig", errors="replace")
     try:
         parsed = csv_import.parse(text)
     except csv_import.BadFile as exc:
@@ -127,14 +162,22 @@ async def import_activities(request: Request, runtime: ServiceRuntime = Depends(
 
 
 @router.get("/activities", tags=["registry"])
-async def list_activities(runtime: ServiceRuntime = Depends(runtime_of)) -> list[dict[str, Any]]:
-    return await _rows(runtime, sa.select(activities).order_by(activities.c.published_at))
+async def list_activities(response: Response, page: Page = Depends(),
+                          _caller: Caller = Depends(requires(*STAFF)),
+                          runtime: ServiceRuntime = Depends(runtime_of)) -> list[dict[str, Any]]:
+    """The published activities (public offers), a page at a time. Guides and coordinators of any trusted organisation."""
+    query = sa.select(activities).order_by(activities.c.published_at, activities.c.activity_id)
+    return page.cut(await _rows(runtime, page.apply(query)), response)
 
 
 @router.get("/citizens/{citizen_id}/candidates", tags=["matching"])
 async def candidates(citizen_id: UUID, kind: Kind = Query(Kind.volunteer_friend),
+                     caller: Caller = Depends(requires(*STAFF)),
                      runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
-    """Every candidate of one kind judged for the citizen: score and reasons, or why it is excluded."""
+    """Every candidate of one kind judged for the citizen: score and reasons, or why it is excluded.
+    Guides and coordinators of an organisation the citizen's consent names (else 404, logged)."""
+    await citizen_in_consent(runtime, caller, citizen_id, fields=("needs", "preferences", "proposals"),
+                             purpose=f"candidates ({kind.value})")
     async with runtime.db.sessions() as session:
         row = await repo.citizen_row(session, citizen_id)
         profile = repo.profile_of(row) if row is not None else None
@@ -156,33 +199,72 @@ async def candidates(citizen_id: UUID, kind: Kind = Query(Kind.volunteer_friend)
 
 
 @router.put("/citizens/{citizen_id}/preferences", tags=["matching"])
-async def set_preferences(citizen_id: UUID, body: PreferencesIn, runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
-    """Record what the citizen would like in a volunteer friend (gender, non-smoker, no pets, similar age)."""
+async def set_preferences(citizen_id: UUID, body: PreferencesIn, caller: Caller = Depends(requires(*STAFF)),
+                          runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
+    """Record what the citizen would like in a volunteer friend (gender, non-smoker, no pets, similar age).
+    Guides and coordinators of an organisation the citizen's consent names (else 404, logged)."""
+    await citizen_in_consent(runtime, caller, citizen_id, fields=("preferences",), purpose="record preferences")
     with _refusals():
         async with runtime.unit_of_work() as uow:
-            await citizens.set_preferences(uow, citizen_id, body.to_domain())
+            await citizen_cases.set_preferences(uow, citizen_id, body.to_domain())
     return {"citizen_id": str(citizen_id), "preferences": body.model_dump()}
 
 
 @router.get("/gaps", tags=["matching"])
-async def gaps(runtime: ServiceRuntime = Depends(runtime_of)) -> list[dict[str, Any]]:
-    """Where offers are missing: interests waiting citizens of an area share that no activity they could join serves."""
+async def gaps(min_citizens: int = Query(MIN_CELL, ge=1, description=f"hide areas with fewer waiting citizens than "
+                                         f"this; never below {MIN_CELL} (a lower value counts as {MIN_CELL})"),
+               caller: Caller = Depends(requires(Role.steering, Role.coordinator)),
+               runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
+    """Where offers are missing: interests waiting citizens of an area share that no activity they could join serves.
+    Counts only, every cell of fewer than `min_citizens` (at least 5) citizens suppressed.
+    Steering of any trusted organisation; coordinators of this instance's organisation."""
+    if not caller.has(Role.steering):
+        own_organisation(caller, runtime, "this organisation's gap report")
+    threshold = max(MIN_CELL, min_citizens)
     async with runtime.db.sessions() as session:
         found = await groups.find_gaps(session, runtime.settings.org_id)
-    return [{"interest": g.interest, "postal_code": g.postal_code, "waiting_citizens": g.waiting} for g in found]
+    shown = [g for g in found if g.waiting >= threshold]
+    return {"min_citizens": threshold, "suppressed_cells": len(found) - len(shown),
+            "gaps": [{"interest": g.interest, "postal_code": g.postal_code, "waiting_citizens": g.waiting} for g in shown]}
 
 
 @router.get("/proposals", tags=["matching"])
-async def list_proposals(citizen_id: UUID | None = None, runtime: ServiceRuntime = Depends(runtime_of)) -> list[dict[str, Any]]:
-    query = sa.select(proposals).order_by(proposals.c.proposed_at)
+async def list_proposals(response: Response, citizen_id: UUID | None = None, page: Page = Depends(),
+                         caller: Caller = Depends(requires(*STAFF)),
+                         runtime: ServiceRuntime = Depends(runtime_of)) -> list[dict[str, Any]]:
+    """Proposals and their state, a page at a time (`limit`, `offset`; `X-Next-Offset` names the next page), only of
+    citizens whose consent names the caller's organisation. Guides and coordinators; `citizen_id` outside consent: 404."""
+    if citizen_id is not None:
+        await citizen_in_consent(runtime, caller, citizen_id, fields=("proposals",), purpose="proposals")
+    visible = sa.select(citizens.c.citizen_id).where(consent_names(caller.organisation))
+    query = (sa.select(proposals).where(proposals.c.citizen_id.in_(visible))
+             .order_by(proposals.c.proposed_at, proposals.c.proposal_id))
     if citizen_id is not None:
         query = query.where(proposals.c.citizen_id == str(citizen_id))
-    return await _rows(runtime, query)
+    rows = page.cut(await _rows(runtime, page.apply(query)), response)
+    if citizen_id is None:
+        await log_reads(runtime, caller, (r["citizen_id"] for r in rows), fields=("proposals",), purpose="proposals")
+    return rows
+
+
+async def _proposal_in_consent(runtime: ServiceRuntime, caller: Caller, proposal_id: UUID, purpose: str) -> None:
+    """404 for a proposal that does not exist or whose citizen's consent does not name the caller's organisation."""
+    async with runtime.db.sessions() as session:
+        row = await repo.proposal(session, proposal_id)
+    if row is None:
+        raise refusal(404, "not_found", f"no proposal {proposal_id}")
+    try:
+        await citizen_in_consent(runtime, caller, UUID(row.citizen_id), fields=("proposals",), purpose=purpose)
+    except HTTPException as exc:
+        raise refusal(404, "not_found", f"no proposal {proposal_id}") from exc
 
 
 @router.post("/proposals/{proposal_id}/accept", tags=["matching"])
-async def accept(proposal_id: UUID, runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
-    """The citizen accepts: publishes `MatchAccepted`; the candidate's slot stays reserved."""
+async def accept(proposal_id: UUID, caller: Caller = Depends(requires(*STAFF)),
+                 runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
+    """The citizen accepts: publishes `MatchAccepted`; the candidate's slot stays reserved.
+    Guides and coordinators of an organisation the citizen's consent names (else 404, logged)."""
+    await _proposal_in_consent(runtime, caller, proposal_id, "accept proposal")
     with _refusals():
         async with runtime.unit_of_work() as uow:
             event = await decisions.accept(uow, proposal_id)
@@ -190,9 +272,11 @@ async def accept(proposal_id: UUID, runtime: ServiceRuntime = Depends(runtime_of
 
 
 @router.post("/proposals/{proposal_id}/decline", tags=["matching"])
-async def decline(proposal_id: UUID, body: DeclineIn | None = None,
+async def decline(proposal_id: UUID, body: DeclineIn | None = None, caller: Caller = Depends(requires(*STAFF)),
                   runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
-    """The citizen declines: publishes `MatchDeclined`, frees the slot and proposes the next candidate."""
+    """The citizen declines: publishes `MatchDeclined`, frees the slot and proposes the next candidate.
+    Guides and coordinators of an organisation the citizen's consent names (else 404, logged)."""
+    await _proposal_in_consent(runtime, caller, proposal_id, "decline proposal")
     reason = (body or DeclineIn()).reason
     with _refusals():
         async with runtime.unit_of_work() as uow:
@@ -202,8 +286,11 @@ async def decline(proposal_id: UUID, body: DeclineIn | None = None,
 
 
 @router.post("/assignments/run", tags=["matching"])
-async def run_assignment(runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
-    """Assign waiting citizens to volunteer friends at once, maximising total match quality under capacities."""
+async def run_assignment(caller: Caller = Depends(requires(Role.coordinator)),
+                         runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
+    """Assign waiting citizens to volunteer friends at once, maximising total match quality under capacities.
+    Coordinators of this instance's organisation."""
+    own_organisation(caller, runtime, "the batch assignment")
     async with runtime.unit_of_work() as uow:
         made = await assignment.assign_waiting_citizens(uow)
     return {"proposed": len(made), "proposals": [e.model_dump(mode="json") for e in made]}

@@ -1,0 +1,100 @@
+"""Who may see what in matching's API (DESIGN.md section 9): the instance's own organisation,
+consent, the access log, paging and capped bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from fastapi import HTTPException, Query, Request, Response
+
+from brobygger_runtime import access_log
+from brobygger_runtime.auth import Caller
+from brobygger_runtime.service import ServiceRuntime
+from matching.adapters import repository as repo
+from matching.adapters.tables import citizens
+
+MAX_PAGE = 500
+DEFAULT_PAGE = 50
+MIN_CELL = 5
+"""Aggregates never show a cell of fewer citizens than this (section 9)."""
+
+
+def refusal(status: int, error: str, reason: str) -> HTTPException:
+    return HTTPException(status, detail={"error": error, "reason": reason})
+
+
+def own_organisation(caller: Caller, runtime: ServiceRuntime, what: str) -> None:
+    """The registries (volunteers, activities) and batch runs belong to the organisation running this instance."""
+    org = runtime.settings.org_id
+    if caller.organisation != org:
+        raise refusal(403, "not_this_organisation", f"{what} belongs to {org}'s coordinators")
+
+
+def consent_names(org: str) -> sa.ColumnElement[bool]:
+    """Citizens whose stored consent names `org` (consent is a JSON list of organisation ids)."""
+    return sa.cast(citizens.c.consented_orgs, sa.Text).contains(f'"{org}"', autoescape=True)
+
+
+async def citizen_in_consent(runtime: ServiceRuntime, caller: Caller, citizen_id: UUID, *,
+                             fields: Sequence[str], purpose: str) -> sa.Row:
+    """The citizen's row when their consent names the caller's organisation, with the read in the access log;
+    otherwise 404 (whether the citizen is unknown or outside consent looks the same) and the refusal logged.
+
+    The log entry is committed in its own transaction, so a refusal stays logged."""
+    async with runtime.db.transaction() as session:
+        row = await repo.citizen_row(session, citizen_id)
+        allowed = row is not None and row.consented_orgs is not None and caller.organisation in row.consented_orgs
+        await access_log.record(session, runtime.tables.access_log, caller, citizen_id, fields=fields,
+                                purpose=purpose if allowed else f"refused: {purpose}", allowed=allowed)
+    if not allowed:
+        raise refusal(404, "not_found", f"no citizen {citizen_id} whose consent names {caller.organisation}")
+    return row
+
+
+async def log_reads(runtime: ServiceRuntime, caller: Caller, subjects: Iterable[Any], *,
+                    fields: Sequence[str], purpose: str) -> None:
+    async with runtime.db.transaction() as session:
+        for subject in dict.fromkeys(str(s) for s in subjects):
+            await access_log.record(session, runtime.tables.access_log, caller, subject, fields=fields,
+                                    purpose=purpose, allowed=True)
+
+
+class Page:
+    """`limit` (default 50, at most 500) and `offset`; the answer's `X-Next-Offset` header names the next page."""
+
+    def __init__(self,
+                 limit: int = Query(DEFAULT_PAGE, ge=1, le=MAX_PAGE, description=f"at most {MAX_PAGE} rows"),
+                 offset: int = Query(0, ge=0, description="rows to skip: the previous answer's X-Next-Offset")) -> None:
+        self.limit = limit
+        self.offset = offset
+
+    def apply(self, query: sa.Select) -> sa.Select:
+        return query.limit(self.limit + 1).offset(self.offset)  # one more than asked: is there a next page?
+
+    def cut(self, rows: list[Any], response: Response) -> list[Any]:
+        if len(rows) > self.limit:
+            response.headers["X-Next-Offset"] = str(self.offset + self.limit)
+            return rows[:self.limit]
+        return rows
+
+
+async def capped_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed `limit` bytes: by its Content-Length
+    before anything is read, else while it streams in (never read whole first)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError as exc:
+            raise refusal(400, "bad_content_length", f"Content-Length is not a number: {declared[:40]!r}") from exc
+        if size > limit:
+            raise refusal(413, "body_too_large", f"the body has {size} bytes; at most {limit} are accepted")
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > limit:
+            raise refusal(413, "body_too_large", f"the body exceeds {limit} bytes; at most {limit} are accepted")
+    return bytes(received)

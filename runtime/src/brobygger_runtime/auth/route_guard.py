@@ -133,3 +133,45 @@ def _challenge(error: str, description: str) -> str:
 
 def _refusal(status: int, error: str, reason: str, headers: dict[str, str], **more: Any) -> HTTPException:
     return HTTPException(status_code=status, detail={"error": error, "reason": reason, **more}, headers=headers)
+
+
+OPEN_PATHS = frozenset({"/health/live", "/health/ready", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect",
+                        "/redoc"})
+"""The only routes without a token: probes, metrics and the API's own documentation."""
+
+
+def admitted_roles(route: Any) -> frozenset[Role] | None:
+    """The roles a route's `requires(...)` admits (empty: any authenticated
+    caller), or None when no dependency of the route checks a token."""
+    pending = [getattr(route, "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is None:
+            continue
+        roles = getattr(dependant.call, "admitted_roles", None)
+        if roles is not None:
+            return roles
+        pending.extend(dependant.dependencies)
+    return None
+
+
+def route_policies(app: Any) -> list[tuple[str, str, frozenset[Role] | None]]:
+    """(method, path, admitted roles or None) for every route of `app` outside OPEN_PATHS."""
+    policies = []
+    for path, route in _flat_routes(app.routes):
+        if path in OPEN_PATHS or not getattr(route, "methods", None):
+            continue
+        for method in sorted(route.methods - {"HEAD"}):
+            policies.append((method, path, admitted_roles(route)))
+    return policies
+
+
+def _flat_routes(routes: Any) -> Any:
+    """(full path, route); FastAPI keeps included routers as wrappers that list their routes lazily."""
+    for route in routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:
+            for context in contexts():
+                yield context.path, context.original_route
+        else:
+            yield getattr(route, "path", ""), route

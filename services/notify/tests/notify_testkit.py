@@ -17,8 +17,27 @@ from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_contracts.events.matching import MatchProposed
 from brobygger_contracts.events.notify import NotificationSent
 from brobygger_contracts.events.referral import ReferralReceived
-from brobygger_stack.testing import service_settings
+from brobygger_stack.identity.test_tokens import TestTokens
+from brobygger_stack.testing import embedded_identity, service_settings
 from notify.bootstrap import Settings, build
+
+LOCAL_WEBHOOKS = "127.0.0.1"
+"""WEBHOOK_ALLOWED_HOSTS for tests whose webhook receivers are plain-http servers on loopback:
+the operator's exception, exactly what the setting is for."""
+
+
+def tokens() -> TestTokens:
+    """Tokens of this test process's identity provider (any organisation, any role)."""
+    return TestTokens(embedded_identity())
+
+
+def service_token_claims(authorization: str | None) -> dict:
+    """The claims of a `Bearer <jwt>` header (unverified: the test only looks at who it names)."""
+    import jwt
+
+    scheme, _, token = (authorization or "").partition(" ")
+    assert scheme == "Bearer" and token, authorization
+    return jwt.decode(token, options={"verify_signature": False})
 
 
 def far_quiet_hours() -> str:
@@ -37,9 +56,12 @@ def notify_settings(kafka: str, database_url: str, smtp_port: int = 25, **extra)
 
 @asynccontextmanager
 async def running_notify(settings: Settings, **build_kw) -> AsyncIterator[tuple]:  # noqa: ANN003
+    """The service in-process and a client acting, by default, as a coordinator of the instance's
+    organisation (pass `auth=` per call to act as someone else)."""
     runtime, app = build(settings, **build_kw)
     async with runtime.running():
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
+                                     auth=tokens().auth("coordinator", org=settings.org_id)) as client:
             yield runtime, client
 
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from brobygger_contracts.events.matching import MatchAccepted
 from notify_testkit import (
-    CitizenRegistry, HttpSink, deliveries, notify_events, notify_settings, produce, refer, running_notify, wait_until,
+    CitizenRegistry, HttpSink, deliveries, notify_events, notify_settings, produce, refer, running_notify,
+    service_token_claims, wait_until,
 )
 
 
@@ -33,7 +34,7 @@ async def test_a_citizen_is_told_by_sms_with_details_asked_of_referral(kafka_boo
                "postal_code": "84331", "language": "sv"}
     with CitizenRegistry({str(known): details}) as referral, HttpSink() as gateway:
         settings = notify_settings(kafka_bootstrap, database_url, sms_gateway_url=gateway.url,
-                                   citizen_contact_url=referral.url, citizen_contact_api_key="notify-key")
+                                   citizen_contact_url=referral.url)
         async with running_notify(settings) as (runtime, client):
             await refer(kafka_bootstrap, settings.partnership_id, [known, refused])
             told = await produce(kafka_bootstrap, accepted(known), settings.partnership_id)
@@ -52,7 +53,9 @@ async def test_a_citizen_is_told_by_sms_with_details_asked_of_referral(kafka_boo
     assert sms["to"] == "+46 70 555 12 34" and sms["text"].startswith("Tack för ditt ja") and "Hej Ingrid" in sms["text"]
     assert no["status"] == "failed" and "no consent" in no["last_error"]
     assert [p["recipient_id"] for _, p in failed] == [str(refused)]
-    assert (str(known), "Bearer notify-key") in referral.asked
+    [authorization] = {a for some_id, a in referral.asked if some_id == str(known)}
+    claims = service_token_claims(authorization)  # notify's own client-credentials token, role `service`
+    assert claims["roles"] == ["service"] and claims.get("azp", claims.get("client_id")) == "brobygger-notify"
     assert stored == []  # nothing of the citizen's details kept in notify's directory
 
 

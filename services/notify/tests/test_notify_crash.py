@@ -15,7 +15,7 @@ import pytest
 from brobygger_stack.processes import ServiceProcess
 from brobygger_stack.testing import listen_ports
 from notify_testkit import (
-    ScriptedSmtp, contact_body, guide_assigned, match_proposed, notify_events, produce_many, refer, wait_until,
+    ScriptedSmtp, contact_body, guide_assigned, match_proposed, notify_events, produce_many, refer, tokens, wait_until,
 )
 
 CITIZENS = 60
@@ -26,8 +26,8 @@ def notify_process(env: dict[str, str], port: int, log_path) -> ServiceProcess: 
 
 
 async def _log(url: str) -> list[dict]:
-    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
-        return (await client.get("/deliveries", params={"limit": 1000})).json()
+    async with httpx.AsyncClient(base_url=url, timeout=5, auth=tokens().auth("coordinator")) as client:
+        return (await client.get("/deliveries", params={"limit": 500})).json()
 
 
 @pytest.mark.e2e
@@ -44,7 +44,7 @@ async def test_sigkill_mid_stream_never_sends_an_email_twice(kafka_bootstrap, da
         proc = notify_process(env, port, tmp_path / "notify-1.log").start()
         try:
             await asyncio.to_thread(proc.wait_ready)
-            async with httpx.AsyncClient(base_url=proc.url) as client:
+            async with httpx.AsyncClient(base_url=proc.url, auth=tokens().auth("coordinator")) as client:
                 assert (await client.post("/contacts", json=contact_body("guide-k", "da"))).status_code == 201
             citizens = [uuid.uuid4() for _ in range(CITIZENS)]
             await refer(kafka_bootstrap, partnership, citizens)

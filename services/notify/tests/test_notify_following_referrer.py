@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 from brobygger_contracts.events.journey import JourneyStateChanged
 from brobygger_contracts.events.referral import CitizenErased, ReferralReceived
-from notify_testkit import CitizenRegistry, deliveries, notify_settings, produce, running_notify, settled, wait_until
+from notify_testkit import (
+    CitizenRegistry, deliveries, notify_settings, produce, running_notify, service_token_claims, settled, wait_until,
+)
 
 
 def referred(citizen: uuid.UUID, referral: uuid.UUID, follows: bool) -> ReferralReceived:
@@ -34,7 +36,7 @@ async def test_the_following_relative_hears_the_first_contact_in_their_language(
     karen = {"name": "Karen Hansen", "email": "karen@example.dk", "phone": None, "language": "en"}
     with CitizenRegistry({}, referrers={str(referral): karen}) as referral_api:
         settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port,
-                                   citizen_contact_url=referral_api.url, citizen_contact_api_key="notify-key")
+                                   citizen_contact_url=referral_api.url)
         p = settings.partnership_id
         async with running_notify(settings) as (runtime, client):
             await produce(kafka_bootstrap, referred(follower, referral, follows=True), p)
@@ -57,7 +59,9 @@ async def test_the_following_relative_hears_the_first_contact_in_their_language(
     [mail] = smtp_catcher.messages
     assert mail.recipients == ["karen@example.dk"]
     assert mail.subject.startswith("News of the citizen you referred") and "Dear Karen Hansen" in mail.body
-    assert (str(referral), "Bearer notify-key") in referral_api.asked
+    [authorization] = {a for some_id, a in referral_api.asked if some_id == str(referral)}
+    claims = service_token_claims(authorization)  # notify's own client-credentials token, role `service`
+    assert claims["roles"] == ["service"] and claims.get("azp", claims.get("client_id")) == "brobygger-notify"
     assert after["recipient_id"] is None and after["masked_address"] is None  # no link back to the citizen
 
 
@@ -65,7 +69,7 @@ async def test_a_referrer_who_stopped_following_is_suppressed_not_an_operator_al
     citizen, referral = uuid.uuid4(), uuid.uuid4()
     with CitizenRegistry({}, referrers={}) as referral_api:  # referral refuses: they stopped following
         settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port,
-                                   citizen_contact_url=referral_api.url, citizen_contact_api_key="notify-key")
+                                   citizen_contact_url=referral_api.url)
         p = settings.partnership_id
         async with running_notify(settings) as (runtime, client):
             await produce(kafka_bootstrap, referred(citizen, referral, follows=True), p)

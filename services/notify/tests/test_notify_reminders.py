@@ -128,7 +128,7 @@ async def test_the_citizen_gets_the_reminder_by_sms_in_their_language(kafka_boot
                "postal_code": "6800", "language": "da"}
     with CitizenRegistry({str(citizen): details}) as referral, HttpSink() as gateway:
         settings = notify_settings(kafka_bootstrap, database_url, sms_gateway_url=gateway.url,
-                                   citizen_contact_url=referral.url, citizen_contact_api_key="notify-key")
+                                   citizen_contact_url=referral.url)
         async with running_notify(settings) as (_runtime, client):
             await refer(kafka_bootstrap, settings.partnership_id, [citizen])
             visit_at = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)

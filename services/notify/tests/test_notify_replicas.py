@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from notify.bootstrap import build
 from notify_testkit import (
-    ScriptedSmtp, contact_body, guide_assigned, match_proposed, notify_settings, produce_many, refer, wait_until,
+    ScriptedSmtp, contact_body, guide_assigned, match_proposed, notify_settings, produce_many, refer, tokens, wait_until,
 )
 
 CITIZENS = 30
@@ -27,7 +27,8 @@ async def test_two_replicas_send_each_message_once(kafka_bootstrap, database_url
         await rt_b.start()
         stopped = set()
         try:
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app_a), base_url="http://t") as client:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app_a), base_url="http://t",
+                                         auth=tokens().auth("coordinator")) as client:
                 assert (await client.post("/contacts", json=contact_body("guide-2r", "en"))).status_code == 201
             citizens = [uuid.uuid4() for _ in range(CITIZENS)]
             await refer(kafka_bootstrap, first.partnership_id, citizens)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from notify.adapters import repository as repo
 from notify.domain.model import Channel, Contact, notification_id
 from notify_testkit import (
-    HttpSink, ScriptedSmtp, contact_body, deliveries, guide_assigned, match_proposed, notify_events,
+    LOCAL_WEBHOOKS, HttpSink, ScriptedSmtp, contact_body, deliveries, guide_assigned, match_proposed, notify_events,
     notify_settings, produce, refer, running_notify, settled, wait_until,
 )
 
@@ -42,7 +42,8 @@ async def test_smtp_refusals_are_retried_then_the_mail_goes_out_once(kafka_boots
 async def test_smtp_that_keeps_refusing_ends_in_notification_failed_and_an_operator_alert(kafka_bootstrap, database_url):
     secret = "s3cret"
     with ScriptedSmtp(refusals=None) as smtp, HttpSink() as operator_hook:
-        settings = notify_settings(kafka_bootstrap, database_url, smtp.port, delivery_max_attempts=3, webhook_secret=secret)
+        settings = notify_settings(kafka_bootstrap, database_url, smtp.port, delivery_max_attempts=3, webhook_secret=secret,
+                                   webhook_allowed_hosts=LOCAL_WEBHOOKS)
         async with running_notify(settings) as (_runtime, client):
             ops = {"recipient_id": "ops-1", "role": "operator", "display_name": "Drift", "language": "en",
                    "webhook_url": operator_hook.url, "preferred_channel": "webhook"}

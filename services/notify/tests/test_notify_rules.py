@@ -15,7 +15,7 @@ from brobygger_contracts.events.matching import MatchAccepted, ProposalKind
 from notify.bootstrap import build
 from notify.domain.rules import RuleError
 from notify_testkit import (
-    HttpSink, contact_body, deliveries, guide_assigned, match_proposed, notify_settings, produce, refer,
+    LOCAL_WEBHOOKS, HttpSink, contact_body, deliveries, guide_assigned, match_proposed, notify_settings, produce, refer,
     referral_received, running_notify, wait_until,
 )
 
@@ -25,7 +25,8 @@ NOW = datetime.now(UTC)
 async def test_each_default_rule_reaches_its_recipients(kafka_bootstrap, database_url, smtp_catcher):
     citizen, volunteer, group = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     with HttpSink() as coordinator_hook:
-        settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port, webhook_secret="k")
+        settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port, webhook_secret="k",
+                                   webhook_allowed_hosts=LOCAL_WEBHOOKS)
         p = settings.partnership_id
         async with running_notify(settings) as (_runtime, client):
             contacts = [

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 
 from brobygger_contracts.events.journey import GroupBecameSelfRunning
-from notify_testkit import HttpSink, notify_settings, produce, running_notify, wait_until
+from notify_testkit import LOCAL_WEBHOOKS, HttpSink, notify_settings, produce, running_notify, wait_until
 
 SERVICE_KEY = "service-wide-key-0001"
 ABF_KEY = "abf-own-key-0123456789"
@@ -27,7 +27,8 @@ def coordinator(recipient_id: str, url: str, **extra) -> dict:  # noqa: ANN003
 
 async def test_a_receiver_with_its_own_key_gets_messages_signed_with_it(kafka_bootstrap, database_url):
     with HttpSink() as abf_hook, HttpSink() as red_cross_hook:
-        settings = notify_settings(kafka_bootstrap, database_url, webhook_secret=SERVICE_KEY)
+        settings = notify_settings(kafka_bootstrap, database_url, webhook_secret=SERVICE_KEY,
+                                   webhook_allowed_hosts=LOCAL_WEBHOOKS)
         async with running_notify(settings) as (_runtime, client):
             created = await client.post("/contacts", json=coordinator("abf", abf_hook.url, webhook_secret=ABF_KEY))
             assert (await client.post("/contacts", json=coordinator("red-cross", red_cross_hook.url))).status_code == 201
@@ -54,7 +55,7 @@ async def test_a_receiver_with_its_own_key_gets_messages_signed_with_it(kafka_bo
 
 async def test_without_any_key_a_webhook_is_refused_not_sent_unsigned(kafka_bootstrap, database_url):
     with HttpSink() as hook:
-        settings = notify_settings(kafka_bootstrap, database_url)
+        settings = notify_settings(kafka_bootstrap, database_url, webhook_allowed_hosts=LOCAL_WEBHOOKS)
         async with running_notify(settings) as (_runtime, client):
             assert (await client.post("/contacts", json=coordinator("abf", hook.url))).status_code == 201
             await produce(kafka_bootstrap, GroupBecameSelfRunning(

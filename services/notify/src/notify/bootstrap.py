@@ -12,6 +12,7 @@ from notify.adapters.citizen_contacts import CitizenContacts
 from notify.adapters.rules_file import load_rule_book
 from notify.adapters.tables import metadata
 from notify.adapters.templates import TemplateLibrary
+from notify.adapters.webhook_address import Resolver, WebhookPolicy
 from notify.domain.model import QuietHours
 from notify.entrypoints import api, kafka
 from notify.service_layer.dispatch import Dispatcher, DispatchPolicy
@@ -35,6 +36,9 @@ class Settings(ServiceSettings):
 
     webhook_secret: str = Field(default="", description="HMAC-SHA256 key for the X-Brobygger-Signature header")
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    webhook_allowed_hosts: str = Field(
+        default="", description="comma list of `host` or `host:port` an operator allows as webhook targets although "
+        "they are not public or not https (an internal endpoint); every other webhook must be https to public addresses")
 
     citizen_contact_url: str = Field(default="", description="referral's base URL; citizens' details are asked for at send time")
     citizen_contact_timeout_seconds: float = Field(default=5.0, gt=0)
@@ -70,18 +74,22 @@ class NotifyRuntime(ServiceRuntime):
     """The shared runtime, with the dispatcher that runs in its background."""
 
     dispatcher: Dispatcher
+    webhook_policy: WebhookPolicy
 
 
-def build(settings: Settings | None = None, dispatcher_clock=None) -> tuple[NotifyRuntime, FastAPI]:  # noqa: ANN001
+def build(settings: Settings | None = None, dispatcher_clock=None,  # noqa: ANN001
+          webhook_resolver: Resolver | None = None) -> tuple[NotifyRuntime, FastAPI]:
+    """`webhook_resolver`: how webhook hosts are resolved (tests give their own DNS)."""
     settings = settings or Settings()
     runtime = NotifyRuntime(settings, metadata, service_package="notify")
+    runtime.webhook_policy = WebhookPolicy.from_setting(settings.webhook_allowed_hosts, webhook_resolver)
     templates = TemplateLibrary()
     rules = load_rule_book(settings.notify_rules_file or None, settings.partnership_id, templates)
     channels = [
         EmailChannel(settings.smtp_host, settings.smtp_port, settings.mail_from, settings.smtp_timeout_seconds,
                      settings.smtp_username, settings.smtp_password, settings.smtp_start_tls),
         SmsChannel(settings.sms_gateway_url, settings.sms_sender, settings.sms_timeout_seconds),
-        WebhookChannel(settings.webhook_secret, settings.webhook_timeout_seconds),
+        WebhookChannel(settings.webhook_secret, settings.webhook_timeout_seconds, runtime.webhook_policy),
     ]
     citizens = None
     if settings.citizen_contact_url:

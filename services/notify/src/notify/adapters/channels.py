@@ -18,6 +18,7 @@ from email.utils import formatdate
 import aiosmtplib
 import httpx
 
+from notify.adapters.webhook_address import WebhookPolicy, WebhookRefused
 from notify.domain.model import Channel, message_id
 
 
@@ -91,16 +92,20 @@ class EmailChannel:
 
 
 def _http_outcome(response: httpx.Response, what: str) -> None:
+    """Only the status code counts: the answer's body is never read, stored, logged or passed on
+    (a receiver's answer is theirs, and a webhook must not become a way to read an endpoint)."""
     if response.is_success:
         return
     retryable = response.status_code == 429 or response.status_code >= 500
-    raise DeliveryError(f"{what} answered {response.status_code}: {response.text[:200]}", retryable=retryable)
+    raise DeliveryError(f"{what} answered {response.status_code}", retryable=retryable)
 
 
-async def _post(url: str, timeout: float, what: str, **kwargs) -> None:  # noqa: ANN003
+async def _post(url: str, timeout: float, what: str, *, extensions: dict | None = None, **kwargs) -> None:  # noqa: ANN003
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
-            response = await client.post(url, **kwargs)
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            # streamed and closed unread: the body of the answer is never taken in
+            async with client.stream("POST", url, extensions=extensions, **kwargs) as response:
+                pass
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         raise DeliveryError(f"{what} unreachable: {exc!r}", retryable=True) from exc
     except httpx.TransportError as exc:
@@ -135,12 +140,18 @@ def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class WebhookChannel:
-    """Posts the message as JSON to the recipient's URL, signed with the recipient's own key, else WEBHOOK_SECRET."""
+    """Posts the message as JSON to the recipient's URL, signed with the recipient's own key, else WEBHOOK_SECRET.
+
+    The URL is checked again at send time (`WebhookPolicy`: https, every resolved address
+    public, unless the operator allowed the host) and the request goes to the address that
+    was checked; redirects are not followed; only the answer's status code is kept.
+    """
 
     channel = Channel.webhook
 
-    def __init__(self, secret: str, timeout: float) -> None:
+    def __init__(self, secret: str, timeout: float, policy: WebhookPolicy | None = None) -> None:
         self.secret, self.timeout = secret, timeout
+        self.policy = policy or WebhookPolicy()
 
     async def send(self, message: OutgoingMessage) -> None:
         secret = message.signing_secret or self.secret
@@ -162,4 +173,9 @@ class WebhookChannel:
             "X-Brobygger-Timestamp": timestamp,
             "X-Brobygger-Signature": webhook_signature(secret, timestamp, body),
         }
-        await _post(message.address, self.timeout, "webhook", content=body, headers=headers)
+        try:
+            target = await self.policy.check(message.address)
+        except WebhookRefused as exc:
+            raise DeliveryError(f"webhook address refused: {exc.reason}", retryable=exc.retryable) from exc
+        await _post(target.connect_url, self.timeout, "webhook", content=body,
+                    headers={**headers, **target.request_headers()}, extensions=target.request_extensions())

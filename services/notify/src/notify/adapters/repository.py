@@ -39,19 +39,21 @@ def contact_from_row(row: sa.Row) -> Contact:
         preferred_channel=Channel(row.preferred_channel) if row.preferred_channel else None,
         opted_out=frozenset(Channel(c) for c in row.opted_out or ()),
         quiet_hours=QuietHours.parse(row.quiet_hours) if row.quiet_hours else None,
-        timezone=row.timezone,
+        timezone=row.timezone, organisation=row.org,
     )
 
 
-async def save_contact(session: AsyncSession, c: Contact) -> bool:
-    """Insert or replace; True when the contact is new."""
+async def save_contact(session: AsyncSession, c: Contact, *, replace_secret: bool = False) -> bool:
+    """Insert or replace; True when the contact is new. The webhook key is write-only: left
+    out (None) the stored one is kept, unless `replace_secret` (a new or no webhook)."""
     values = dict(
+        org=c.organisation,
         role=c.role, display_name=c.display_name, language=c.language, email=c.email, phone=c.phone,
         webhook_url=c.webhook_url, preferred_channel=c.preferred_channel.value if c.preferred_channel else None,
         opted_out=sorted(ch.value for ch in c.opted_out), quiet_hours=str(c.quiet_hours) if c.quiet_hours else None,
         timezone=c.timezone, updated_at=datetime.now(UTC),
     )
-    if c.webhook_secret is not None:  # write-only: an update that leaves it out keeps the stored key
+    if c.webhook_secret is not None or replace_secret:  # write-only: an update that leaves it out keeps the stored key
         values["webhook_secret"] = c.webhook_secret
     existed = await session.scalar(sa.select(sa.func.count()).select_from(contact).where(contact.c.recipient_id == c.recipient_id))
     stmt = _upsert(session, contact).values(recipient_id=c.recipient_id, **values)
@@ -250,8 +252,8 @@ async def erase_citizen_links(session: AsyncSession, citizen_id: str) -> int:
 
 
 async def delivery_log(session: AsyncSession, *, recipient_id: str | None, status: str | None,
-                       source_event_id: str | None, limit: int) -> list[sa.Row]:
-    stmt = sa.select(delivery).order_by(delivery.c.seq.desc()).limit(limit)
+                       source_event_id: str | None, limit: int, offset: int = 0) -> list[sa.Row]:
+    stmt = sa.select(delivery).order_by(delivery.c.seq.desc()).limit(limit).offset(offset)
     if recipient_id:
         stmt = stmt.where(delivery.c.recipient_id == recipient_id)
     if status:

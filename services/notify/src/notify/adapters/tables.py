@@ -14,6 +14,9 @@ contact = sa.Table(
     "contact",
     metadata,
     sa.Column("recipient_id", sa.String(64), primary_key=True),
+    # The organisation whose coordinator entered it: only its coordinators read or change it
+    # (empty on contacts from before owners were recorded: the instance's organisation).
+    sa.Column("org", sa.String(64), nullable=True),
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("display_name", sa.String(200), nullable=False),
     sa.Column("language", sa.String(2), nullable=False),

@@ -89,6 +89,8 @@ class Contact:
     """None: the service's default quiet hours apply."""
     timezone: str | None = None
     """IANA zone of the quiet hours; None: the service's default zone."""
+    organisation: str | None = None
+    """Whose coordinators entered it and alone may read or change it (None: the instance's)."""
 
     def address(self, channel: Channel) -> str | None:
         return {Channel.email: self.email, Channel.sms: self.phone, Channel.webhook: self.webhook_url}[channel]

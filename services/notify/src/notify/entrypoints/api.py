@@ -7,11 +7,17 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from brobygger_runtime import access_log
+from brobygger_runtime.auth import Caller, requires
+from brobygger_runtime.auth import Role as CallerRole
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
 from notify.adapters import repository as repo
+from notify.adapters.webhook_address import WebhookRefused
 from notify.domain.model import Channel, Contact, DeliveryStatus, QuietHours
 from notify.domain.rules import ROLES
 from notify.service_layer import notifications
@@ -93,6 +99,28 @@ class ContactOut(BaseModel):
         )
 
 
+class ContactSaved(ContactOut):
+    issued_webhook_secret: str | None = None
+    """Only when the webhook URL changed without a key of the receiver's own: the fresh signing
+    key, shown this once (the old key never signs for a new address)."""
+
+
+class DeliveryStatusOut(BaseModel):
+    """A line of the delivery log as an operator sees it: no person (no recipient, address,
+    name or error text), only ids, channel, status, attempts and times."""
+
+    notification_id: str | None
+    source_event_id: str
+    source_event_type: str
+    recipient_role: str
+    channel: str | None
+    status: DeliveryStatus
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+
 class DeliveryOut(BaseModel):
     """One line of the delivery log: who, how, when and the outcome; the address masked."""
 
@@ -117,24 +145,65 @@ class DeliveryOut(BaseModel):
     sent_at: datetime | None
 
 
-@router.post("/contacts", response_model=ContactOut, status_code=201)
-async def put_contact(body: ContactIn, response: Response, runtime: ServiceRuntime = Depends(runtime_of)) -> ContactOut:
-    """Enter or update a contact. Messages that waited for this recipient go out now."""
-    async with runtime.unit_of_work() as uow:
-        created = await notifications.register_contact(uow, body.to_domain())
-        stored = await repo.get_contact(uow.session, body.recipient_id)  # a kept webhook key included
+CONTACT_FIELDS = ("display_name", "email", "phone", "webhook_url")
+
+
+def _refuse(status: int, error: str, reason: str) -> HTTPException:
+    return HTTPException(status, {"error": error, "reason": reason})
+
+
+def _of_this_instance(caller: Caller, runtime: ServiceRuntime) -> None:
+    """The delivery log is the instance's: only its own organisation's staff see it."""
+    if caller.organisation != runtime.settings.org_id:
+        raise _refuse(403, "not_this_organisation",
+                      f"the delivery log of this instance belongs to {runtime.settings.org_id}")
+
+
+@router.post("/contacts", response_model=ContactSaved, status_code=201)
+async def put_contact(
+    body: ContactIn, response: Response, runtime: ServiceRuntime = Depends(runtime_of),
+    caller: Caller = Depends(requires(CallerRole.coordinator)),
+) -> ContactSaved:
+    """Enter or update a contact of the caller's organisation. Messages that waited for this recipient go out now.
+
+    A contact belongs to the organisation whose coordinator entered it; another organisation's
+    coordinator can neither read nor change it (403). A webhook must be https to a public address
+    (422 with the reason otherwise); a changed webhook URL never keeps the old signing key."""
+    instance_org = runtime.settings.org_id
+    if body.role == "referrer" and body.recipient_id != caller.organisation and caller.organisation != instance_org:
+        # a referring organisation's milestone news: only that organisation, or the instance's owner, names it
+        raise _refuse(403, "not_owner", f"a referrer contact other than {caller.organisation} is entered by {instance_org}")
+    if body.webhook_url is not None:
+        try:
+            await runtime.webhook_policy.check(str(body.webhook_url))  # type: ignore[attr-defined]
+        except WebhookRefused as exc:
+            raise _refuse(422, "webhook_refused", exc.reason) from exc
+    try:
+        async with runtime.unit_of_work() as uow:
+            saved = await notifications.register_contact(uow, body.to_domain(), owner=caller.organisation,
+                                                         legacy_owner=instance_org)
+    except notifications.NotTheOwner as exc:
+        raise _refuse(403, "not_owner", str(exc)) from exc
     runtime.dispatcher.wake()  # type: ignore[attr-defined]
-    if not created:
+    if not saved.created:
         response.status_code = 200
-    return ContactOut.of(stored)
+    return ContactSaved(**ContactOut.of(saved.contact).model_dump(), issued_webhook_secret=saved.issued_webhook_secret)
 
 
 @router.get("/contacts/{recipient_id}", response_model=ContactOut)
-async def get_contact(recipient_id: str, runtime: ServiceRuntime = Depends(runtime_of)) -> ContactOut:
-    async with runtime.db.sessions() as session:
+async def get_contact(
+    recipient_id: str, runtime: ServiceRuntime = Depends(runtime_of),
+    caller: Caller = Depends(requires(CallerRole.coordinator)),
+) -> ContactOut:
+    """A contact of the caller's own organisation (404 for another's: its existence is not told). Logged."""
+    async with runtime.db.transaction() as session:
         contact = await repo.get_contact(session, recipient_id)
-    if contact is None:
-        raise HTTPException(404, f"no contact {recipient_id}")
+        owned = contact is not None and (contact.organisation or runtime.settings.org_id) == caller.organisation
+        if contact is not None:
+            await access_log.record(session, runtime.tables.access_log, caller, recipient_id, fields=CONTACT_FIELDS,
+                                    purpose="contact directory", allowed=owned)
+    if not owned:
+        raise _refuse(404, "not_found", f"no contact {recipient_id}")
     return ContactOut.of(contact)
 
 
@@ -149,31 +218,53 @@ def _delivery_out(r) -> DeliveryOut:  # noqa: ANN001
     )
 
 
+def _delivery_status_out(r) -> DeliveryStatusOut:  # noqa: ANN001
+    return DeliveryStatusOut(
+        notification_id=r.notification_id, source_event_id=r.source_event_id, source_event_type=r.source_event_type,
+        recipient_role=r.recipient_role, channel=r.channel, status=DeliveryStatus(r.status), attempts=r.attempts,
+        created_at=r.created_at, next_attempt_at=r.next_attempt_at, sent_at=r.sent_at,
+    )
+
+
 @router.post("/deliveries/{notification_id}/resend", response_model=DeliveryOut)
-async def resend_delivery(notification_id: str, runtime: ServiceRuntime = Depends(runtime_of)) -> DeliveryOut:
-    """An operator sends a failed or uncertain delivery again (uncertain ones are never resent by themselves)."""
+async def resend_delivery(
+    notification_id: str, runtime: ServiceRuntime = Depends(runtime_of),
+    caller: Caller = Depends(requires(CallerRole.coordinator)),
+) -> DeliveryOut:
+    """The instance's coordinator sends a failed or uncertain delivery again (uncertain ones are never resent by themselves)."""
+    _of_this_instance(caller, runtime)
     try:
         async with runtime.unit_of_work() as uow:
             found = await notifications.resend(uow, notification_id)
     except notifications.CannotResend as exc:
-        raise HTTPException(409, str(exc)) from exc
+        raise _refuse(409, "cannot_resend", str(exc)) from exc
     if not found:
-        raise HTTPException(404, f"no delivery {notification_id}")
+        raise _refuse(404, "not_found", f"no delivery {notification_id}")
     runtime.dispatcher.wake()  # type: ignore[attr-defined]
     async with runtime.db.sessions() as session:
         return _delivery_out(await repo.find_delivery(session, notification_id))
 
 
-@router.get("/deliveries", response_model=list[DeliveryOut])
+@router.get("/deliveries", response_model=None,
+            responses={200: {"model": list[DeliveryOut],
+                             "description": "coordinators: DeliveryOut; operators: DeliveryStatusOut (no person)"}})
 async def list_deliveries(
     runtime: ServiceRuntime = Depends(runtime_of),
+    caller: Caller = Depends(requires(CallerRole.coordinator, CallerRole.operator)),
     recipient_id: str | None = None,
     status: DeliveryStatus | None = None,
     source_event_id: str | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-) -> list[DeliveryOut]:
-    """What was sent to whom, when, by which channel, with the outcome; newest first."""
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+) -> JSONResponse:
+    """What was sent to whom, when, by which channel, with the outcome; newest first, a page at a time.
+    The instance's coordinators see the lines; its operators the same lines without any person."""
+    _of_this_instance(caller, runtime)
+    staff = caller.has(CallerRole.coordinator)
+    if recipient_id is not None and not staff:
+        raise _refuse(403, "no_person_for_operators", "operators see deliveries without persons: no recipient filter")
     async with runtime.db.sessions() as session:
         rows = await repo.delivery_log(session, recipient_id=recipient_id, status=status.value if status else None,
-                                       source_event_id=source_event_id, limit=limit)
-    return [_delivery_out(r) for r in rows]
+                                       source_event_id=source_event_id, limit=limit, offset=offset)
+    lines = [_delivery_out(r) if staff else _delivery_status_out(r) for r in rows]
+    return JSONResponse(jsonable_encoder(lines))

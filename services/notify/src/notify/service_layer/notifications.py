@@ -3,6 +3,8 @@ inside the caller's unit of work (the inbox claim of the event is in it too)."""
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Mapping
 
@@ -186,13 +188,43 @@ async def _apply_consent(uow: UnitOfWork, citizen_id: str, consented: bool, at: 
     return len(waiting)
 
 
-async def register_contact(uow: UnitOfWork, contact: Contact) -> bool:
-    """Enter or update a contact; deliveries that waited for their details go ahead."""
+class NotTheOwner(Exception):
+    """The contact belongs to another organisation: only its coordinators change it."""
+
+
+@dataclass(frozen=True)
+class Registered:
+    created: bool
+    contact: Contact
+    """As stored (a kept webhook key included)."""
+    issued_webhook_secret: str | None = None
+    """A fresh signing key, when the webhook URL changed and no key came with it (shown once)."""
+
+
+async def register_contact(uow: UnitOfWork, contact: Contact, *, owner: str, legacy_owner: str) -> Registered:
+    """Enter or update a contact for organisation `owner`; deliveries that waited for their details go ahead.
+
+    A contact belongs to the organisation that entered it (`legacy_owner` for contacts from before
+    owners were recorded): another organisation's coordinator cannot re-point it. A changed webhook
+    URL never keeps the old signing key: the key that comes with the change, else a fresh one.
+    """
     await repo.serialize_on(uow.session, f"recipient:{contact.recipient_id}")
-    created = await repo.save_contact(uow.session, contact)
+    existing = await repo.get_contact(uow.session, contact.recipient_id)
+    if existing is not None and (existing.organisation or legacy_owner) != owner:
+        raise NotTheOwner(f"contact {contact.recipient_id} belongs to another organisation")
+    issued = None
+    replace_secret = False
+    if contact.webhook_url is None:
+        contact, replace_secret = replace(contact, webhook_secret=None), True  # no webhook: nothing to sign
+    elif (existing is not None and existing.webhook_url != contact.webhook_url and contact.webhook_secret is None):
+        issued = secrets.token_urlsafe(32)
+        contact = replace(contact, webhook_secret=issued)
+    contact = replace(contact, organisation=owner)
+    created = await repo.save_contact(uow.session, contact, replace_secret=replace_secret)
     for row in await repo.awaiting_contact(uow.session, contact.recipient_id):
         await _resolve(uow, row.seq)
-    return created
+    stored = await repo.get_contact(uow.session, contact.recipient_id)
+    return Registered(created=created, contact=stored, issued_webhook_secret=issued)
 
 
 async def erase_citizen(uow: UnitOfWork, citizen_id: str) -> int:

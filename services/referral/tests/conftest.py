@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
 from brobygger_runtime.service import ServiceRuntime
+from brobygger_stack.identity.test_tokens import TestTokens
 from brobygger_stack.testing import service_settings
 from referral.bootstrap import Settings, build
 
@@ -34,8 +35,11 @@ class RunningReferral:
     runtime: ServiceRuntime
     app: FastAPI
     client: httpx.AsyncClient
+    """Calls as a coordinator of the owning organisation unless a call passes its own `auth=`."""
     settings: Settings
     kafka: str
+    tokens: TestTokens
+    """`tokens.auth(role, org, subject=...)` for calls made as someone else."""
 
     async def outbox_drained(self, timeout: float = 20.0) -> None:
         """Waits until the relay has sent every outbox row."""
@@ -96,8 +100,9 @@ async def read_partnership_events(kafka: str, topic: str, partnership: str) -> l
 
 
 @pytest_asyncio.fixture
-async def start_referral(kafka_bootstrap, database_url_factory):  # noqa: ANN001, ANN201
-    """Starts referral services in-process; each gets its own database and partnership unless told."""
+async def start_referral(kafka_bootstrap, database_url_factory, identity):  # noqa: ANN001, ANN201
+    """Starts referral services in-process; each gets its own database and partnership unless told.
+    The client sends a token of a coordinator of the owning organisation (varde-kommune) by default."""
 
     @asynccontextmanager
     async def start(**settings: Any) -> AsyncIterator[RunningReferral]:
@@ -106,15 +111,16 @@ async def start_referral(kafka_bootstrap, database_url_factory):  # noqa: ANN001
         config = service_settings(Settings, "referral", kafka_bootstrap, database_url, **settings)
         runtime, app = build(config)
         async with runtime.running():
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-                yield RunningReferral(runtime, app, client, config, kafka_bootstrap)
+            default_auth = identity.auth("coordinator", config.org_id, subject="coordinator-of-the-owner")
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", auth=default_auth) as client:
+                yield RunningReferral(runtime, app, client, config, kafka_bootstrap, identity)
 
     return start
 
 
 @pytest_asyncio.fixture
 async def referral_service(start_referral) -> AsyncIterator[RunningReferral]:  # noqa: ANN001
-    """One referral service with authentication off."""
+    """One referral service; its client calls as a coordinator of the owning organisation."""
     async with start_referral() as service:
         yield service
 

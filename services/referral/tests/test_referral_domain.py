@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from brobygger_contracts.events.referral import ReferralReceived, TriageDecision
-from referral.domain.access import Caller, Role, may_read_contact, may_read_referral, may_submit_as, parse_api_keys
+from brobygger_runtime.auth import Caller, Role
+from referral.domain.access import may_change_consent, may_open_citizen, may_read_contact, may_submit_as, submitted
 from referral.domain.citizen import Whereabouts, age_band, name_key, normalise_address, normalise_name, same_person
 from referral.domain.consent import change_consent
 from referral.domain.errors import Refused
@@ -85,29 +86,36 @@ def test_status_is_the_furthest_milestone_and_an_ending_is_final():
     assert current_status([(Milestone.completed, at[3]), (Milestone.escalated, at[4])]) is Milestone.completed
 
 
+def _caller(org: str, *roles: Role, subject: str = "someone") -> Caller:
+    return Caller(subject=subject, organisation=org, roles=frozenset(roles), issuer=f"https://id.example/{org}")
+
+
 def test_access_rules():
-    owner_staff = Caller("varde-kommune", Role.staff, "k1")
-    home_care = Caller("home-care", Role.referrer, "k2")
-    red_cross = Caller("red-cross", Role.staff, "k3")
-    notify = Caller("red-cross", Role.service, "k4")
-    assert may_read_referral(owner_staff, "varde-kommune", "home-care")
-    assert may_read_referral(home_care, "varde-kommune", "home-care")
-    assert not may_read_referral(home_care, "varde-kommune", "gp-clinic")
-    assert not may_read_referral(red_cross, "varde-kommune", "home-care")
-    assert not may_read_referral(notify, "varde-kommune", "red-cross")
-    assert may_submit_as(home_care, "varde-kommune", "home-care") and may_submit_as(home_care, "varde-kommune", None)
-    assert not may_submit_as(home_care, "varde-kommune", "red-cross")
-    assert may_submit_as(owner_staff, "varde-kommune", "red-cross")
-    assert not may_submit_as(notify, "varde-kommune", None)
+    owner_coordinator = _caller("varde-kommune", Role.coordinator)
+    owner_guide = _caller("varde-kommune", Role.guide)
+    home_care = _caller("varde-kommune", Role.referrer, subject="nurse-1")
+    red_cross_guide = _caller("red-cross", Role.guide)
+    red_cross_coordinator = _caller("red-cross", Role.coordinator)
+    abf_referrer = _caller("abf", Role.referrer)
+    notify = _caller("red-cross", Role.service)
+    steering = _caller("varde-kommune", Role.steering)
+    consent = ["varde-kommune", "red-cross"]
+    # Opening a citizen: staff within the consent; the owning coordinator every referral; no referrer.
+    assert may_open_citizen(owner_coordinator, "varde-kommune", ["abf"])
+    assert not may_open_citizen(owner_guide, "varde-kommune", ["abf"]) and may_open_citizen(owner_guide, "varde-kommune", consent)
+    assert may_open_citizen(red_cross_guide, "varde-kommune", consent) and not may_open_citizen(red_cross_guide, "varde-kommune", ["abf"])
+    assert not may_open_citizen(home_care, "varde-kommune", consent) and not may_open_citizen(notify, "varde-kommune", consent)
+    # The submitter is the person, not the organisation.
+    assert submitted(home_care, "varde-kommune", "nurse-1") and not submitted(home_care, "varde-kommune", "nurse-2")
+    assert not submitted(home_care, "abf", "nurse-1") and not submitted(home_care, "varde-kommune", None)
+    # Submitting: own organisation's cards (or a relative's); the owning staff any card.
+    assert may_submit_as(home_care, "varde-kommune", "varde-kommune") and may_submit_as(abf_referrer, "varde-kommune", None)
+    assert not may_submit_as(abf_referrer, "varde-kommune", "varde-kommune")
+    assert may_submit_as(owner_guide, "varde-kommune", "red-cross") and not may_submit_as(red_cross_guide, "varde-kommune", "abf")
+    assert not may_submit_as(notify, "varde-kommune", None) and not may_submit_as(steering, "varde-kommune", None)
+    # Contact details and consent: only within the consent.
     assert may_read_contact(notify, ["red-cross"]) and not may_read_contact(notify, ["varde-kommune"])
-    assert not may_read_contact(home_care, ["home-care"])
-
-
-def test_api_keys_parse_and_reject_malformed_entries():
-    keys = parse_api_keys(" varde-kommune:staff:s3cr:et , home-care:referrer:abc")
-    assert keys["s3cr:et"] == Caller("varde-kommune", Role.staff, "varde-kommune:staff:1")
-    assert keys["abc"].role is Role.referrer
-    assert parse_api_keys("") == {}
-    for bad in ("varde-kommune:staff", "x:boss:abc", "a1:staff:k,b2:staff:k"):
-        with pytest.raises(ValueError):
-            parse_api_keys(bad)
+    assert may_read_contact(red_cross_coordinator, consent) and not may_read_contact(red_cross_guide, consent)
+    assert not may_read_contact(home_care, consent)
+    assert may_change_consent(red_cross_coordinator, consent) and not may_change_consent(red_cross_coordinator, ["abf"])
+    assert not may_change_consent(owner_guide, consent)

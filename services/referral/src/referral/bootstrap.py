@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI
 from pydantic import Field
 
@@ -11,13 +9,10 @@ from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
 from referral.adapters.metrics import ReferralMetrics
 from referral.adapters.tables import metadata
-from referral.domain.access import parse_api_keys
 from referral.entrypoints import api, batch_api, citizens_api, kafka
 from referral.entrypoints.auth import Access
 from referral.entrypoints.errors import install_error_handlers
 from referral.service_layer.referrals import Partnership
-
-log = logging.getLogger(__name__)
 
 
 class Settings(ServiceSettings):
@@ -26,10 +21,6 @@ class Settings(ServiceSettings):
     partnership_orgs: str = Field(
         default="",
         description="comma list of the partnership's organisations (consent may name only these); default ORG_ID alone",
-    )
-    api_keys: str = Field(
-        default="",
-        description="comma list of org:role:secret (roles referrer, staff, service); empty disables authentication",
     )
 
     def partnership(self) -> Partnership:
@@ -41,16 +32,13 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings, metadata, "referral")
     kafka.register(runtime)
-    keys = parse_api_keys(settings.api_keys)
-    if not keys:
-        log.warning("API_KEYS is empty: authentication is off, every caller acts as %s staff", settings.org_id)
     app = runtime.http_app(
         "Brobygger referral",
         routers=[batch_api.router, api.router, citizens_api.router],
         description="Referral cards, consent, triage and the closed loop to the referrer. "
         "The only service holding citizens' personal data.",
     )
-    app.state.access = Access(partnership=settings.partnership(), keys=keys)
+    app.state.access = Access(partnership=settings.partnership())
     app.state.referral_metrics = ReferralMetrics(runtime.metrics.registry)
     install_error_handlers(app)
     return runtime, app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from referral.adapters.tables import (
     PERSONAL_COLUMNS,
     citizens,
     consent_changes,
-    contact_access_log,
     milestones,
+    possible_duplicates,
     referrals,
     submissions,
 )
@@ -59,12 +59,32 @@ async def referral(session: AsyncSession, referral_id: str, *, for_update: bool 
     return (await session.execute(query)).first()
 
 
+def consent_names(org: str) -> sa.ColumnElement[bool]:
+    """The citizen's consent list names `org`. Organisation ids are `[a-z0-9-]` only (no LIKE
+    wildcards, no quotes), so the quoted id matches one list element exactly, in SQLite and PostgreSQL."""
+    if not org or not all(c.isalnum() or c == "-" for c in org):
+        return sa.false()
+    return sa.cast(citizens.c.consented_orgs, sa.Text).like(f'%"{org}"%')
+
+
 async def referral_list(
-    session: AsyncSession, submitted_by_org: str | None, state: str | None, limit: int, offset: int
+    session: AsyncSession, *, everything: bool, consent_org: str | None, submitter: tuple[str, str] | None,
+    state: str | None, limit: int, offset: int,
 ) -> list[sa.Row]:
-    query = sa.select(referrals).order_by(referrals.c.received_at.desc(), referrals.c.referral_id).limit(limit).offset(offset)
-    if submitted_by_org is not None:
-        query = query.where(referrals.c.submitted_by_org == submitted_by_org)
+    """Referrals newest first with their citizen's consent: every one (`everything`), else those whose
+    citizen's consent names `consent_org` and those `submitter` (organisation, subject) submitted."""
+    query = (
+        sa.select(referrals, citizens.c.consented_orgs.label("citizen_consent"))
+        .join(citizens, citizens.c.citizen_id == referrals.c.citizen_id)
+        .order_by(referrals.c.received_at.desc(), referrals.c.referral_id).limit(limit).offset(offset)
+    )
+    if not everything:
+        visible = []
+        if consent_org is not None:
+            visible.append(consent_names(consent_org))
+        if submitter is not None:
+            visible.append(sa.and_(referrals.c.submitted_by_org == submitter[0], referrals.c.submitted_by_subject == submitter[1]))
+        query = query.where(sa.or_(*visible) if visible else sa.false())
     if state is not None:
         query = query.where(referrals.c.state == state)
     return list((await session.execute(query)).all())
@@ -124,12 +144,30 @@ async def milestones_of(session: AsyncSession, citizen_id: str) -> list[tuple[Mi
     return [(Milestone(m), at) for m, at in rows]
 
 
-async def log_contact_access(session: AsyncSession, citizen_id: str, org: str, key_name: str, granted: bool) -> None:
-    await session.execute(
-        contact_access_log.insert().values(
-            citizen_id=citizen_id, org=org, key_name=key_name, granted=granted, accessed_at=datetime.now(UTC)
-        )
-    )
+async def add_possible_duplicate(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(possible_duplicates.insert().values(**values))
+
+
+async def possible_duplicate(session: AsyncSession, duplicate_id: str, *, for_update: bool = False) -> sa.Row | None:
+    query = sa.select(possible_duplicates).where(possible_duplicates.c.duplicate_id == duplicate_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).first()
+
+
+async def possible_duplicate_list(session: AsyncSession, *, open_only: bool, limit: int, offset: int) -> list[sa.Row]:
+    query = sa.select(possible_duplicates).order_by(possible_duplicates.c.found_at.desc(), possible_duplicates.c.duplicate_id)
+    if open_only:
+        query = query.where(possible_duplicates.c.resolution.is_(None))
+    return list((await session.execute(query.limit(limit).offset(offset))).all())
+
+
+async def update_possible_duplicate(session: AsyncSession, duplicate_id: str, values: dict[str, Any]) -> None:
+    await session.execute(possible_duplicates.update().where(possible_duplicates.c.duplicate_id == duplicate_id).values(**values))
+
+
+async def move_referrals(session: AsyncSession, from_citizen: str, to_citizen: str) -> None:
+    await session.execute(referrals.update().where(referrals.c.citizen_id == from_citizen).values(citizen_id=to_citizen))
 
 
 async def erase_personal_data(session: AsyncSession, citizen_id: str, at: datetime) -> None:

@@ -43,7 +43,10 @@ referrals = sa.Table(
     sa.Column("source", sa.String(30), nullable=False),
     sa.Column("referrer_org", sa.String(64), nullable=True),
     sa.Column("submitted_by_org", sa.String(64), nullable=False, index=True, comment="the caller's organisation"),
-    sa.Column("submitted_with_key", sa.String(80), nullable=False, comment="name of the credential, never the secret"),
+    sa.Column("submitted_by_subject", sa.String(200), nullable=True,
+              comment="who submitted it: the token's subject at the submitting organisation's issuer"),
+    sa.Column("supplied", sa.JSON, nullable=True,
+              comment="PERSONAL: the citizen's details as this card gave them (all a submitter may see again)"),
     sa.Column("referrer_name", sa.String(120), nullable=True, comment="PERSONAL"),
     sa.Column("referrer_phone", sa.String(32), nullable=True, comment="PERSONAL"),
     sa.Column("referrer_email", sa.String(254), nullable=True, comment="PERSONAL"),
@@ -85,15 +88,20 @@ milestones = sa.Table(
     sa.Column("reached_at", Moment, nullable=False),
 )
 
-contact_access_log = sa.Table(
-    "contact_access_log",
+possible_duplicates = sa.Table(
+    "possible_duplicates",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("citizen_id", Id, nullable=False, index=True),
-    sa.Column("org", sa.String(64), nullable=False),
-    sa.Column("key_name", sa.String(80), nullable=False),
-    sa.Column("granted", sa.Boolean, nullable=False),
-    sa.Column("accessed_at", Moment, nullable=False),
+    sa.Column("duplicate_id", Id, primary_key=True),
+    sa.Column("referral_id", Id, sa.ForeignKey("referrals.referral_id"), nullable=False, index=True,
+              comment="the card that became a new citizen record"),
+    sa.Column("new_citizen_id", Id, sa.ForeignKey("citizens.citizen_id"), nullable=False, index=True),
+    sa.Column("known_citizen_id", Id, sa.ForeignKey("citizens.citizen_id"), nullable=False, index=True,
+              comment="the citizen the card resembles, whose consent did not name the submitter"),
+    sa.Column("submitted_by_org", sa.String(64), nullable=False),
+    sa.Column("found_at", Moment, nullable=False),
+    sa.Column("resolution", sa.String(10), nullable=True, comment="merge or distinct; empty while open"),
+    sa.Column("resolved_by", sa.String(200), nullable=True),
+    sa.Column("resolved_at", Moment, nullable=True),
 )
 
 submissions = sa.Table(

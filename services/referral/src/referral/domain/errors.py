@@ -17,3 +17,14 @@ class Erased(Exception):
 
 class Forbidden(Exception):
     """The caller's organisation or role may not do this (answered 403)."""
+
+
+class Hidden(NotFound):
+    """The caller may not see this citizen: answered 404 exactly like an unknown one (the refusal
+    does not disclose that the citizen exists), and written to the access log as refused."""
+
+    def __init__(self, message: str, citizen_id: str, fields: tuple[str, ...], purpose: str) -> None:
+        super().__init__(message)
+        self.citizen_id = citizen_id
+        self.fields = fields
+        self.purpose = purpose

@@ -1,7 +1,9 @@
-"""Who is calling: an API key per organisation and role (`Authorization: Bearer <key>`).
+"""What the routes need besides the caller: the partnership, the runtime, the metrics.
 
-With no keys configured (API_KEYS empty) authentication is off and every caller
-acts as staff of the owning organisation: for the embedded demo and local runs.
+Who is calling comes from the runtime: every route declares exactly one
+`Depends(requires(...))` with the roles it admits (DESIGN.md section 9); the
+verified token gives the caller's subject, organisation (from the issuer that
+signed it) and roles. There is no way to switch authentication off.
 """
 
 from __future__ import annotations
@@ -10,41 +12,20 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
 from referral.adapters.metrics import ReferralMetrics
-from referral.domain.access import Caller, Role
 from referral.service_layer.referrals import Partnership
-
-_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <key>; not needed when API_KEYS is empty")
 
 
 @dataclass(frozen=True)
 class Access:
     partnership: Partnership
-    keys: dict[str, Caller]
-
-
-class NotAuthenticated(Exception):
-    """No or an unknown credential (answered 401)."""
 
 
 def access_of(request: Request) -> Access:
     return request.app.state.access
-
-
-def caller_of(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
-    access = access_of(request)
-    if not access.keys:
-        return Caller(org=access.partnership.owning_org, role=Role.staff, key_name="anonymous")
-    if credentials is None:
-        raise NotAuthenticated("send Authorization: Bearer <key>")
-    caller = access.keys.get(credentials.credentials)
-    if caller is None:
-        raise NotAuthenticated("unknown API key")
-    return caller
 
 
 def metrics_of(request: Request) -> ReferralMetrics:
@@ -52,6 +33,5 @@ def metrics_of(request: Request) -> ReferralMetrics:
 
 
 Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
-CallerDep = Annotated[Caller, Depends(caller_of)]
 AccessDep = Annotated[Access, Depends(access_of)]
 Metrics = Annotated[ReferralMetrics, Depends(metrics_of)]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
+
+from brobygger_runtime.auth import Caller, Role, requires
 
 from referral.domain.card import ReferralCard
 from referral.domain.errors import Forbidden
-from referral.entrypoints.auth import AccessDep, CallerDep, Metrics, Runtime
+from referral.entrypoints.auth import AccessDep, Metrics, Runtime
 from referral.entrypoints.errors import printable
 from referral.entrypoints.batch_formats import CSV_COLUMNS, EXTERNAL_ID, MAX_ROWS, BatchUnreadable, read_csv, read_json
 from referral.service_layer import referrals as cases
@@ -60,16 +62,19 @@ _BODY_DOC = {
 
 
 @router.post("/referrals/batch", response_model=BatchResult, openapi_extra=_BODY_DOC)
-async def submit_batch(request: Request, runtime: Runtime, caller: CallerDep, access: AccessDep, metrics: Metrics) -> BatchResult:
+async def submit_batch(
+    request: Request, runtime: Runtime, access: AccessDep, metrics: Metrics,
+    caller: Caller = Depends(requires(Role.referrer, Role.guide, Role.coordinator)),  # noqa: B008
+) -> BatchResult:
     """Submit many referral cards at once, as a JSON list or CSV.
 
     Each row is validated and stored on its own: good rows are accepted (each
     publishes its `ReferralReceived`), bad rows are listed with the fields at fault.
     A row with an `external_id` sent before is answered with the referral it created then.
+    Who may submit each row is decided as for `POST /referrals`. A body over 5 MB is refused with 413
+    before it is read whole.
     """
-    raw = await request.body()
-    if len(raw) > MAX_BATCH_BYTES:
-        raise Unprocessable.single((), f"a batch is at most {MAX_BATCH_BYTES} bytes")
+    raw = await _capped_body(request)
     try:
         if request.headers.get("content-type", "").split(";")[0].strip() == "text/csv":
             rows: list[Any] = read_csv(raw.decode("utf-8-sig"))
@@ -100,6 +105,24 @@ async def submit_batch(request: Request, runtime: Runtime, caller: CallerDep, ac
             if not accepted.replayed:
                 metrics.received.labels(card.referrer.source.value, str(accepted.repeat_referral).lower()).inc()
     return result
+
+
+def _too_large() -> HTTPException:
+    return HTTPException(413, {"error": "body_too_large", "reason": f"a batch is at most {MAX_BATCH_BYTES} bytes"})
+
+
+async def _capped_body(request: Request) -> bytes:
+    """The body, refused (413) by its Content-Length or as soon as the stream passes the cap."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BATCH_BYTES:
+        raise _too_large()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BATCH_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _external_id(row: Any) -> str | None:

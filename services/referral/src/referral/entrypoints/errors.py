@@ -6,11 +6,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from referral.domain.errors import Erased, Forbidden, NotFound, Refused
-from referral.entrypoints.auth import NotAuthenticated
+from brobygger_runtime import access_log
+from brobygger_runtime.http import runtime_of
+from referral.domain.errors import Erased, Forbidden, Hidden, NotFound, Refused
 from referral.service_layer.referrals import Unprocessable
 
-STATUS_OF = {NotAuthenticated: 401, Forbidden: 403, NotFound: 404, Refused: 409, Erased: 410}
+STATUS_OF = {Forbidden: 403, NotFound: 404, Refused: 409, Erased: 410}
 
 
 def problems_detail(exc: Unprocessable, prefix: tuple = ("body",)) -> list[dict]:
@@ -47,10 +48,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def refused(_request: Request, exc: Exception) -> JSONResponse:
         status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    async def hidden(request: Request, exc: Exception) -> JSONResponse:
+        """A citizen outside the caller's consent: logged as refused (in a transaction of its own,
+        since the request's rolled back), answered exactly like an unknown one."""
+        assert isinstance(exc, Hidden)
+        caller = getattr(request.state, "caller", None)
+        if caller is not None:
+            runtime = runtime_of(request)
+            async with runtime.db.transaction() as session:
+                await access_log.record(session, runtime.tables.access_log, caller, exc.citizen_id,
+                                        fields=exc.fields, purpose=exc.purpose, allowed=False)
+        return JSONResponse({"detail": str(exc)}, status_code=404)
 
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(Unprocessable, unprocessable)
     for exc_cls in STATUS_OF:
         app.add_exception_handler(exc_cls, refused)
+    app.add_exception_handler(Hidden, hidden)

@@ -9,17 +9,36 @@ from datetime import UTC, datetime
 from brobygger_contracts.events.referral import CitizenErased
 from brobygger_runtime.unit_of_work import UnitOfWork
 from referral.adapters import repository as repo
-from referral.domain.access import Caller, is_owner_staff, may_read_contact
+from brobygger_runtime import access_log
+from brobygger_runtime.auth import Caller, Role
+from referral.domain.access import may_change_consent, may_read_contact
 from referral.domain.card import Problem
 from referral.domain.consent import ConsentGiver, unknown_orgs
-from referral.domain.errors import Forbidden, NotFound
+from referral.domain.errors import Erased, Forbidden, Hidden, NotFound, Refused
 from referral.domain.status import Milestone, current_status, in_order
 from referral.service_layer.referrals import Partnership, Unprocessable, citizen_of, publish_consent_change
 
 
-def _require_owner_staff(caller: Caller, partnership: Partnership, action: str) -> None:
-    if not is_owner_staff(caller, partnership.owning_org):
-        raise Forbidden(f"only staff of {partnership.owning_org} {action}")
+def _require_owner_coordinator(caller: Caller, partnership: Partnership, action: str) -> None:
+    """Checked before anything is looked up: the refusal tells nothing about the citizen."""
+    if not (caller.organisation == partnership.owning_org and caller.has(Role.coordinator)):
+        raise Forbidden(f"only coordinators of {partnership.owning_org} {action}")
+
+
+async def _citizen_for(uow: UnitOfWork, citizen_id: str, caller: Caller, partnership: Partnership, allowed, *,  # noqa: ANN001
+                       fields: tuple[str, ...], purpose: str, for_update: bool = False):  # noqa: ANN202 - a table row
+    """The citizen when `allowed(consented_orgs)`; otherwise 404 as for an unknown citizen (the
+    refusal is logged). An erased citizen is 410 for the owning organisation, 404 for the rest."""
+    row = await repo.citizen(uow.session, citizen_id, for_update=for_update)
+    if row is None:
+        raise NotFound(f"no citizen {citizen_id}")
+    if row.erased_at is not None:
+        if caller.organisation == partnership.owning_org:
+            raise Erased(f"citizen {citizen_id} was erased on request")
+        raise Hidden(f"no citizen {citizen_id}", row.citizen_id, fields, purpose)
+    if not allowed(row.consented_orgs):
+        raise Hidden(f"no citizen {citizen_id}", row.citizen_id, fields, purpose)
+    return row
 
 
 async def change_consent(
@@ -28,15 +47,18 @@ async def change_consent(
 ) -> tuple[list[str], list[str], list[str]]:
     """Replaces the consented organisations; publishes ConsentChanged when the set changed.
 
-    An empty list withdraws consent: every organisation must forget the citizen.
+    Only a coordinator of an organisation the citizen's consent names. An empty list withdraws
+    consent: every organisation must forget the citizen (a ConsentChanged, never an erasure).
     """
-    _require_owner_staff(caller, partnership, "change consent")
     outside = unknown_orgs(organisations, partnership.orgs)
     if outside:
         raise Unprocessable([Problem(("organisations", i), f"{organisations[i]!r} is not an organisation of this partnership") for i in outside])
-    row = await citizen_of(uow, str(citizen_id), for_update=True)
+    row = await _citizen_for(uow, str(citizen_id), caller, partnership, lambda orgs: may_change_consent(caller, orgs),
+                             fields=("consented_orgs",), purpose="change consent", for_update=True)
     now = datetime.now(UTC)
     before = list(row.consented_orgs)
+    await access_log.record(uow.session, uow.runtime.tables.access_log, caller, row.citizen_id,
+                            fields=("consented_orgs",), purpose="change consent", allowed=True)
     consented = await publish_consent_change(uow, row.citizen_id, before, organisations, given_by.value, caller, now)
     await repo.update_citizen(uow.session, row.citizen_id, dict(
         consented_orgs=consented, consent_given_by=given_by.value, consent_given_at=now, updated_at=now,
@@ -45,13 +67,18 @@ async def change_consent(
 
 
 async def erase_citizen(uow: UnitOfWork, citizen_id: uuid.UUID, caller: Caller, partnership: Partnership) -> datetime:
-    """Deletes the citizen's personal data here and tells every service to forget them."""
-    _require_owner_staff(caller, partnership, "erase citizens")
+    """Deletes the citizen's personal data here and tells every service to forget them.
+    For the owning organisation's coordinators (the controller of this copy of the data)."""
+    _require_owner_coordinator(caller, partnership, "erase citizens")
     row = await citizen_of(uow, str(citizen_id), for_update=True)
     now = datetime.now(UTC)
-    await repo.erase_personal_data(uow.session, row.citizen_id, now)
-    await uow.publish(CitizenErased(citizen_id=citizen_id, erased_at=now))
+    await erase(uow, row.citizen_id, now)
     return now
+
+
+async def erase(uow: UnitOfWork, citizen_id: str, now: datetime) -> None:
+    await repo.erase_personal_data(uow.session, citizen_id, now)
+    await uow.publish(CitizenErased(citizen_id=uuid.UUID(citizen_id), erased_at=now))
 
 
 @dataclass(frozen=True)
@@ -65,17 +92,17 @@ class Contact:
     language: str
 
 
-async def contact_details(uow: UnitOfWork, citizen_id: uuid.UUID, caller: Caller) -> Contact | None:
-    """Contact details for an organisation named in the citizen's consent; None when refused.
+CONTACT_FIELDS = ("name", "phone", "email", "address", "postal_code", "language")
+REFERRER_FIELDS = ("referrer_name", "referrer_phone", "referrer_email", "referrer_language")
 
-    Every request is logged, refusals too: so the refusal is a return value, not an
-    exception that would roll the log entry back.
-    """
-    row = await citizen_of(uow, str(citizen_id))
-    granted = may_read_contact(caller, list(row.consented_orgs))
-    await repo.log_contact_access(uow.session, row.citizen_id, caller.org, caller.key_name, granted)
-    if not granted:
-        return None
+
+async def contact_details(uow: UnitOfWork, citizen_id: uuid.UUID, caller: Caller, partnership: Partnership) -> Contact:
+    """Contact details for a service or coordinator of an organisation named in the citizen's consent."""
+    purpose = "contact the citizen"
+    row = await _citizen_for(uow, str(citizen_id), caller, partnership, lambda orgs: may_read_contact(caller, orgs),
+                             fields=CONTACT_FIELDS, purpose=purpose)
+    await access_log.record(uow.session, uow.runtime.tables.access_log, caller, row.citizen_id,
+                            fields=CONTACT_FIELDS, purpose=purpose, allowed=True)
     return Contact(
         citizen_id=citizen_id, name=row.name, phone=row.phone, email=row.email, address=row.address,
         postal_code=row.postal_code, language=row.language,
@@ -91,19 +118,102 @@ class ReferrerContact:
     language: str
 
 
-async def referrer_contact(uow: UnitOfWork, referral_id: uuid.UUID, caller: Caller) -> ReferrerContact | None:
-    """The referring person's contact details, for an organisation in the citizen's consent, and
-    only while they follow the citizen's milestones; None when refused (logged like citizens')."""
+async def referrer_contact(uow: UnitOfWork, referral_id: uuid.UUID, caller: Caller, partnership: Partnership) -> ReferrerContact | None:
+    """The referring person's contact details, for a service or coordinator of an organisation in the
+    citizen's consent (else 404), and only while they follow the milestones (else None: 403).
+    Logged under the citizen's id, refusals too."""
+    purpose = "tell the referrer about a milestone"
     row = await repo.referral(uow.session, str(referral_id))
     if row is None:
         raise NotFound(f"no referral {referral_id}")
-    citizen = await citizen_of(uow, row.citizen_id)
-    granted = row.referrer_wants_milestones and may_read_contact(caller, list(citizen.consented_orgs))
-    await repo.log_contact_access(uow.session, row.citizen_id, caller.org, caller.key_name, granted)
+    citizen = await _citizen_for(uow, row.citizen_id, caller, partnership, lambda orgs: may_read_contact(caller, orgs),
+                                 fields=REFERRER_FIELDS, purpose=purpose)
+    granted = row.referrer_wants_milestones
+    await access_log.record(uow.session, uow.runtime.tables.access_log, caller, row.citizen_id,
+                            fields=REFERRER_FIELDS, purpose=purpose, allowed=granted)
     if not granted:
         return None
     return ReferrerContact(referral_id=referral_id, name=row.referrer_name, phone=row.referrer_phone,
                            email=row.referrer_email, language=row.referrer_language or citizen.language)
+
+
+DUPLICATE_FIELDS = ("name", "birth_year", "postal_code", "address")
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    citizen_id: str
+    name: str | None
+    birth_year: int | None
+    postal_code: str | None
+    address: str | None
+    consented_orgs: list[str]
+    erased: bool
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    duplicate_id: str
+    referral_id: str
+    """The card that became the new record."""
+    submitted_by_org: str
+    found_at: datetime
+    new: PersonSummary
+    """The record the card created."""
+    known: PersonSummary
+    """The citizen it resembles; the submitting organisation is not in their consent."""
+    resolution: str | None
+    """merge or distinct; empty while open."""
+    resolved_at: datetime | None
+
+
+def _summary(row) -> PersonSummary:  # noqa: ANN001 - a table row
+    return PersonSummary(row.citizen_id, row.name, row.birth_year, row.postal_code, row.address,
+                         list(row.consented_orgs), row.erased_at is not None)
+
+
+async def possible_duplicates(
+    uow: UnitOfWork, caller: Caller, partnership: Partnership, *, open_only: bool, limit: int, offset: int,
+) -> list[PossibleDuplicate]:
+    """Cards that resembled a known citizen outside whose consent they were submitted: for the owning
+    organisation's coordinators to confirm (both people's identifying details; each read logged)."""
+    _require_owner_coordinator(caller, partnership, "see possible duplicates")
+    found: list[PossibleDuplicate] = []
+    for row in await repo.possible_duplicate_list(uow.session, open_only=open_only, limit=limit, offset=offset):
+        people = []
+        for citizen_id in (row.new_citizen_id, row.known_citizen_id):
+            people.append(_summary(await repo.citizen(uow.session, citizen_id)))
+            await access_log.record(uow.session, uow.runtime.tables.access_log, caller, citizen_id,
+                                    fields=DUPLICATE_FIELDS, purpose="confirm a possible duplicate", allowed=True)
+        found.append(PossibleDuplicate(row.duplicate_id, row.referral_id, row.submitted_by_org, row.found_at,
+                                       people[0], people[1], row.resolution, row.resolved_at))
+    return found
+
+
+async def resolve_duplicate(
+    uow: UnitOfWork, duplicate_id: uuid.UUID, merge: bool, caller: Caller, partnership: Partnership,
+) -> str:
+    """`distinct`: two people, nothing changes. `merge`: the new record's referrals move to the known
+    citizen (whose details and consent stay as they are) and the new record is erased here and on the
+    bus (CitizenErased of the new id only), so the partnership keeps one journey."""
+    _require_owner_coordinator(caller, partnership, "resolve possible duplicates")
+    row = await repo.possible_duplicate(uow.session, str(duplicate_id), for_update=True)
+    if row is None:
+        raise NotFound(f"no possible duplicate {duplicate_id}")
+    if row.resolution is not None:
+        raise Refused(f"already resolved as {row.resolution}")
+    now = datetime.now(UTC)
+    if merge:
+        known = await repo.citizen(uow.session, row.known_citizen_id, for_update=True)
+        new = await repo.citizen(uow.session, row.new_citizen_id, for_update=True)
+        if known.erased_at is not None or new.erased_at is not None:
+            raise Refused("one of the two was erased in the meantime: resolve as distinct")
+        await repo.move_referrals(uow.session, row.new_citizen_id, row.known_citizen_id)
+        await erase(uow, row.new_citizen_id, now)
+    await repo.update_possible_duplicate(uow.session, row.duplicate_id, dict(
+        resolution="merge" if merge else "distinct", resolved_by=caller.subject[:200], resolved_at=now,
+    ))
+    return "merge" if merge else "distinct"
 
 
 async def record_milestone(uow: UnitOfWork, citizen_id: uuid.UUID, milestone: Milestone, at: datetime) -> bool:

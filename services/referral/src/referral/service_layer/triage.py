@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from brobygger_contracts.events.referral import EscalationReason, ReferralEscalated, ReferralTriaged, TriageDecision
 from brobygger_runtime.unit_of_work import UnitOfWork
 from referral.adapters import repository as repo
-from referral.domain.access import Caller, is_owner_staff
+from brobygger_runtime.auth import Caller
+from referral.domain.access import is_staff_of
 from referral.domain.errors import Erased, Forbidden, NotFound
 from referral.domain.triage import MILESTONE_OF_DECISION, ReferralState, triage
 from referral.service_layer.referrals import Partnership
@@ -28,8 +29,8 @@ class TriageCommand:
 async def triage_referral(
     uow: UnitOfWork, referral_id: uuid.UUID, command: TriageCommand, caller: Caller, partnership: Partnership
 ) -> ReferralState:
-    if not is_owner_staff(caller, partnership.owning_org):
-        raise Forbidden(f"only staff of {partnership.owning_org} triage referrals")
+    if not is_staff_of(caller, partnership.owning_org):  # checked before the lookup: tells nothing
+        raise Forbidden(f"only guides and coordinators of {partnership.owning_org} triage referrals")
     row = await repo.referral(uow.session, str(referral_id), for_update=True)
     if row is None:
         raise NotFound(f"no referral {referral_id}")

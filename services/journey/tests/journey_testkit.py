@@ -17,10 +17,20 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from brobygger_contracts import Envelope, Event, topic_for
 from brobygger_contracts.events.matching import MatchAccepted, MatchDeclined, MatchProposed
 from brobygger_contracts.events.referral import ReferralReceived
-from brobygger_stack.testing import service_settings
+from brobygger_stack.identity.test_tokens import TestTokens
+from brobygger_stack.testing import embedded_identity, service_settings
 from journey.bootstrap import JourneyRuntime, Settings, build
 
 ORG = "varde-kommune"
+PARTNER = "red-cross"
+"""Named in the test referrals' consent beside ORG."""
+OUTSIDER = "abf"
+"""An organisation of the partnership outside the test referrals' consent."""
+
+
+def tokens() -> TestTokens:
+    """Tokens of this test process's embedded identity provider."""
+    return TestTokens(embedded_identity())
 
 
 class FakeClock:
@@ -59,7 +69,17 @@ class RunningJourney:
     settings: Settings
     kafka: str
     clock: FakeClock
+    tokens: TestTokens
+    app: Any = None
     sent_ids: list[str] = field(default_factory=list)
+
+    def anonymous(self) -> httpx.AsyncClient:
+        """A client sending no token (close it, or use it in `async with`)."""
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://t")
+
+    def auth(self, role: str | tuple[str, ...] = "coordinator", org: str = ORG, **who: str) -> httpx.Auth:
+        """Someone else than the default caller (the owning organisation's coordinator): pass as `auth=`."""
+        return self.tokens.auth(role, org, **who)
 
     async def send(self, event: Event, org: str = ORG, wait: bool = True) -> str:
         """Puts an event of this test's partnership on the bus, as its owning service would."""
@@ -119,9 +139,12 @@ def journey_starter(kafka: str, database_url_factory: Callable[..., Awaitable[st
         ctx = config.context()
         ctx.clock = clock
         runtime, app = build(config, ctx)
+        issued = tokens()
         async with runtime.running():
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-                yield RunningJourney(runtime, client, config, kafka, clock)
+            # staff actions default to the owning organisation's coordinator; tests pass other callers per call
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
+                                         auth=issued.auth("coordinator", ORG, subject="eva")) as client:
+                yield RunningJourney(runtime, client, config, kafka, clock, issued, app)
 
     return start
 

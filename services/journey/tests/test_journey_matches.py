@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy as sa
+
 from brobygger_contracts.events.matching import MatchDeclined, MatchProposed
 from brobygger_contracts.events.referral import ConsentChanged
+from journey.adapters.tables import journeys
 from journey_testkit import accept_match, propose, read_events, referral, wait_until
 
 
@@ -57,11 +60,22 @@ async def test_proposal_after_exit_is_refused_to_the_dead_letter_topic(journey_s
     assert (await svc.client.get(f"/journeys/{event.citizen_id}")).json()["state"] == "exited"
 
 
-async def test_consent_withdrawn_from_our_org_forgets_the_citizen(journey_service):
+async def test_consent_withdrawn_from_our_org_hides_the_citizen_without_erasing(journey_service):
+    """Issue 12 case 1: a replaced consent list is not an erasure; only CitizenErased erases."""
     svc = journey_service
     event = referral()
     await svc.send(event)
     await svc.send(ConsentChanged(
         citizen_id=event.citizen_id, consented_orgs=["red-cross"], removed=["varde-kommune"], changed_at=svc.clock(),
     ))
-    assert (await svc.client.get(f"/journeys/{event.citizen_id}")).status_code == 404
+    assert (await svc.client.get(f"/journeys/{event.citizen_id}")).status_code == 404  # hidden from everyone
+    assert str(event.citizen_id) not in {j["citizen_id"] for j in (await svc.client.get("/journeys")).json()}
+    async with svc.runtime.db.sessions() as s:
+        kept = (await s.execute(sa.select(journeys.c.erased, journeys.c.hidden).where(
+            journeys.c.citizen_id == str(event.citizen_id)))).one()
+    assert (kept.erased, kept.hidden) == (False, True)  # the data stays until erasure or retention
+    await svc.send(ConsentChanged(
+        citizen_id=event.citizen_id, consented_orgs=["red-cross", "varde-kommune"], added=["varde-kommune"],
+        changed_at=svc.clock(),
+    ))
+    assert (await svc.client.get(f"/journeys/{event.citizen_id}")).status_code == 200  # named again: shown again

@@ -104,8 +104,14 @@ async def served(kafka_bootstrap, postgres_admin_dsn, tmp_path_factory) -> dict[
             for report in REPORTS:
                 answers[report] = (await svc.client.get(f"/reports{report}"),
                                    await svc.client.get(f"/reports{report}", params={"format": "csv"}))
-            answers["/gaps?min_citizens=5"] = (await svc.client.get("/reports/gaps", params={"min_citizens": 5}),
-                                               await svc.client.get("/reports/gaps", params={"min_citizens": 5, "format": "csv"}))
+            answers["/gaps?min_citizens=1"] = (await svc.client.get("/reports/gaps", params={"min_citizens": 1}),
+                                               await svc.client.get("/reports/gaps", params={"min_citizens": 1, "format": "csv"}))
+            steering = svc.auth("steering")
+            answers["steering /funnel"] = (await svc.client.get("/reports/funnel", auth=steering),
+                                           await svc.client.get("/reports/funnel", params={"format": "csv"}, auth=steering))
+            answers["steering /gaps?min_citizens=1"] = (
+                await svc.client.get("/reports/gaps", params={"min_citizens": 1}, auth=steering),
+                await svc.client.get("/reports/gaps", params={"min_citizens": 1, "format": "csv"}, auth=steering))
             answers["bad format"] = (await svc.client.get("/reports/groups", params={"format": "xlsx"}),) * 2
     return answers
 
@@ -150,12 +156,25 @@ def test_waiting_now_csv(served):
     assert rows[0]["due_since"] == data[0]["due_since"]  # E: first contact due since 5 March
 
 
-def test_gaps_csv(served):
-    data, header, rows = answered(served, "/gaps")
-    assert header == ["postal_code", "interest", "waiting_citizens"] == list(data[0])
-    assert rows == [{k: cell(v) for k, v in gap.items()} for gap in data]
-    data, header, rows = answered(served, "/gaps?min_citizens=5")
+def test_gaps_csv():
+    gaps = [{"postal_code": "6800", "interest": "cards", "waiting_citizens": 6}]
+    assert to_csv(gaps_table(gaps)).splitlines() == ["postal_code,interest,waiting_citizens", "6800,cards,6"]
+
+
+@pytest.mark.parametrize("report", ["/gaps", "/gaps?min_citizens=1", "steering /gaps?min_citizens=1"])
+def test_gaps_never_show_a_cell_below_five_citizens(served, report):
+    """C and D share cards in 6800 unserved: a cell of 2, shown to no one, whatever min_citizens asks (issue 12 case 5)."""
+    data, header, rows = answered(served, report)
     assert (data, header, rows) == ([], ["postal_code", "interest", "waiting_citizens"], [])
+
+
+def test_steering_sees_small_cells_suppressed(served):
+    mine = served["/funnel"][0].json()
+    data, header, rows = answered(served, "steering /funnel")
+    assert mine["by_source"]["gp"]["referred"] < 5 and data["by_source"]["gp"]["referred"] is None
+    assert mine["total"]["referred"] >= 5 and data["total"]["referred"] == mine["total"]["referred"]
+    gp = next(r for r in rows if r["by"] == "source" and r["key"] == "gp")
+    assert gp["referred"] == ""
 
 
 def test_overview_csv(served):

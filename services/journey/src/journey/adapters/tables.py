@@ -50,7 +50,12 @@ journeys = sa.Table(
     sa.Column("relatives_involved", sa.Boolean, nullable=False),
     sa.Column("exit_note", sa.Text, nullable=True),
     sa.Column("erased", sa.Boolean, nullable=False),
+    sa.Column("consented_orgs", sa.JSON, nullable=True),
+    sa.Column("hidden", sa.Boolean, nullable=False, server_default=sa.false()),
 )
+"""`consented_orgs`: the citizen's current consent (ReferralReceived, then ConsentChanged); NULL for
+journeys opened before consent was kept: the owning organisation only. `hidden`: the owning organisation
+is no longer named, so the journey is neither shown nor acted on (its data stays until erasure)."""
 
 transitions = sa.Table(
     "transitions",

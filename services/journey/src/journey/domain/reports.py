@@ -11,6 +11,34 @@ import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
+
+MIN_CELL = 5
+"""A figure counting fewer citizens than this is never shown to anyone who may not open those citizens."""
+SIZE_KEYS = ("count", "pairs", "referred", "first_visits", "accompanied_visits")
+"""Keys naming how many citizens a block of figures is computed from."""
+
+
+def suppress_small_cells(data: Any) -> Any:
+    """Every count of 1 to MIN_CELL-1 becomes None, and every figure of a block computed from fewer
+    than MIN_CELL citizens (means, medians, hours) too; 0 stays (it discloses no one)."""
+    if isinstance(data, list):
+        return [suppress_small_cells(x) for x in data]
+    if not isinstance(data, dict):
+        return data
+    sizes = [data[k] for k in SIZE_KEYS if isinstance(data.get(k), int) and not isinstance(data.get(k), bool)]
+    small_block = any(0 < n < MIN_CELL for n in sizes)
+    out: dict = {}
+    for key, value in data.items():
+        if isinstance(value, (dict, list)):
+            out[key] = suppress_small_cells(value)
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            out[key] = value
+        elif small_block or (isinstance(value, int) and 0 < value < MIN_CELL):
+            out[key] = None
+        else:
+            out[key] = value
+    return out
 
 
 def nearest_rank(values: list[float], p: float) -> float | None:

@@ -7,19 +7,22 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from brobygger_contracts.events.journey import Companion, JourneyOutcome, Wish
 from brobygger_contracts.types import Barrier, TimeSlot
+from brobygger_runtime.auth import Caller, Role, requires
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
 from journey.adapters import repository as repo
-from journey.adapters.tables import guides, journeys as journeys_table, timers, transitions
+from journey.adapters.tables import groups as group_table, guides, journeys as journeys_table, timers, transitions
 from journey.domain.clarification import Clarification, Slot, Ucla
 from journey.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
 from journey.domain.journey import Step
+from journey.entrypoints import access
+from journey.entrypoints.access import JOURNEY_FIELDS, reachable_journey
 from journey.service_layer import groups, journeys, visits
 from journey.service_layer.context import Context
 
@@ -34,6 +37,12 @@ def context_of(request: Request) -> Context:
 
 
 Ctx = Annotated[Context, Depends(context_of)]
+Limit = Annotated[int, Query(ge=1, le=500, description="page size (at most 500)")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="how many to skip")]
+
+# who may call (DESIGN.md section 9); which journey a caller reaches is decided in access.py
+Coordinator = Annotated[Caller, Depends(requires(Role.coordinator))]
+Staff = Annotated[Caller, Depends(requires(Role.guide, Role.coordinator))]
 
 
 class UclaAnswers(BaseModel):
@@ -147,18 +156,21 @@ _EXIT_STEP = {
 
 
 @router.post("/guides", status_code=201, tags=["guides"])
-async def register_guide(body: GuideIn, runtime: Runtime, ctx: Ctx) -> dict:
-    """Registers (or updates) a guide of this organisation; waiting journeys get a guide."""
+async def register_guide(body: GuideIn, runtime: Runtime, ctx: Ctx, caller: Coordinator) -> dict:
+    """Registers (or updates) a guide of this organisation; waiting journeys get a guide.
+    `guide_id` is the guide's login subject at this organisation's identity provider."""
+    access.require_owner_coordinator(caller, ctx, "guides")
     async with runtime.unit_of_work() as uow:
         assigned = await journeys.register_guide(uow, ctx, body.guide_id, body.display_name, body.capacity, body.active)
     return {"guide_id": body.guide_id, "assigned_journeys": assigned}
 
 
 @router.get("/guides", tags=["guides"])
-async def list_guides(runtime: Runtime) -> list[dict]:
+async def list_guides(runtime: Runtime, ctx: Ctx, caller: Coordinator, limit: Limit = 50, offset: Offset = 0) -> list[dict]:
+    access.require_owner_coordinator(caller, ctx, "guides")
     async with runtime.unit_of_work() as uow:
         loads = {g.guide_id: g.open_journeys for g in await repo.guide_loads(uow.session)}
-        rows = (await uow.session.execute(sa.select(guides).order_by(guides.c.guide_id))).all()
+        rows = (await uow.session.execute(sa.select(guides).order_by(guides.c.guide_id).limit(limit).offset(offset))).all()
     return [
         {"guide_id": r.guide_id, "display_name": r.display_name, "capacity": r.capacity, "active": r.active,
          "open_journeys": loads.get(r.guide_id, 0)}
@@ -167,16 +179,26 @@ async def list_guides(runtime: Runtime) -> list[dict]:
 
 
 @router.get("/journeys", tags=["journeys"])
-async def caseload(runtime: Runtime, guide_id: str | None = None, state: str | None = None) -> list[dict]:
-    """Open and past journeys, oldest referral first; filter by guide (a caseload) or state."""
+async def caseload(runtime: Runtime, ctx: Ctx, caller: Staff, guide_id: str | None = Query(None, max_length=64),
+                   state: str | None = Query(None, max_length=32), limit: Limit = 50, offset: Offset = 0) -> list[dict]:
+    """Open and past journeys the caller may open, oldest referral first; filter by guide (a caseload)
+    or state. A guide sees their own caseload, a coordinator their organisation's citizens (within consent)."""
     t = journeys_table
-    query = sa.select(t).where(t.c.erased.is_(False)).order_by(t.c.referred_at, t.c.journey_id)
+    query = access.visible_query(sa.select(t), t).order_by(t.c.referred_at, t.c.journey_id)
     if guide_id:
         query = query.where(t.c.guide_id == guide_id)
     if state:
         query = query.where(t.c.state == state)
+    if not caller.has(Role.coordinator):  # a guide: their own caseload at this organisation only
+        if caller.organisation != ctx.org_id:
+            return []
+        query = query.where(t.c.guide_id == caller.subject)
     async with runtime.unit_of_work() as uow:
-        rows = (await uow.session.execute(query)).all()
+        if access.is_owner_coordinator(caller, ctx) or not caller.has(Role.coordinator):
+            rows = (await uow.session.execute(query.limit(limit).offset(offset))).all()
+        else:  # a partner's coordinator: only the citizens whose consent names their organisation
+            rows = [j for j in (await uow.session.execute(query)).all() if access.may_reach(caller, ctx, j)]
+            rows = rows[offset:offset + limit]
     return [
         {"journey_id": j.journey_id, "citizen_id": j.citizen_id, "state": j.state, "outcome": j.outcome,
          "guide_id": j.guide_id, "source": j.source, "urgency": j.urgency, "referred_at": j.referred_at}
@@ -185,9 +207,9 @@ async def caseload(runtime: Runtime, guide_id: str | None = None, state: str | N
 
 
 @router.get("/journeys/{citizen_id}", tags=["journeys"])
-async def get_journey(citizen_id: uuid.UUID, runtime: Runtime) -> dict:
+async def get_journey(citizen_id: uuid.UUID, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     async with runtime.unit_of_work() as uow:
-        j = await journeys.journey_of(uow, citizen_id)
+        j = await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=JOURNEY_FIELDS, purpose="journey view")
         steps = (await uow.session.execute(
             sa.select(transitions).where(transitions.c.journey_id == j.journey_id).order_by(transitions.c.id)
         )).all()
@@ -212,17 +234,19 @@ async def get_journey(citizen_id: uuid.UUID, runtime: Runtime) -> dict:
 
 
 @router.post("/journeys/{citizen_id}/contacts", status_code=201, tags=["journeys"])
-async def log_contact(citizen_id: uuid.UUID, body: ContactIn, runtime: Runtime, ctx: Ctx) -> dict:
+async def log_contact(citizen_id: uuid.UUID, body: ContactIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     """Logs a call or home visit; the first one ends the wait for first contact."""
     async with runtime.unit_of_work() as uow:
+        await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="contacts")
         state = await journeys.log_contact(uow, ctx, citizen_id, body.kind, body.by, body.at, body.note)
     return {"state": state.value}
 
 
 @router.post("/journeys/{citizen_id}/clarification", status_code=201, tags=["journeys"])
-async def clarify(citizen_id: uuid.UUID, body: ClarificationIn, runtime: Runtime, ctx: Ctx) -> dict:
+async def clarify(citizen_id: uuid.UUID, body: ClarificationIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     """Records wishes, barriers and the baseline UCLA; publishes NeedsClarified for matching."""
     async with runtime.unit_of_work() as uow:
+        await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="clarification")
         journey = await journeys.journey_of(uow, citizen_id)
         clarification = Clarification(
             interests=tuple(body.interests), languages=tuple(body.languages or [journey.language]),
@@ -237,61 +261,69 @@ async def clarify(citizen_id: uuid.UUID, body: ClarificationIn, runtime: Runtime
 
 
 @router.post("/journeys/{citizen_id}/first-visit/plan", status_code=201, tags=["visits"])
-async def plan_first_visit(citizen_id: uuid.UUID, body: VisitPlanIn, runtime: Runtime, ctx: Ctx) -> dict:
+async def plan_first_visit(citizen_id: uuid.UUID, body: VisitPlanIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     """Books the first visit after an accepted match (FirstVisitPlanned: notify reminds the
     citizen and the companion before it). Booking again replaces the earlier time."""
     async with runtime.unit_of_work() as uow:
+        await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="first visit plan")
         visit_at = await visits.plan_first_visit(uow, ctx, citizen_id, body.domain())
     return {"state": "match_accepted", "first_visit_planned_for": visit_at}
 
 
 @router.post("/journeys/{citizen_id}/first-visit", status_code=201, tags=["visits"])
-async def first_visit(citizen_id: uuid.UUID, body: VisitIn, runtime: Runtime, ctx: Ctx) -> dict:
+async def first_visit(citizen_id: uuid.UUID, body: VisitIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     """The first visit, accompanied (FirstVisitAccompanied, hours drawn from the punch card) or not."""
     async with runtime.unit_of_work() as uow:
+        await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="first visit")
         card = await visits.record_first_visit(uow, ctx, citizen_id, body.domain())
     return {"state": "first_visit", "punch_card": card}
 
 
 @router.post("/journeys/{citizen_id}/attendance", status_code=201, tags=["visits"])
-async def attendance(citizen_id: uuid.UUID, body: VisitIn, runtime: Runtime, ctx: Ctx) -> dict:
+async def attendance(citizen_id: uuid.UUID, body: VisitIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     async with runtime.unit_of_work() as uow:
+        await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="attendance")
         card = await visits.record_attendance(uow, ctx, citizen_id, body.domain())
         state = (await journeys.journey_of(uow, citizen_id)).state
     return {"state": state, "punch_card": card}
 
 
 @router.get("/journeys/{citizen_id}/punch-card", tags=["punch cards"])
-async def get_punch_card(citizen_id: uuid.UUID, runtime: Runtime) -> dict:
+async def get_punch_card(citizen_id: uuid.UUID, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     async with runtime.unit_of_work() as uow:
+        await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=("punch_card",), purpose="punch card view")
         return await visits.punch_card(uow, citizen_id)
 
 
 @router.post("/journeys/{citizen_id}/punch-card/grants", status_code=201, tags=["punch cards"])
-async def grant_hours(citizen_id: uuid.UUID, body: HoursIn, runtime: Runtime, ctx: Ctx) -> dict:
+async def grant_hours(citizen_id: uuid.UUID, body: HoursIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     async with runtime.unit_of_work() as uow:
+        await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="punch card grant")
         return await visits.grant_hours(uow, ctx, citizen_id, body.hours, body.by, extension=False)
 
 
 @router.post("/journeys/{citizen_id}/punch-card/extensions", status_code=201, tags=["punch cards"])
-async def extend_card(citizen_id: uuid.UUID, body: ExtensionIn, runtime: Runtime, ctx: Ctx) -> dict:
+async def extend_card(citizen_id: uuid.UUID, body: ExtensionIn, runtime: Runtime, ctx: Ctx, caller: Coordinator) -> dict:
     """A coordinator extends the card beyond what was granted."""
     async with runtime.unit_of_work() as uow:
+        await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="punch card extension")
         return await visits.grant_hours(uow, ctx, citizen_id, body.hours, body.coordinator_id, extension=True)
 
 
 @router.post("/journeys/{citizen_id}/exit", status_code=201, tags=["journeys"])
-async def exit_journey(citizen_id: uuid.UUID, body: ExitIn, runtime: Runtime, ctx: Ctx) -> dict:
+async def exit_journey(citizen_id: uuid.UUID, body: ExitIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     """Exit with the outcome and the final UCLA; publishes JourneyCompleted."""
     exit = journeys.Exit(_EXIT_STEP[body.outcome], body.final.domain() if body.final else None, body.relatives_involved, body.note)
     async with runtime.unit_of_work() as uow:
+        await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="exit")
         event = await journeys.exit_journey(uow, ctx, citizen_id, exit)
     return {"state": "exited", "outcome": body.outcome.value, "days_in_journey": event.days_in_journey}
 
 
 @router.post("/groups", status_code=201, tags=["groups"])
-async def form_group(body: GroupIn, runtime: Runtime, ctx: Ctx) -> dict:
+async def form_group(body: GroupIn, runtime: Runtime, ctx: Ctx, caller: Coordinator) -> dict:
     """Forms a group from a GroupProposed (give its id) or by hand (interest, postal code, members)."""
+    access.require_owner_coordinator(caller, ctx, "groups")
     new = groups.NewGroup(body.facilitator_id, body.group_proposal_id, body.interest, body.postal_code, tuple(body.member_citizen_ids))
     async with runtime.unit_of_work() as uow:
         event = await groups.form_group(uow, ctx, new)
@@ -299,30 +331,46 @@ async def form_group(body: GroupIn, runtime: Runtime, ctx: Ctx) -> dict:
 
 
 @router.get("/groups/{group_id}", tags=["groups"])
-async def get_group(group_id: uuid.UUID, runtime: Runtime) -> dict:
+async def get_group(group_id: uuid.UUID, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     async with runtime.unit_of_work() as uow:
+        await _group_of_caller(uow, ctx, caller, group_id)
         return await groups.group_view(uow, group_id)
 
 
 @router.post("/groups/{group_id}/meetings", status_code=201, tags=["groups"])
-async def log_meeting(group_id: uuid.UUID, body: MeetingIn, runtime: Runtime, ctx: Ctx) -> dict:
+async def log_meeting(group_id: uuid.UUID, body: MeetingIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     async with runtime.unit_of_work() as uow:
+        await _group_of_caller(uow, ctx, caller, group_id)
         return await groups.record_meeting(
             uow, ctx, group_id, body.held_at, body.facilitator_present, body.attendees, tuple(body.attending_member_ids)
         )
 
 
 @router.post("/groups/{group_id}/self-running", status_code=201, tags=["groups"])
-async def release_facilitator(group_id: uuid.UUID, runtime: Runtime, ctx: Ctx) -> dict:
+async def release_facilitator(group_id: uuid.UUID, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     """The facilitator decides the group runs itself and is released."""
     async with runtime.unit_of_work() as uow:
+        await _group_of_caller(uow, ctx, caller, group_id)
         await groups.facilitator_releases(uow, ctx, group_id)
         return await groups.group_view(uow, group_id)
+
+
+async def _group_of_caller(uow, ctx: Context, caller: Caller, group_id: uuid.UUID) -> None:  # noqa: ANN001
+    """A group is this organisation's: its coordinators, and the guide facilitating it, reach it."""
+    if access.is_owner_coordinator(caller, ctx):
+        return
+    facilitator = (await uow.session.execute(
+        sa.select(group_table.c.facilitator_id).where(group_table.c.group_id == str(group_id))
+    )).scalar_one_or_none()
+    if not (caller.has(Role.guide) and caller.organisation == ctx.org_id and facilitator == caller.subject):
+        raise NotFound(f"no group {group_id}")
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def refused(request: Request, exc: DomainError) -> JSONResponse:
+        if isinstance(exc, access.Refused):
+            await access.log_refusal(runtime_of(request), exc)
         if isinstance(exc, NotFound):
             return JSONResponse({"detail": str(exc)}, status_code=404)
         if isinstance(exc, InvalidInput):

@@ -60,8 +60,8 @@ def register(runtime: ServiceRuntime, ctx: Context) -> None:
 
     @runtime.handles(ConsentChanged)
     async def on_consent(event: ConsentChanged, uow: UnitOfWork) -> None:
-        if ctx.org_id in event.removed or ctx.org_id not in event.consented_orgs:
-            await journeys.erase_citizen(uow, ctx, event.citizen_id)
+        # a changed (even emptied) consent list is never an erasure: only CitizenErased erases (issue 12 case 1)
+        await journeys.consent_changed(uow, ctx, event.citizen_id, list(event.consented_orgs))
 
     @runtime.handles(CitizenErased)
     async def on_erased(event: CitizenErased, uow: UnitOfWork) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Callable, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from brobygger_runtime.auth import Caller, Role, requires
+from journey.domain.reports import MIN_CELL, suppress_small_cells
 from journey.entrypoints import report_tables as tables
+from journey.entrypoints.access import is_owner_coordinator, require_owner_coordinator
 from journey.entrypoints.api import Ctx, Runtime
 from journey.service_layer import reports
 
@@ -15,61 +18,77 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv: one row per group or metric")]
 
 
-def _answer(data: Any, format: str, table: Callable[[Any], tables.Table]) -> Any:
+# aggregates only: steering and coordinators. Only the coordinators of the organisation running this
+# instance (who may open each of these citizens anyway) see exact small counts; everyone else gets every
+# cell counting fewer than MIN_CELL citizens suppressed (null). Lists of citizens: those coordinators only.
+Reader = Annotated[Caller, Depends(requires(Role.steering, Role.coordinator))]
+OwnerCoordinator = Annotated[Caller, Depends(requires(Role.coordinator))]
+
+
+def _answer(data: Any, format: str, table: Callable[[Any], tables.Table], caller: Caller | None = None,
+            ctx: Any = None) -> Any:
+    if caller is not None and not is_owner_coordinator(caller, ctx):
+        data = suppress_small_cells(data)
     return Response(tables.to_csv(table(data)), media_type="text/csv") if format == "csv" else data
 
 
 @router.get("", response_model=dict)  # the JSON as before; a Response (CSV) passes through
-async def everything(runtime: Runtime, ctx: Ctx, format: Format = "json") -> dict | Response:
+async def everything(runtime: Runtime, ctx: Ctx, caller: Reader, format: Format = "json") -> dict | Response:
     async with runtime.unit_of_work() as uow:
-        data = await reports.all_reports(uow, ctx)
-    return _answer(data, format, tables.overview_table)
+        data = await reports.all_reports(uow, ctx, citizens_listed=is_owner_coordinator(caller, ctx))
+    return _answer(data, format, tables.overview_table, caller, ctx)
 
 
 @router.get("/funnel", response_model=None)
-async def funnel(runtime: Runtime, format: Format = "json") -> dict | Response:
+async def funnel(runtime: Runtime, ctx: Ctx, caller: Reader, format: Format = "json") -> dict | Response:
     async with runtime.unit_of_work() as uow:
         data = await reports.funnel(uow)
-    return _answer(data, format, tables.funnel_table)
+    return _answer(data, format, tables.funnel_table, caller, ctx)
 
 
 @router.get("/waiting-times", response_model=None)
-async def waiting_times(runtime: Runtime, format: Format = "json") -> dict | Response:
+async def waiting_times(runtime: Runtime, ctx: Ctx, caller: Reader, format: Format = "json") -> dict | Response:
     async with runtime.unit_of_work() as uow:
         data = await reports.waiting_times(uow)
-    return _answer(data, format, tables.waiting_times_table)
+    return _answer(data, format, tables.waiting_times_table, caller, ctx)
 
 
 @router.get("/waiting-now", response_model=None)
-async def waiting_now(runtime: Runtime, ctx: Ctx, format: Format = "json") -> list[dict] | Response:
+async def waiting_now(runtime: Runtime, ctx: Ctx, caller: OwnerCoordinator, format: Format = "json") -> list[dict] | Response:
+    """Who waits too long, citizen by citizen: a working list for this organisation's coordinators."""
+    require_owner_coordinator(caller, ctx, "lists of waiting citizens")
     async with runtime.unit_of_work() as uow:
         rows = await reports.waiting_beyond_limits(uow, ctx)
     return _answer(rows, format, tables.waiting_now_table)
 
 
 @router.get("/accompaniment", response_model=None)
-async def accompaniment(runtime: Runtime, format: Format = "json") -> dict | Response:
+async def accompaniment(runtime: Runtime, ctx: Ctx, caller: Reader, format: Format = "json") -> dict | Response:
     async with runtime.unit_of_work() as uow:
         data = await reports.accompaniment(uow)
-    return _answer(data, format, tables.metrics)
+    return _answer(data, format, tables.metrics, caller, ctx)
 
 
 @router.get("/groups", response_model=None)
-async def groups(runtime: Runtime, format: Format = "json") -> dict | Response:
+async def groups(runtime: Runtime, ctx: Ctx, caller: Reader, format: Format = "json") -> dict | Response:
     async with runtime.unit_of_work() as uow:
         data = await reports.group_figures(uow)
-    return _answer(data, format, tables.metrics)
+    return _answer(data, format, tables.metrics, caller, ctx)
 
 
 @router.get("/loneliness", response_model=None)
-async def loneliness(runtime: Runtime, format: Format = "json") -> dict | Response:
+async def loneliness(runtime: Runtime, ctx: Ctx, caller: Reader, format: Format = "json") -> dict | Response:
     async with runtime.unit_of_work() as uow:
         data = await reports.loneliness(uow)
-    return _answer(data, format, tables.metrics)
+    return _answer(data, format, tables.metrics, caller, ctx)
 
 
 @router.get("/gaps", response_model=None)
-async def gaps(runtime: Runtime, min_citizens: int = Query(default=2, ge=1), format: Format = "json") -> list[dict] | Response:
+async def gaps(runtime: Runtime, caller: Reader, format: Format = "json",
+               min_citizens: int = Query(default=MIN_CELL, ge=1, le=100_000,
+                                         description=f"smallest cell shown; raised to {MIN_CELL} when lower")) -> list[dict] | Response:
+    """Interests waiting citizens share where no activity serves them; a cell never counts fewer than
+    MIN_CELL citizens, whatever `min_citizens` asks (issue 12 case 5)."""
     async with runtime.unit_of_work() as uow:
-        rows = await reports.gaps(uow, min_citizens)
+        rows = await reports.gaps(uow, max(min_citizens, MIN_CELL))
     return _answer(rows, format, tables.gaps_table)

@@ -72,7 +72,7 @@ async def open_journey(uow: UnitOfWork, ctx: Context, referral: Referral) -> str
             source=referral.source, referrer_org=referral.referrer_org, urgency=referral.urgency,
             postal_code=referral.postal_code, age_band=referral.age_band, language=referral.language,
             referral_count=1, referred_at=referral.received_at, relatives_involved=referral.source == "relative",
-            erased=False,
+            erased=False, consented_orgs=sorted(referral.consented_orgs), hidden=False,
         ),
     )
     await record_transition(uow, journey_id, str(referral.citizen_id), "open", "", State.referred.value, referral.received_at)
@@ -229,6 +229,19 @@ async def exit_journey(uow: UnitOfWork, ctx: Context, citizen_id: UUID, exit: Ex
     )
     await uow.publish(event)
     return event
+
+
+async def consent_changed(uow: UnitOfWork, ctx: Context, citizen_id: UUID, consented_orgs: list[str]) -> int:
+    """The citizen's consent now names `consented_orgs`. Never an erasure (only CitizenErased erases):
+    when the owning organisation is no longer named the journeys are hidden (not shown, not acted
+    on, no follow-ups) and their data stays until erasure or retention; named again, they show again.
+    Returns how many journeys were updated."""
+    result = await uow.session.execute(
+        journeys.update().where(journeys.c.citizen_id == str(citizen_id), journeys.c.erased.is_(False)).values(
+            consented_orgs=sorted(set(consented_orgs)), hidden=ctx.org_id not in consented_orgs,
+        )
+    )
+    return result.rowcount or 0
 
 
 async def erase_citizen(uow: UnitOfWork, ctx: Context, citizen_id: UUID) -> bool:

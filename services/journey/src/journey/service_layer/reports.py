@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from brobygger_runtime.unit_of_work import UnitOfWork
 from journey.adapters.tables import groups, journeys, punch_cards, served_interests, timers, visits
 from journey.domain.journey import State
-from journey.domain.reports import PairedMeasure, WaitingCitizen, gap_report, loneliness_change, waiting_summary
+from journey.domain.reports import MIN_CELL, PairedMeasure, WaitingCitizen, gap_report, loneliness_change, waiting_summary
 from journey.domain.timers import TimerKind
 from journey.service_layer.context import Context
 
@@ -80,7 +80,7 @@ async def waiting_beyond_limits(uow: UnitOfWork, ctx: Context) -> list[dict]:
     )
     found = []
     for j in await _journeys(uow):
-        if j.state == State.exited.value or j.erased:
+        if j.state == State.exited.value or j.erased or j.hidden:
             continue
         waiting_for, since, limit = None, None, None
         if j.first_contact_at is None and j.journey_id in overdue_contact:
@@ -139,25 +139,27 @@ async def loneliness(uow: UnitOfWork) -> dict:
     return result
 
 
-async def gaps(uow: UnitOfWork, min_citizens: int = 2) -> list[dict]:
+async def gaps(uow: UnitOfWork, min_citizens: int = MIN_CELL) -> list[dict]:
     """Interests waiting citizens share in an area where no activity serves them."""
     waiting = [
         WaitingCitizen(j.clarification["postal_code"], tuple(j.clarification["interests"]))
         for j in await _journeys(uow)
-        if j.state in (State.clarified.value, State.matching.value) and j.clarification and not j.erased
+        if j.state in (State.clarified.value, State.matching.value) and j.clarification and not j.erased and not j.hidden
     ]
     served = {(p, i) for p, i in (await uow.session.execute(sa.select(served_interests.c.postal_code, served_interests.c.interest))).all()}
     return gap_report(waiting, served, min_citizens)
 
 
-async def all_reports(uow: UnitOfWork, ctx: Context) -> dict:
+async def all_reports(uow: UnitOfWork, ctx: Context, citizens_listed: bool = True) -> dict:
+    """Every report; `citizens_listed` False (steering, partners) leaves out the list of waiting citizens."""
+    waiting = await waiting_beyond_limits(uow, ctx) if citizens_listed else []
     return {
         "generated_at": ctx.now(),
         "funnel": await funnel(uow),
         "waiting_times": await waiting_times(uow),
-        "waiting_beyond_limits": await waiting_beyond_limits(uow, ctx),
+        "waiting_beyond_limits": waiting,
         "accompaniment": await accompaniment(uow),
         "groups": await group_figures(uow),
         "loneliness": await loneliness(uow),
-        "gaps": await gaps(uow),
+        "gaps": await gaps(uow, MIN_CELL),
     }

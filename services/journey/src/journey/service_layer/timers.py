@@ -21,8 +21,8 @@ async def fire_due_timers(uow: UnitOfWork, ctx: Context, limit: int = 200) -> li
         if not await repo.claim_timer(uow.session, timer.id, now):
             continue
         journey = await repo.journey_by_id(uow.session, timer.journey_id)
-        if journey is None or journey.erased:
-            continue
+        if journey is None or journey.erased or journey.hidden:
+            continue  # hidden: the owning organisation is no longer in the citizen's consent, so no follow-ups
         kind = TimerKind(timer.kind)
         due_at = timer.due_at
         await uow.publish(

@@ -4,6 +4,16 @@ The four bases differ only in the service, its resources and a few settings, so
 they are generated from the table below; the output is committed (plain YAML,
 what an operator's kustomize reads) and a test checks it is up to date.
 Organisations adapt a base in an overlay (overlays/<org>/), never here.
+
+A base holds no secret and names two objects only an overlay makes, with
+kustomize generators (so a changed value rolls the pods):
+- ConfigMap `auth-settings`: TRUSTED_ISSUERS, AUTH_ISSUER, AUTH_AUDIENCE, the
+  same for all of an organisation's services (configMapGenerator, literals);
+- Secret `<service>-secrets`: DATABASE_URL, KAFKA_SASL_USERNAME,
+  KAFKA_SASL_PASSWORD, AUTH_CLIENT_SECRET (notify also SMTP_USERNAME and
+  SMTP_PASSWORD), from `overlays/<org>/secrets/<service>.env` (secretGenerator),
+  a gitignored file the operator writes from the organisation's secret store;
+  `kubectl apply -k` fails while it is missing.
 """
 
 from __future__ import annotations
@@ -42,11 +52,8 @@ COMMON_SETTINGS = {
     "LOG_JSON": "true",
 }
 
-# Secrets: placeholders that an overlay (or the organisation's secret store) replaces.
-SECRETS = {
-    "referral": {"API_KEYS": "CHANGE-ME:staff:CHANGE-ME"},
-    "notify": {"SMTP_USERNAME": "CHANGE-ME", "SMTP_PASSWORD": "CHANGE-ME", "CITIZEN_CONTACT_API_KEY": "CHANGE-ME"},
-}
+AUTH_SETTINGS = "auth-settings"
+"""The overlay's ConfigMap of the organisation's identity settings (TRUSTED_ISSUERS, AUTH_ISSUER...)."""
 
 
 def labels(service: str) -> dict[str, str]:
@@ -92,7 +99,9 @@ def deployment(service: str) -> dict:
                         "image": IMAGE,
                         "args": [service],
                         "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
-                        "envFrom": [{"configMapRef": {"name": f"{service}-settings"}},
+                        # later sources win: the service's own settings over the organisation's
+                        "envFrom": [{"configMapRef": {"name": AUTH_SETTINGS}},
+                                    {"configMapRef": {"name": f"{service}-settings"}},
                                     {"secretRef": {"name": f"{service}-secrets"}}],
                         "env": [{"name": "INSTANCE_ID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
                         # migrations run before the app listens: give start-up a minute
@@ -152,20 +161,13 @@ def network_policy(service: str) -> dict:
 
 
 def settings(service: str) -> dict:
-    data = {**COMMON_SETTINGS, **SERVICES[service][2]}
+    # the OAuth client of the service's own tokens (AUTH_CLIENT_SECRET is in the overlay's Secret)
+    data = {**COMMON_SETTINGS, "AUTH_CLIENT_ID": f"brobygger-{service}", **SERVICES[service][2]}
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": f"{service}-settings", "labels": labels(service)}, "data": data}
 
 
-def secrets(service: str) -> dict:
-    database = f"postgresql+asyncpg://{service}:CHANGE-ME@postgres.example.org:5432/{service}"
-    data = {"DATABASE_URL": database, "KAFKA_SASL_USERNAME": "CHANGE-ME", "KAFKA_SASL_PASSWORD": "CHANGE-ME",
-            **SECRETS.get(service, {})}
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": f"{service}-secrets", "labels": labels(service)}, "stringData": data}
-
-
-FILES = {"configmap.yaml": settings, "secret.yaml": secrets, "deployment.yaml": deployment,
+FILES = {"configmap.yaml": settings, "deployment.yaml": deployment,
          "service.yaml": service_object, "pdb.yaml": disruption_budget, "networkpolicy.yaml": network_policy}
 
 

@@ -36,9 +36,94 @@ def load_yaml(path: Path):  # noqa: ANN201
     return yaml.safe_load(path.read_text())
 
 
+def load_yaml_all(path: Path) -> list:
+    """Every document of a YAML file, empty ones left out."""
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+# --- docker-compose.yml, as compose sees it: interpolated from the environment (`.env`) ---
+
+COMPOSE_ENV_EXAMPLE = REPO / "deploy/compose/env.example"
+_INTERPOLATION = re.compile(
+    r"\$(?:(?P<escaped>\$)|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}"
+    r"|(?P<named>[A-Za-z_][A-Za-z0-9_]*)|(?P<invalid>))"
+)
+
+
+class MissingVariable(LookupError):
+    """`${NAME:?message}` (or `${NAME?message}`) with NAME unset: compose refuses to start."""
+
+
+def interpolate(value, env: dict[str, str]):  # noqa: ANN001, ANN201
+    """Compose's variable substitution (compose-spec interpolation): `$$`, `$NAME`,
+    `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `${NAME:?error}`,
+    `${NAME?error}`, `${NAME:+other}`, `${NAME+other}`; in values, never in keys."""
+    if isinstance(value, dict):
+        return {key: interpolate(item, env) for key, item in value.items()}
+    if isinstance(value, list):
+        return [interpolate(item, env) for item in value]
+    if not isinstance(value, str):
+        return value
+
+    def replace(match: re.Match) -> str:
+        if match.group("escaped"):
+            return "$"
+        assert match.group("invalid") is None, f"invalid interpolation in {value!r}"
+        name = match.group("braced") or match.group("named")
+        op, arg = match.group("op"), match.group("arg") or ""
+        current = env.get(name)
+        set_, non_empty = current is not None, bool(current)
+        if op in (":?", "?"):
+            if not (non_empty if op == ":?" else set_):
+                raise MissingVariable(f"{name}: {arg}")
+            return current
+        if op in (":-", "-"):
+            return current if (non_empty if op == ":-" else set_) else arg
+        if op in (":+", "+"):
+            return arg if (non_empty if op == ":+" else set_) else ""
+        return current or ""
+
+    return _INTERPOLATION.sub(replace, value)
+
+
+def compose_variables(value) -> dict[str, str | None]:  # noqa: ANN001
+    """NAME -> operator (":?", "-"... or None) of every variable the values of a
+    parsed compose file read (comments are not read: YAML dropped them)."""
+    if isinstance(value, dict):
+        return {k: v for item in value.values() for k, v in compose_variables(item).items()}
+    if isinstance(value, list):
+        return {k: v for item in value for k, v in compose_variables(item).items()}
+    if not isinstance(value, str):
+        return {}
+    return {m.group("braced") or m.group("named"): m.group("op")
+            for m in _INTERPOLATION.finditer(value) if m.group("braced") or m.group("named")}
+
+
+def env_example_names(path: Path = COMPOSE_ENV_EXAMPLE) -> dict[str, str]:
+    """NAME -> value of each `NAME=value` line."""
+    out = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            out[name.strip()] = value
+    return out
+
+
+def compose_test_env() -> dict[str, str]:
+    """What `.env` holds, with test values: one per variable env.example lists."""
+    return {name: f"test-{name.lower().replace('_', '-')}" for name in env_example_names()}
+
+
 @pytest.fixture(scope="session")
-def compose() -> dict:
+def raw_compose() -> dict:
+    """docker-compose.yml before interpolation (`${NAME:?...}` as written)."""
     return load_yaml(REPO / "docker-compose.yml")
+
+
+@pytest.fixture(scope="session")
+def compose(raw_compose) -> dict:
+    """docker-compose.yml as compose runs it, with a test value for every variable of env.example."""
+    return interpolate(raw_compose, compose_test_env())
 
 
 def settings_class(service: str) -> type:
@@ -59,13 +144,16 @@ def env_names(service: str) -> set[str]:
 
 # Settings that the production stack must set for every instance although the
 # code has development defaults (127.0.0.1, SQLite, the demo partnership...).
+# Identity (DESIGN.md section 9): the issuers trusted, each for its organisation, and
+# the service's own client at its organisation's issuer.
 PRODUCTION_REQUIRED = {
     "PARTNERSHIP_ID", "ORG_ID", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_ENABLE_IDEMPOTENCE", "KAFKA_ENSURE_TOPICS",
     "DATABASE_URL", "HTTP_HOST", "HTTP_PORT",
+    "TRUSTED_ISSUERS", "AUTH_AUDIENCE", "AUTH_ISSUER", "AUTH_CLIENT_ID", "AUTH_CLIENT_SECRET",
 }
 PRODUCTION_REQUIRED_BY_SERVICE = {
-    "referral": {"PARTNERSHIP_ORGS", "API_KEYS"},
-    "notify": {"SMTP_HOST", "SMTP_PORT", "MAIL_FROM", "CITIZEN_CONTACT_URL", "CITIZEN_CONTACT_API_KEY"},
+    "referral": {"PARTNERSHIP_ORGS"},
+    "notify": {"SMTP_HOST", "SMTP_PORT", "MAIL_FROM", "CITIZEN_CONTACT_URL"},
     "matching": set(),
     "journey": set(),
 }
@@ -191,7 +279,9 @@ def selectors(expr: str) -> list[tuple[str, set[str]]]:
 # --- kustomize, rendered in Python: resources, namespace, labels, images, patches ---
 
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass"}
-KNOWN_FIELDS = {"apiVersion", "kind", "resources", "namespace", "labels", "images", "patches"}
+KNOWN_FIELDS = {"apiVersion", "kind", "resources", "namespace", "labels", "images", "patches",
+                "configMapGenerator", "secretGenerator"}
+GENERATOR_FIELDS = {"name", "literals", "envs", "files", "type"}
 
 
 def _merge(target: dict, patch: dict) -> None:
@@ -221,8 +311,122 @@ def _pod_templates(obj: dict) -> list[dict]:
     return [spec["template"]] if "template" in spec else []
 
 
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """A kustomize `envs:` file: KEY=value lines (value as written, quotes and all),
+    blank lines and `#` comments skipped; a KEY without `=` takes the environment's value."""
+    import os
+
+    if not path.is_file():
+        raise FileNotFoundError(f"env source file {path} is missing (kustomize fails the same way)")
+    out = {}
+    for line in path.read_text().removeprefix("\ufeff").splitlines():
+        line = line.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        assert re.fullmatch(r"[A-Za-z_.-][A-Za-z0-9_.-]*", key), f"{path}: {key!r} is not a variable name"
+        out[key] = value if sep else os.environ.get(key, "")
+    return out
+
+
+def _generated_data(folder: Path, spec: dict) -> dict[str, str]:
+    data: dict[str, str] = {}
+    for env_file in spec.get("envs", []):
+        data.update(read_env_file(folder / env_file))
+    for literal in spec.get("literals", []):
+        key, _, value = literal.partition("=")
+        data[key] = _unquote(value)
+    for source in spec.get("files", []):
+        key, _, path = source.rpartition("=")
+        path = folder / path
+        if not path.is_file():
+            raise FileNotFoundError(f"file source {path} is missing (kustomize fails the same way)")
+        data[key or path.name] = path.read_text()
+    return data
+
+
+def _kustomize_base64(value: str) -> str:
+    """Secret data as kustomize writes it: base64, in lines of 70 each ended by a newline when longer."""
+    import base64
+
+    encoded = base64.b64encode(value.encode()).decode()
+    if len(encoded) < 70:
+        return encoded
+    return "".join(encoded[i:i + 70] + "\n" for i in range(0, len(encoded), 70))
+
+
+def _generate(folder: Path, k: dict) -> list[dict]:
+    """The ConfigMaps and Secrets of configMapGenerator and secretGenerator, before their name suffix."""
+    out = []
+    for kind, field in (("ConfigMap", "configMapGenerator"), ("Secret", "secretGenerator")):
+        for spec in k.get(field, []):
+            unknown = set(spec) - GENERATOR_FIELDS
+            assert not unknown, f"{folder}: generator fields {unknown} are not rendered by tests/deploy"
+            data = _generated_data(folder, spec)
+            obj = {"apiVersion": "v1", "kind": kind, "metadata": {"name": spec["name"]}}
+            if kind == "Secret":
+                obj.update(type=spec.get("type", "Opaque"), data={k_: _kustomize_base64(v) for k_, v in data.items()})
+            else:
+                obj["data"] = data
+            out.append(obj)
+    return out
+
+
+def _name_hash(obj: dict) -> str:
+    """kustomize's suffix (api/hasher): sha256 of the JSON of kind, name, data (and a Secret's
+    type), first ten hex digits with 0, 1, 3, a, e mapped to g, h, k, m, t. kustomize 5
+    looks the name up at the document's top level, where there is none: it hashes ""."""
+    import hashlib
+    import json
+
+    fields = {"kind": obj["kind"], "name": "", "data": obj.get("data", {})}
+    if obj["kind"] == "Secret":
+        fields["type"] = obj.get("type", "")
+    encoded = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    encoded = encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    digest = hashlib.sha256(encoded.encode()).hexdigest()[:10]
+    return digest.translate(str.maketrans("013ae", "ghkmt"))
+
+
+def _rename_references(objects: list[dict], kind: str, old: str, new: str) -> None:
+    """Point pod templates' envFrom, env and volumes at a generated object's suffixed name."""
+    ref, key_ref, volume, volume_key = (("configMapRef", "configMapKeyRef", "configMap", "name") if kind == "ConfigMap"
+                                        else ("secretRef", "secretKeyRef", "secret", "secretName"))
+    for obj in objects:
+        for template in _pod_templates(obj):
+            spec = template["spec"]
+            for container in spec.get("containers", []) + spec.get("initContainers", []):
+                for source in container.get("envFrom", []):
+                    if source.get(ref, {}).get("name") == old:
+                        source[ref]["name"] = new
+                for env in container.get("env", []):
+                    if env.get("valueFrom", {}).get(key_ref, {}).get("name") == old:
+                        env["valueFrom"][key_ref]["name"] = new
+            for vol in spec.get("volumes", []):
+                if vol.get(volume, {}).get(volume_key) == old:
+                    vol[volume][volume_key] = new
+
+
+def generator_sources(folder: Path) -> list[Path]:
+    """The files a kustomization's generators read (envs: and files:)."""
+    k = load_yaml(folder / "kustomization.yaml")
+    out = []
+    for field in ("configMapGenerator", "secretGenerator"):
+        for spec in k.get(field, []):
+            out += [folder / p for p in spec.get("envs", [])]
+            out += [folder / p.rpartition("=")[2] for p in spec.get("files", [])]
+    return out
+
+
 def kustomize(folder: Path) -> list[dict]:
-    """Render a kustomization like `kustomize build`, for the features deploy/ uses (others fail loudly)."""
+    """Render a kustomization like `kustomize build`, for the features deploy/ uses (others fail loudly).
+    A generator whose source file is missing raises FileNotFoundError, as kustomize fails."""
     k = load_yaml(folder / "kustomization.yaml")
     unknown = set(k) - KNOWN_FIELDS
     assert not unknown, f"{folder}: kustomization fields {unknown} are not rendered by tests/deploy"
@@ -230,6 +434,8 @@ def kustomize(folder: Path) -> list[dict]:
     for resource in k.get("resources", []):
         path = (folder / resource).resolve()
         objects += kustomize(path) if path.is_dir() else [d for d in yaml.safe_load_all(path.read_text()) if d]
+    generated = _generate(folder, k)
+    objects += generated
     for entry in k.get("patches", []):
         assert set(entry) == {"path"}, f"{folder}: only file patches are rendered ({entry})"
         for patch in yaml.safe_load_all((folder / entry["path"]).read_text()):
@@ -256,7 +462,30 @@ def kustomize(folder: Path) -> list[dict]:
                     name, _, tag = container["image"].partition(":")
                     if name == image["name"]:
                         container["image"] = f"{image.get('newName', name)}:{image.get('newTag', tag)}"
+    for obj in generated:  # last, as kustomize does: the suffix, then the references to it
+        old = obj["metadata"]["name"]
+        obj["metadata"]["name"] = f"{old}-{_name_hash(obj)}"
+        _rename_references(objects, obj["kind"], old, obj["metadata"]["name"])
     return objects
+
+
+@pytest.fixture(scope="session")
+def k8s_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of deploy/k8s whose overlays have their secret files, made from the
+    committed `*.env.example` with test values (`<password>` and empty values
+    filled in), as an operator makes them from the secret store."""
+    root = tmp_path_factory.mktemp("k8s") / "k8s"
+    shutil.copytree(REPO / "deploy/k8s", root, ignore=shutil.ignore_patterns("*.env", "__pycache__"))
+    for example in root.glob("overlays/*/secrets/*.env.example"):
+        lines = []
+        for line in example.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and not key.lstrip().startswith("#"):
+                value = value.replace("<password>", "test-only-password") or f"test-only-{key.lower()}"
+                line = f"{key}={value}"
+            lines.append(line)
+        example.with_suffix("").write_text("\n".join(lines) + "\n")
+    return root
 
 
 PROMTOOL = "/usr/bin/promtool"

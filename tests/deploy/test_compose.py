@@ -1,5 +1,8 @@
-"""docker-compose.yml: valid Compose, pinned images, health checks, and each
-service's environment exactly the settings its code reads."""
+"""docker-compose.yml: valid Compose, pinned images, health checks, each
+service's environment exactly the settings its code reads, and secrets only
+from `.env` (`${NAME:?...}`). The `compose` fixture is the file as compose
+runs it, interpolated with a test value for each variable of env.example;
+Keycloak and its realms are checked in test_keycloak_realms.py."""
 
 from __future__ import annotations
 
@@ -70,7 +73,7 @@ def test_every_container_has_a_health_check_and_waits_for_what_it_needs(compose)
             assert condition["condition"] in ("service_healthy", "service_completed_successfully"), (name, dependency)
 
 
-def test_services_start_after_kafka_postgres_and_the_topic_job(compose) -> None:
+def test_services_start_after_kafka_postgres_keycloak_and_the_topic_job(compose) -> None:
     containers = brobygger_containers(compose)
     assert sorted(svc["command"][0] for svc in containers.values()) == ["journey", "matching", "matching", "notify", "referral"]
     for name, svc in containers.items():
@@ -78,6 +81,7 @@ def test_services_start_after_kafka_postgres_and_the_topic_job(compose) -> None:
         assert deps["kafka"]["condition"] == "service_healthy", name
         assert deps["postgres"]["condition"] == "service_healthy", name
         assert deps["topics"]["condition"] == "service_completed_successfully", name
+        assert deps["keycloak"]["condition"] == "service_healthy", name
     assert compose["services"]["notify"]["depends_on"]["mailpit"]["condition"] == "service_healthy"
 
 
@@ -102,6 +106,7 @@ def test_environment_keys_are_settings_the_code_reads(compose, deploy, monkeypat
         assert settings.kafka_ensure_topics is False, f"{name}: the topics job creates topics"
         assert settings.database_url.startswith("postgresql+asyncpg://"), name
         assert settings.http_host == "0.0.0.0", f"{name} must listen beyond loopback"
+        assert settings.auth_plain_http_hosts == "keycloak", f"{name}: plain http for compose's Keycloak only"
 
 
 def test_settings_drive_the_health_check_and_ports(compose, deploy, monkeypatch) -> None:
@@ -185,13 +190,84 @@ def test_service_health_check_asks_health_ready(compose, deploy, status: int, he
         assert (done.returncode == 0) is healthy, f"{name}: {done.stderr.decode()}"
 
 
-def test_notify_reaches_referral_with_a_service_key_of_its_organisation(compose, deploy, monkeypatch) -> None:
-    from referral.domain.access import Role, parse_api_keys
+def test_notify_reaches_referral_with_a_token_of_its_organisation(compose, deploy, monkeypatch) -> None:
+    from brobygger_runtime.auth import parse_trusted_issuers
+    from brobygger_runtime.auth.trust import parse_host_list
 
     services = compose["services"]
     notify = deploy.parse_settings("notify", services["notify"]["environment"], monkeypatch)
     referral = deploy.parse_settings("referral", services["referral"]["environment"], monkeypatch)
-    caller = parse_api_keys(referral.api_keys)[notify.citizen_contact_api_key]
-    assert (caller.org, caller.role) == (notify.org_id, Role.service)
+    trust = parse_trusted_issuers(referral.trusted_issuers, referral.auth_audience,
+                                  plain_http_hosts=parse_host_list(referral.auth_plain_http_hosts))
+    assert trust.organisation_of(notify.auth_issuer) == notify.org_id, "referral must trust notify's issuer for its org"
+    assert notify.auth_client_id == "brobygger-notify" and notify.auth_client_secret
     url = urlparse(notify.citizen_contact_url)
     assert (url.hostname, url.port) == ("referral", referral.http_port)
+
+
+def test_secrets_come_from_env_and_a_missing_one_stops_compose(raw_compose, deploy) -> None:
+    """Every variable is `${NAME:?...}` (compose fails while it is unset or empty), and
+    env.example lists exactly the variables the file reads, with no value."""
+    variables = deploy.compose_variables(raw_compose)
+    assert variables, "docker-compose.yml reads no variable"
+    loose = {name: op for name, op in variables.items() if op != ":?"}
+    assert not loose, f"{sorted(loose)} would start with an empty value: write ${{NAME:?...}}"
+    example = deploy.env_example_names()
+    assert set(example) == set(variables), (
+        f"env.example lacks {sorted(set(variables) - set(example))}, lists unused {sorted(set(example) - set(variables))}")
+    assert all(value == "" for value in example.values()), "env.example holds values: it must not"
+    for name in variables:
+        env = deploy.compose_test_env()
+        del env[name]
+        with pytest.raises(deploy.MissingVariable, match=name):
+            deploy.interpolate(raw_compose, env)
+
+
+def test_no_secret_is_written_in_the_file(raw_compose) -> None:
+    """Passwords, client secrets and connection URLs with a password come only from variables."""
+    for name, svc in raw_compose["services"].items():
+        env = svc.get("environment", {})
+        for key, value in env.items():
+            value = str(value)
+            if any(word in key for word in ("PASSWORD", "SECRET", "API_KEY", "TOKEN")):
+                assert value.startswith("${") and value.endswith("}"), f"{name}: {key} is written in the file"
+            if key == "DATABASE_URL":
+                password = value.split("://", 1)[1].split("@", 1)[0].partition(":")[2]
+                assert password.startswith("${") and password.endswith("}"), f"{name}: {key} holds a password"
+        assert "API_KEYS" not in env, f"{name}: API_KEYS is gone; services take bearer tokens"
+
+
+def test_make_secrets_writes_every_variable_and_keeps_existing_values(repo, deploy, raw_compose, tmp_path) -> None:
+    import importlib.util
+    import stat
+
+    spec = importlib.util.spec_from_file_location("make_secrets", repo / "deploy/compose/make_secrets.py")
+    make_secrets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_secrets)
+    out = tmp_path / ".env"
+    out.write_text("POSTGRES_PASSWORD=kept-as-it-was\n")
+    added = make_secrets.make(out)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    values = make_secrets.read_env(out)
+    assert values["POSTGRES_PASSWORD"] == "kept-as-it-was" and "POSTGRES_PASSWORD" not in added
+    assert set(values) == set(deploy.env_example_names())
+    for name, value in values.items():
+        assert len(value) >= 14 and not set(value) & set("$'\" #\\"), f"{name}: {value!r}"
+    assert len(set(values.values())) == len(values), "every secret differs"
+    assert make_secrets.make(out) == [] and make_secrets.read_env(out) == values, "a second run changes nothing"
+    deploy.interpolate(raw_compose, values)  # compose starts with it
+
+
+def test_keycloak_health_check_asks_the_management_port(compose, deploy) -> None:
+    """Run Keycloak's health check (bash only: the image has no curl) against a local server."""
+    import subprocess
+
+    kind, program, flag, script = compose["services"]["keycloak"]["healthcheck"]["test"]
+    assert (kind, program, flag) == ("CMD", "bash", "-c")
+    assert "/dev/tcp/127.0.0.1/9000" in script and "/health/ready" in script
+    for status, healthy in ((200, True), (503, False)):
+        with deploy.health_server("/health/ready", status) as port:
+            done = subprocess.run(["bash", "-c", script.replace("/9000", f"/{port}")], capture_output=True, timeout=30)
+        assert (done.returncode == 0) is healthy, (status, done.stderr.decode())
+    done = subprocess.run(["bash", "-c", script.replace("/9000", "/1")], capture_output=True, timeout=30)
+    assert done.returncode != 0, "nothing listening must be unhealthy"

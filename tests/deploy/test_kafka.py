@@ -73,7 +73,7 @@ def test_the_group_prefix_covers_every_service_group(acls, deploy, monkeypatch) 
             assert settings.group_id == prefix + service
 
 
-def test_acls_match_who_runs_what_in_compose_and_kubernetes(acls, compose, repo, deploy) -> None:
+def test_acls_match_who_runs_what_in_compose_and_kubernetes(acls, compose, k8s_tree, deploy) -> None:
     runs = {p["org"]: set(p["services"]) for p in acls["principals"]}
     in_compose: dict[str, set[str]] = {}
     for svc in compose["services"].values():
@@ -81,7 +81,7 @@ def test_acls_match_who_runs_what_in_compose_and_kubernetes(acls, compose, repo,
             in_compose.setdefault(svc["environment"]["ORG_ID"], set()).add(svc["command"][0])
     assert in_compose == runs
     for org, services in runs.items():
-        deployments = {o["metadata"]["name"] for o in deploy.kustomize(repo / "deploy/k8s/overlays" / org)
+        deployments = {o["metadata"]["name"] for o in deploy.kustomize(k8s_tree / "overlays" / org)
                        if o["kind"] == "Deployment"}
         assert deployments == services, org
 

@@ -1,9 +1,13 @@
 """deploy/k8s: bases and overlays render, every object validates against the
 Kubernetes API schema (kubernetes-validate, strict), probes and configuration
-match what the services serve and read."""
+match what the services serve and read, and no secret is in git: the overlays'
+Secrets come from gitignored files (secretGenerator), rendered here from the
+committed `*.env.example` with test values (the `k8s_tree` fixture)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,9 +23,14 @@ OVERLAYS = {
 }
 
 
+K8S = Path(__file__).resolve().parents[2] / "deploy/k8s"
+SECRET_KEYS = {"DATABASE_URL", "KAFKA_SASL_PASSWORD", "SMTP_PASSWORD", "AUTH_CLIENT_SECRET"}
+"""Settings that are secrets: in the overlays' secret files, never in a ConfigMap."""
+
+
 @pytest.fixture(scope="module")
-def rendered(repo, deploy) -> dict[str, list[dict]]:
-    return {org: deploy.kustomize(repo / "deploy/k8s/overlays" / org) for org in OVERLAYS}
+def rendered(k8s_tree, deploy) -> dict[str, list[dict]]:
+    return {org: deploy.kustomize(k8s_tree / "overlays" / org) for org in OVERLAYS}
 
 
 def of_kind(objects: list[dict], kind: str) -> dict[str, dict]:
@@ -32,6 +41,24 @@ def container(deployment: dict) -> dict:
     containers = deployment["spec"]["template"]["spec"]["containers"]
     assert len(containers) == 1
     return containers[0]
+
+
+def secret_values(secret: dict) -> dict[str, str]:
+    if "stringData" in secret:
+        return dict(secret["stringData"])
+    return {k: base64.b64decode(v).decode() for k, v in secret.get("data", {}).items()}
+
+
+def environment(objects: list[dict], c: dict) -> dict[str, str]:
+    """The environment a container gets from its envFrom sources, in order (later ones win)."""
+    maps, secrets = of_kind(objects, "ConfigMap"), of_kind(objects, "Secret")
+    env: dict[str, str] = {}
+    for source in c["envFrom"]:
+        if "configMapRef" in source:
+            env.update(maps[source["configMapRef"]["name"]]["data"])
+        else:
+            env.update(secret_values(secrets[source["secretRef"]["name"]]))
+    return env
 
 
 def test_generated_bases_are_up_to_date(repo) -> None:
@@ -46,11 +73,9 @@ def test_generated_bases_are_up_to_date(repo) -> None:
             assert path.read_text() == text, f"{path} is stale: run python deploy/k8s/bases.py"
 
 
-@pytest.mark.parametrize("folder", sorted(
-    str(p.parent.relative_to(Path(__file__).resolve().parents[2]))
-    for p in (Path(__file__).resolve().parents[2] / "deploy/k8s").rglob("kustomization.yaml")))
-def test_every_object_validates_against_the_kubernetes_schema(repo, deploy, folder: str) -> None:
-    objects = deploy.kustomize(repo / folder)
+@pytest.mark.parametrize("folder", sorted(str(p.parent.relative_to(K8S)) for p in K8S.rglob("kustomization.yaml")))
+def test_every_object_validates_against_the_kubernetes_schema(k8s_tree, deploy, folder: str) -> None:
+    objects = deploy.kustomize(k8s_tree / folder)
     assert objects
     for obj in objects:
         kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
@@ -64,14 +89,15 @@ def test_the_validator_rejects_a_misspelt_field(rendered) -> None:
         kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
 
 
-def test_python_rendering_equals_kubectl_kustomize_where_kubectl_exists(repo, deploy, rendered) -> None:
-    """The renderer above is checked against the real kustomize when this machine has it;
-    elsewhere the other tests still run on the Python rendering."""
+def test_python_rendering_equals_kubectl_kustomize_where_kubectl_exists(k8s_tree, rendered) -> None:
+    """The renderer above (generators and their name suffixes included) is checked against
+    the real kustomize when this machine has it; elsewhere the other tests still run on
+    the Python rendering."""
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         return
     for org, objects in rendered.items():
-        out = subprocess.run([kubectl, "kustomize", str(repo / "deploy/k8s/overlays" / org)],
+        out = subprocess.run([kubectl, "kustomize", str(k8s_tree / "overlays" / org)],
                              capture_output=True, text=True, timeout=120, check=True).stdout
         real = [d for d in yaml.safe_load_all(out) if d]
         key = lambda o: (o["kind"], o["metadata"]["name"])  # noqa: E731
@@ -123,16 +149,13 @@ def test_probes_resources_and_disruption_budgets(rendered, built_services, org: 
 
 @pytest.mark.parametrize("org", sorted(OVERLAYS))
 def test_configuration_is_settings_the_code_reads_and_complete(rendered, deploy, monkeypatch, org: str) -> None:
+    from brobygger_runtime.auth import parse_trusted_issuers
+
     objects = rendered[org]
-    maps, secrets = of_kind(objects, "ConfigMap"), of_kind(objects, "Secret")
+    maps = of_kind(objects, "ConfigMap")
     for name, deployment in of_kind(objects, "Deployment").items():
         c = container(deployment)
-        env: dict[str, str] = {}
-        for source in c["envFrom"]:
-            if "configMapRef" in source:
-                env.update(maps[source["configMapRef"]["name"]]["data"])
-            else:
-                env.update(secrets[source["secretRef"]["name"]]["stringData"])
+        env = environment(objects, c)
         explicit = {e["name"] for e in c.get("env", [])}
         unknown = (set(env) | explicit) - deploy.env_names(name)
         assert not unknown, f"{org}/{name}: {sorted(unknown)} are not settings of {name}"
@@ -144,9 +167,40 @@ def test_configuration_is_settings_the_code_reads_and_complete(rendered, deploy,
         assert settings.database_url.startswith("postgresql+asyncpg://")
         assert settings.kafka_sasl_username == org, "the principal is the organisation (deploy/kafka/acls.yaml)"
         assert str(settings.http_port) in {str(p["containerPort"]) for p in c["ports"]}
+        # every issuer over https (no AUTH_PLAIN_HTTP_HOSTS here), each trusted for one organisation;
+        # the service's own tokens come from its organisation's issuer, as its own client
+        assert not settings.auth_plain_http_hosts
+        trust = parse_trusted_issuers(settings.trusted_issuers, settings.auth_audience)
+        assert trust.organisation_of(settings.auth_issuer) == org, f"{org}/{name}: AUTH_ISSUER is not {org}'s issuer"
+        assert settings.auth_audience == "brobygger" and settings.auth_client_id == f"brobygger-{name}"
+        assert settings.auth_client_secret
         # secrets stay out of ConfigMaps
         config_keys = {k for s in c["envFrom"] if "configMapRef" in s for k in maps[s["configMapRef"]["name"]]["data"]}
-        assert not {"DATABASE_URL", "KAFKA_SASL_PASSWORD", "API_KEYS", "SMTP_PASSWORD"} & config_keys
+        assert not SECRET_KEYS & config_keys, f"{org}/{name}: {sorted(SECRET_KEYS & config_keys)} in a ConfigMap"
+
+
+def test_every_organisation_trusts_the_same_issuers(rendered) -> None:
+    """TRUSTED_ISSUERS is the partnership's: the same list, whoever runs the service."""
+    seen = set()
+    for org, objects in rendered.items():
+        for deployment in of_kind(objects, "Deployment").values():
+            seen.add(environment(objects, container(deployment))["TRUSTED_ISSUERS"])
+    assert len(seen) == 1
+    assert set(json.loads(seen.pop()).values()) == {"varde-kommune", "red-cross", "abf"}
+
+
+def test_a_changed_setting_or_secret_rolls_the_pods(rendered) -> None:
+    """Generated ConfigMaps and Secrets carry a hash of their content in their name, and
+    the Deployments name them so: new content, a new pod template, a rolling update."""
+    import re
+
+    for org, objects in rendered.items():
+        for name, deployment in of_kind(objects, "Deployment").items():
+            refs = [s.get("configMapRef") or s.get("secretRef") for s in container(deployment)["envFrom"]]
+            names = [r["name"] for r in refs]
+            assert re.fullmatch(r"auth-settings-[a-z0-9]{10}", names[0]), f"{org}/{name}: {names}"
+            assert names[1] == f"{name}-settings"
+            assert re.fullmatch(rf"{name}-secrets-[a-z0-9]{{10}}", names[2]), f"{org}/{name}: {names}"
 
 
 def test_topic_job_runs_the_cli_against_the_bus(rendered, deploy) -> None:
@@ -169,21 +223,67 @@ def test_images_are_pinned_and_renamed_by_the_overlay(rendered, org: str) -> Non
                 assert name.endswith("/brobygger"), f"{c['image']}: the overlay's registry was not applied"
 
 
-def test_notify_reaches_referral_with_a_service_key_of_its_organisation(rendered, deploy, monkeypatch) -> None:
+def test_notify_reaches_referral_with_a_token_of_its_organisation(rendered, deploy, monkeypatch) -> None:
     from urllib.parse import urlparse
 
-    from referral.domain.access import Role, parse_api_keys
+    from brobygger_runtime.auth import parse_trusted_issuers
 
     objects = rendered["varde-kommune"]
-    maps, secrets = of_kind(objects, "ConfigMap"), of_kind(objects, "Secret")
+    deployments = of_kind(objects, "Deployment")
 
-    def env(service: str) -> dict[str, str]:
-        return {**maps[f"{service}-settings"]["data"], **secrets[f"{service}-secrets"]["stringData"]}
+    def settings(service: str):  # noqa: ANN202
+        return deploy.parse_settings(service, environment(objects, container(deployments[service])), monkeypatch)
 
-    notify = deploy.parse_settings("notify", env("notify"), monkeypatch)
-    referral = deploy.parse_settings("referral", env("referral"), monkeypatch)
-    caller = parse_api_keys(referral.api_keys)[notify.citizen_contact_api_key]
-    assert (caller.org, caller.role) == (notify.org_id, Role.service)
+    notify, referral = settings("notify"), settings("referral")
+    trust = parse_trusted_issuers(referral.trusted_issuers, referral.auth_audience)
+    assert trust.organisation_of(notify.auth_issuer) == notify.org_id, "referral must trust notify's issuer for its org"
+    assert notify.auth_audience == referral.auth_audience
     url = urlparse(notify.citizen_contact_url)
     service = of_kind(objects, "Service")[url.hostname]
     assert url.port in {p["port"] for p in service["spec"]["ports"]}
+
+
+def test_no_secret_is_committed(repo, deploy) -> None:
+    """No Secret object and no placeholder that would install (CHANGE-ME) in deploy/k8s; each
+    overlay's secret sources are gitignored files beside a committed example without values."""
+    for path in K8S.rglob("*"):
+        if path.is_file() and path.suffix in (".yaml", ".yml", ".example", ".py"):
+            assert "CHANGE-ME" not in path.read_text(), path
+        if path.is_file() and path.suffix in (".yaml", ".yml"):
+            for doc in deploy.load_yaml_all(path):
+                assert doc.get("kind") != "Secret", f"{path} holds a Secret: make it with secretGenerator"
+    for org in OVERLAYS:
+        sources = deploy.generator_sources(K8S / "overlays" / org)
+        secret_sources = [p for p in sources if p.parent.name == "secrets"]
+        assert len(secret_sources) == len(OVERLAYS[org]), org
+        for source in secret_sources:
+            ignored = subprocess.run(["git", "check-ignore", "-q", str(source)], cwd=repo)
+            assert ignored.returncode == 0, f"{source} is not gitignored"
+            tracked = subprocess.run(["git", "ls-files", "--error-unmatch", str(source)], cwd=repo, capture_output=True)
+            assert tracked.returncode != 0, f"{source} is in git"
+            example = source.with_name(source.name + ".example")
+            assert subprocess.run(["git", "check-ignore", "-q", str(example)], cwd=repo).returncode == 1, example
+            values = deploy.read_env_file(example)
+            assert {"DATABASE_URL", "KAFKA_SASL_PASSWORD", "AUTH_CLIENT_SECRET"} <= set(values), example
+            for key, value in values.items():
+                if key == "DATABASE_URL":
+                    from urllib.parse import urlparse
+
+                    assert urlparse(value).password == "<password>", f"{example}: {key} has a password"
+                elif key in SECRET_KEYS:
+                    assert value == "", f"{example}: {key} has a value"
+
+
+def test_an_overlay_does_not_render_without_its_secret_files(tmp_path, deploy) -> None:
+    """`kubectl apply -k` fails while a secret file is missing: nothing is installed
+    with a placeholder instead."""
+    tree = tmp_path / "k8s"
+    shutil.copytree(K8S, tree, ignore=shutil.ignore_patterns("*.env", "__pycache__"))
+    for org in OVERLAYS:
+        with pytest.raises(FileNotFoundError, match=r"secrets/\w+\.env"):
+            deploy.kustomize(tree / "overlays" / org)
+        kubectl = shutil.which("kubectl")
+        if kubectl is not None:
+            done = subprocess.run([kubectl, "kustomize", str(tree / "overlays" / org)],
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode != 0 and ".env" in done.stderr, done.stderr

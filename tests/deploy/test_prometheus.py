@@ -54,7 +54,7 @@ def test_scrape_targets_are_the_compose_services(folder, deploy, compose, monkey
     assert job.get("metrics_path", "/metrics") == "/metrics"
 
 
-def test_kubernetes_scrape_config_relabels_from_labels_the_pods_carry(folder, deploy, repo, tmp_path) -> None:
+def test_kubernetes_scrape_config_relabels_from_labels_the_pods_carry(folder, deploy, k8s_tree, tmp_path) -> None:
     """Debian's promtool is built without Kubernetes discovery, so the discovery
     block is swapped for a static one to let promtool check the rest (relabelling
     included); the pod labels and annotations it reads are checked against the
@@ -78,7 +78,7 @@ def test_kubernetes_scrape_config_relabels_from_labels_the_pods_carry(folder, de
     targets = {r["target_label"] for r in job["relabel_configs"] if "target_label" in r}
     assert {"service", "org", "partnership"} <= targets
     for org in ("varde-kommune", "red-cross"):
-        for obj in deploy.kustomize(repo / "deploy/k8s/overlays" / org):
+        for obj in deploy.kustomize(k8s_tree / "overlays" / org):
             if obj["kind"] != "Deployment":
                 continue
             pod = obj["spec"]["template"]["metadata"]

@@ -52,7 +52,7 @@ async def forget_citizen(session: AsyncSession, citizen_id: UUID, now: datetime)
     await session.execute(proposals.delete().where(proposals.c.citizen_id == key))
     await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
     await save_citizen(session, citizen_id, now, consented_orgs=[], postal_code=None, age_band=None, language=None,
-                       needs=None, needs_clarified_at=None, preferences=None)
+                       needs=None, needs_clarified_at=None, preferences=None, guide_id=None, guide_org=None)
 
 
 async def stop_waiting(session: AsyncSession, citizen_id: UUID, now: datetime) -> None:

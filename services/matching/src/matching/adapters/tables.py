@@ -21,6 +21,8 @@ citizens = sa.Table(
     sa.Column("needs", sa.JSON, nullable=True, comment="the latest clarification: interests, wishes, barriers, ..."),
     sa.Column("needs_clarified_at", UtcDateTime(), nullable=True),
     sa.Column("preferences", sa.JSON, nullable=True, comment="what the citizen would like in a volunteer friend"),
+    sa.Column("guide_id", sa.String(200), nullable=True, comment="the guide journey assigned (GuideAssigned): whose caseload"),
+    sa.Column("guide_org", sa.String(64), nullable=True, comment="the organisation of that guide"),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 

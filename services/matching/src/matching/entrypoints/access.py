@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi import HTTPException, Query, Request, Response
 
 from brobygger_runtime import access_log
-from brobygger_runtime.auth import Caller
+from brobygger_runtime.auth import Caller, Role
 from brobygger_runtime.service import ServiceRuntime
 from matching.adapters import repository as repo
 from matching.adapters.tables import citizens
@@ -38,19 +38,41 @@ def consent_names(org: str) -> sa.ColumnElement[bool]:
     return sa.cast(citizens.c.consented_orgs, sa.Text).contains(f'"{org}"', autoescape=True)
 
 
+def caseload_only(caller: Caller) -> bool:
+    """A guide (who is not also a coordinator) sees only their own caseload: the citizens journey assigned them."""
+    return caller.has(Role.guide) and not caller.has(Role.coordinator)
+
+
+def may_see(caller: Caller, row: sa.Row | None) -> bool:
+    """The citizen's consent names the caller's organisation, and a guide's caseload holds the citizen."""
+    if row is None or row.consented_orgs is None or caller.organisation not in row.consented_orgs:
+        return False
+    if caseload_only(caller):
+        return row.guide_id == caller.subject and row.guide_org == caller.organisation
+    return True
+
+
+def visible_citizens(caller: Caller) -> sa.Select:
+    """The ids of the citizens the caller may see (`may_see` as a query)."""
+    query = sa.select(citizens.c.citizen_id).where(consent_names(caller.organisation))
+    if caseload_only(caller):
+        query = query.where(citizens.c.guide_id == caller.subject, citizens.c.guide_org == caller.organisation)
+    return query
+
+
 async def citizen_in_consent(runtime: ServiceRuntime, caller: Caller, citizen_id: UUID, *,
                              fields: Sequence[str], purpose: str) -> sa.Row:
-    """The citizen's row when their consent names the caller's organisation, with the read in the access log;
-    otherwise 404 (whether the citizen is unknown or outside consent looks the same) and the refusal logged.
+    """The citizen's row when the caller may see them (`may_see`), with the read in the access log; otherwise 404
+    (unknown, outside consent or another guide's citizen all look the same) and the refusal logged.
 
     The log entry is committed in its own transaction, so a refusal stays logged."""
     async with runtime.db.transaction() as session:
         row = await repo.citizen_row(session, citizen_id)
-        allowed = row is not None and row.consented_orgs is not None and caller.organisation in row.consented_orgs
+        allowed = may_see(caller, row)
         await access_log.record(session, runtime.tables.access_log, caller, citizen_id, fields=fields,
                                 purpose=purpose if allowed else f"refused: {purpose}", allowed=allowed)
     if not allowed:
-        raise refusal(404, "not_found", f"no citizen {citizen_id} whose consent names {caller.organisation}")
+        raise refusal(404, "not_found", f"no citizen {citizen_id} you may see")
     return row
 
 

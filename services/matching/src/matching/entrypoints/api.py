@@ -16,16 +16,16 @@ from brobygger_runtime.auth import Caller, Role, requires
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
 from matching.adapters import repository as repo
-from matching.adapters.tables import activities, citizens, proposals, volunteers
+from matching.adapters.tables import activities, proposals, volunteers
 from matching.domain import taxonomy
 from matching.domain.model import Kind
 from matching.domain.scoring import assess_all
 from matching.entrypoints import csv_import
 from matching.entrypoints.access import (
-    MIN_CELL, Page, capped_body, citizen_in_consent, consent_names, log_reads, own_organisation, refusal,
+    MIN_CELL, Page, capped_body, citizen_in_consent, log_reads, own_organisation, refusal, visible_citizens,
 )
 from matching.entrypoints.schemas import ActivityIn, DeclineIn, PreferencesIn, RetireIn, VolunteerIn
-from matching.service_layer import assignment, citizens as citizen_cases, decisions, groups, registry
+from matching.service_layer import assignment, citizens, decisions, groups, registry
 from matching.service_layer.errors import NotFound, Refused
 
 router = APIRouter()
@@ -175,7 +175,8 @@ async def candidates(citizen_id: UUID, kind: Kind = Query(Kind.volunteer_friend)
                      caller: Caller = Depends(requires(*STAFF)),
                      runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """Every candidate of one kind judged for the citizen: score and reasons, or why it is excluded.
-    Guides and coordinators of an organisation the citizen's consent names (else 404, logged)."""
+    Coordinators of an organisation the citizen's consent names, guides of such an organisation
+    whose caseload holds the citizen (else 404, logged)."""
     await citizen_in_consent(runtime, caller, citizen_id, fields=("needs", "preferences", "proposals"),
                              purpose=f"candidates ({kind.value})")
     async with runtime.db.sessions() as session:
@@ -202,11 +203,12 @@ async def candidates(citizen_id: UUID, kind: Kind = Query(Kind.volunteer_friend)
 async def set_preferences(citizen_id: UUID, body: PreferencesIn, caller: Caller = Depends(requires(*STAFF)),
                           runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """Record what the citizen would like in a volunteer friend (gender, non-smoker, no pets, similar age).
-    Guides and coordinators of an organisation the citizen's consent names (else 404, logged)."""
+    Coordinators of an organisation the citizen's consent names, guides of such an organisation
+    whose caseload holds the citizen (else 404, logged)."""
     await citizen_in_consent(runtime, caller, citizen_id, fields=("preferences",), purpose="record preferences")
     with _refusals():
         async with runtime.unit_of_work() as uow:
-            await citizen_cases.set_preferences(uow, citizen_id, body.to_domain())
+            await citizens.set_preferences(uow, citizen_id, body.to_domain())
     return {"citizen_id": str(citizen_id), "preferences": body.model_dump()}
 
 
@@ -233,11 +235,11 @@ async def list_proposals(response: Response, citizen_id: UUID | None = None, pag
                          caller: Caller = Depends(requires(*STAFF)),
                          runtime: ServiceRuntime = Depends(runtime_of)) -> list[dict[str, Any]]:
     """Proposals and their state, a page at a time (`limit`, `offset`; `X-Next-Offset` names the next page), only of
-    citizens whose consent names the caller's organisation. Guides and coordinators; `citizen_id` outside consent: 404."""
+    citizens whose consent names the caller's organisation (a guide: of their own caseload). Guides and coordinators;
+    a `citizen_id` the caller may not see: 404."""
     if citizen_id is not None:
         await citizen_in_consent(runtime, caller, citizen_id, fields=("proposals",), purpose="proposals")
-    visible = sa.select(citizens.c.citizen_id).where(consent_names(caller.organisation))
-    query = (sa.select(proposals).where(proposals.c.citizen_id.in_(visible))
+    query = (sa.select(proposals).where(proposals.c.citizen_id.in_(visible_citizens(caller)))
              .order_by(proposals.c.proposed_at, proposals.c.proposal_id))
     if citizen_id is not None:
         query = query.where(proposals.c.citizen_id == str(citizen_id))
@@ -263,7 +265,8 @@ async def _proposal_in_consent(runtime: ServiceRuntime, caller: Caller, proposal
 async def accept(proposal_id: UUID, caller: Caller = Depends(requires(*STAFF)),
                  runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """The citizen accepts: publishes `MatchAccepted`; the candidate's slot stays reserved.
-    Guides and coordinators of an organisation the citizen's consent names (else 404, logged)."""
+    Coordinators of an organisation the citizen's consent names, guides of such an organisation
+    whose caseload holds the citizen (else 404, logged)."""
     await _proposal_in_consent(runtime, caller, proposal_id, "accept proposal")
     with _refusals():
         async with runtime.unit_of_work() as uow:
@@ -275,7 +278,8 @@ async def accept(proposal_id: UUID, caller: Caller = Depends(requires(*STAFF)),
 async def decline(proposal_id: UUID, body: DeclineIn | None = None, caller: Caller = Depends(requires(*STAFF)),
                   runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """The citizen declines: publishes `MatchDeclined`, frees the slot and proposes the next candidate.
-    Guides and coordinators of an organisation the citizen's consent names (else 404, logged)."""
+    Coordinators of an organisation the citizen's consent names, guides of such an organisation
+    whose caseload holds the citizen (else 404, logged)."""
     await _proposal_in_consent(runtime, caller, proposal_id, "decline proposal")
     reason = (body or DeclineIn()).reason
     with _refusals():

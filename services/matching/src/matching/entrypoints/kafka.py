@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brobygger_contracts.events.journey import JourneyCompleted, NeedsClarified
+from brobygger_contracts.events.journey import GuideAssigned, JourneyCompleted, NeedsClarified
 from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralEscalated, ReferralReceived
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.unit_of_work import UnitOfWork
@@ -54,3 +54,7 @@ def register(runtime: ServiceRuntime) -> None:
     @runtime.handles(NeedsClarified)
     async def on_needs(event: NeedsClarified, uow: UnitOfWork) -> None:
         await citizens.record_needs(uow, needs_of(event))
+
+    @runtime.handles(GuideAssigned)
+    async def on_guide(event: GuideAssigned, uow: UnitOfWork) -> None:
+        await citizens.record_guide(uow, event.citizen_id, event.guide_id, event.guide_org)

@@ -56,6 +56,14 @@ async def record_needs(uow: UnitOfWork, needs: CitizenProfile) -> None:
     await _act_on(uow, needs.citizen_id)
 
 
+async def record_guide(uow: UnitOfWork, citizen_id: UUID, guide_id: str, guide_org: str) -> None:
+    """Journey assigned the citizen a guide: that guide's caseload now holds them (and no other guide's)."""
+    row = await repo.citizen_row(uow.session, citizen_id)
+    if row is not None and row.consented_orgs is not None and _org(uow) not in row.consented_orgs:
+        return  # not ours to know
+    await repo.save_citizen(uow.session, citizen_id, datetime.now(UTC), guide_id=guide_id, guide_org=guide_org)
+
+
 async def set_preferences(uow: UnitOfWork, citizen_id: UUID, preferences: Preferences) -> None:
     """The guide records what the citizen would like in a volunteer friend (soft: it ranks, never excludes)."""
     row = await repo.citizen_row(uow.session, citizen_id)

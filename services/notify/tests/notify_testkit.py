@@ -215,11 +215,11 @@ def _quiet_handler():  # noqa: ANN202
 class HttpSink(_LoopbackServer):
     """The SMS gateway or a webhook receiver in tests.
 
-    It answers with the statuses in `script`, one per request, then 200; it keeps
-    every accepted request's headers and body.
+    It answers with the statuses in `script`, one per request, then 200 (each answer
+    with `answer` as its body); it keeps every accepted request's headers and body.
     """
 
-    def __init__(self, script: list[int] | None = None) -> None:
+    def __init__(self, script: list[int] | None = None, answer: bytes = b"{}") -> None:
         import threading
 
         sink = self
@@ -234,7 +234,7 @@ class HttpSink(_LoopbackServer):
                     status = sink.script.pop(0) if sink.script else 200
                     if status == 200:
                         sink.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.answer(status, b"{}")
+                self.answer(status, answer)
 
         self._serve(Handler)
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from brobygger_contracts.events.referral import ConsentChanged
 from brobygger_runtime.auth import Role
 from brobygger_runtime.auth.route_guard import route_policies
+from journey.adapters.tables import punch_entries
 from journey_testkit import ORG, OUTSIDER, PARTNER, referral
 
 async def test_every_route_declares_its_roles(journey_service):
@@ -134,3 +136,35 @@ async def test_consent_dropping_a_partner_does_not_erase(journey_service):
     assert (await svc.client.get(f"/journeys/{c}", auth=partner)).status_code == 404
     kept = await svc.client.get(f"/journeys/{c}")
     assert kept.status_code == 200 and kept.json()["citizen_id"] == str(c)  # the owning organisation keeps it
+
+
+async def test_a_group_is_the_owning_coordinators_and_its_facilitating_guides(journey_service):
+    svc = journey_service
+    reply = await svc.client.post("/groups", json={
+        "facilitator_id": "karin", "interest": "senior_swimming", "postal_code": "7500", "member_citizen_ids": [str(uuid.uuid4())],
+    })
+    assert reply.status_code == 201
+    gid = reply.json()["group_id"]
+    karin, anne = svc.auth("guide", subject="karin"), svc.auth("guide", subject="anne")
+    assert (await svc.client.get(f"/groups/{gid}", auth=karin)).status_code == 200
+    assert (await svc.client.get(f"/groups/{gid}", auth=anne)).status_code == 404
+    assert (await svc.client.get(f"/groups/{gid}", auth=svc.auth("coordinator", org=PARTNER))).status_code == 404
+    assert (await svc.client.post("/groups", json={"facilitator_id": "x", "interest": "walking", "postal_code": "7500"},
+                                  auth=karin)).status_code == 403
+    assert (await svc.client.post("/groups", json={"facilitator_id": "x", "interest": "walking", "postal_code": "7500"},
+                                  auth=svc.auth("coordinator", org=PARTNER))).status_code == 403
+    assert (await svc.client.post(f"/groups/{gid}/self-running", auth=karin)).json()["state"] == "self_running"
+
+
+async def test_who_acted_is_the_verified_caller(journey_service):
+    svc = journey_service
+    event = referral()
+    await svc.send(event)
+    c = event.citizen_id
+    await svc.client.post(f"/journeys/{c}/punch-card/grants", json={"hours": 2})
+    await svc.client.post(f"/journeys/{c}/punch-card/extensions", json={"hours": 1, "coordinator_id": "someone-else"})
+    assert (await svc.client.post(f"/journeys/{c}/punch-card/extensions", json={"hours": 1},
+                                  auth=svc.auth("guide", subject="anne"))).status_code == 403
+    async with svc.runtime.db.sessions() as s:
+        who = (await s.execute(sa.select(punch_entries.c.kind, punch_entries.c.by).order_by(punch_entries.c.id))).all()
+    assert [w.by for w in who] == ["eva", "eva"]  # the test kit's default caller: varde-kommune's coordinator "eva"

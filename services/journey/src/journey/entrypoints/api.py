@@ -81,7 +81,7 @@ class ClarificationIn(BaseModel):
 
 class ContactIn(BaseModel):
     kind: Literal["call", "home_visit", "meeting"] = "call"
-    by: StaffId | None = None
+    by: StaffId | None = Field(default=None, description="who made the contact; defaults to the caller's login subject")
     at: datetime | None = None
     note: str | None = Field(default=None, max_length=4000, description="free text, erased with the citizen")
 
@@ -117,12 +117,13 @@ class VisitPlanIn(BaseModel):
 
 class HoursIn(BaseModel):
     hours: float = Field(gt=0, le=200)
-    by: StaffId | None = None
+    by: StaffId | None = Field(default=None, description="who granted; defaults to the caller's login subject")
 
 
 class ExtensionIn(BaseModel):
     hours: float = Field(gt=0, le=200)
-    coordinator_id: StaffId
+    coordinator_id: StaffId | None = Field(
+        default=None, description="ignored: the extension is recorded as the calling coordinator's (their login subject)")
 
 
 class ExitIn(BaseModel):
@@ -238,7 +239,7 @@ async def log_contact(citizen_id: uuid.UUID, body: ContactIn, runtime: Runtime, 
     """Logs a call or home visit; the first one ends the wait for first contact."""
     async with runtime.unit_of_work() as uow:
         await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="contacts")
-        state = await journeys.log_contact(uow, ctx, citizen_id, body.kind, body.by, body.at, body.note)
+        state = await journeys.log_contact(uow, ctx, citizen_id, body.kind, body.by or caller.subject[:64], body.at, body.note)
     return {"state": state.value}
 
 
@@ -299,7 +300,7 @@ async def get_punch_card(citizen_id: uuid.UUID, runtime: Runtime, ctx: Ctx, call
 async def grant_hours(citizen_id: uuid.UUID, body: HoursIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     async with runtime.unit_of_work() as uow:
         await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="punch card grant")
-        return await visits.grant_hours(uow, ctx, citizen_id, body.hours, body.by, extension=False)
+        return await visits.grant_hours(uow, ctx, citizen_id, body.hours, body.by or caller.subject[:64], extension=False)
 
 
 @router.post("/journeys/{citizen_id}/punch-card/extensions", status_code=201, tags=["punch cards"])
@@ -307,7 +308,7 @@ async def extend_card(citizen_id: uuid.UUID, body: ExtensionIn, runtime: Runtime
     """A coordinator extends the card beyond what was granted."""
     async with runtime.unit_of_work() as uow:
         await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="punch card extension")
-        return await visits.grant_hours(uow, ctx, citizen_id, body.hours, body.coordinator_id, extension=True)
+        return await visits.grant_hours(uow, ctx, citizen_id, body.hours, caller.subject[:64], extension=True)
 
 
 @router.post("/journeys/{citizen_id}/exit", status_code=201, tags=["journeys"])

@@ -136,9 +136,7 @@ async def eventually(predicate, timeout: float = 60.0) -> None:  # noqa: ANN001
 
 
 async def proposals_of(client: httpx.AsyncClient, citizen_id: uuid.UUID, **kwargs: Any) -> list[dict[str, Any]]:
-    """The citizen's proposals; none while the instance does not (yet) know the citizen (404)."""
+    """The citizen's proposals (none while the instance does not know the citizen or the caller may not see them)."""
     response = await client.get("/proposals", params={"citizen_id": str(citizen_id)}, **kwargs)
-    if response.status_code == 404:
-        return []
     assert response.status_code == 200, response.text
     return response.json()

@@ -60,18 +60,23 @@ def visible_citizens(caller: Caller) -> sa.Select:
     return query
 
 
-async def citizen_in_consent(runtime: ServiceRuntime, caller: Caller, citizen_id: UUID, *,
-                             fields: Sequence[str], purpose: str) -> sa.Row:
-    """The citizen's row when the caller may see them (`may_see`), with the read in the access log; otherwise 404
-    (unknown, outside consent or another guide's citizen all look the same) and the refusal logged.
-
-    The log entry is committed in its own transaction, so a refusal stays logged."""
+async def visible_citizen(runtime: ServiceRuntime, caller: Caller, citizen_id: UUID, *,
+                          fields: Sequence[str], purpose: str) -> sa.Row | None:
+    """The citizen's row when the caller may see them (`may_see`), else None; either way the attempt goes into
+    the access log, in a transaction of its own so that a refusal stays logged whatever the caller does next."""
     async with runtime.db.transaction() as session:
         row = await repo.citizen_row(session, citizen_id)
         allowed = may_see(caller, row)
         await access_log.record(session, runtime.tables.access_log, caller, citizen_id, fields=fields,
                                 purpose=purpose if allowed else f"refused: {purpose}", allowed=allowed)
-    if not allowed:
+    return row if allowed else None
+
+
+async def citizen_in_consent(runtime: ServiceRuntime, caller: Caller, citizen_id: UUID, *,
+                             fields: Sequence[str], purpose: str) -> sa.Row:
+    """`visible_citizen`, or 404: unknown, outside consent or another guide's citizen all look the same."""
+    row = await visible_citizen(runtime, caller, citizen_id, fields=fields, purpose=purpose)
+    if row is None:
         raise refusal(404, "not_found", f"no citizen {citizen_id} you may see")
     return row
 

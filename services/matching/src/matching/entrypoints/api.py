@@ -22,7 +22,8 @@ from matching.domain.model import Kind
 from matching.domain.scoring import assess_all
 from matching.entrypoints import csv_import
 from matching.entrypoints.access import (
-    MIN_CELL, Page, capped_body, citizen_in_consent, log_reads, own_organisation, refusal, visible_citizens,
+    MIN_CELL, Page, capped_body, citizen_in_consent, log_reads, own_organisation, refusal, visible_citizen,
+    visible_citizens,
 )
 from matching.entrypoints.schemas import ActivityIn, DeclineIn, PreferencesIn, RetireIn, VolunteerIn
 from matching.service_layer import assignment, citizens, decisions, groups, registry
@@ -236,9 +237,10 @@ async def list_proposals(response: Response, citizen_id: UUID | None = None, pag
                          runtime: ServiceRuntime = Depends(runtime_of)) -> list[dict[str, Any]]:
     """Proposals and their state, a page at a time (`limit`, `offset`; `X-Next-Offset` names the next page), only of
     citizens whose consent names the caller's organisation (a guide: of their own caseload). Guides and coordinators;
-    a `citizen_id` the caller may not see: 404."""
-    if citizen_id is not None:
-        await citizen_in_consent(runtime, caller, citizen_id, fields=("proposals",), purpose="proposals")
+    a `citizen_id` the caller may not see answers an empty list, and the refusal is logged."""
+    if citizen_id is not None and await visible_citizen(runtime, caller, citizen_id, fields=("proposals",),
+                                                        purpose="proposals") is None:
+        return []  # the same as for a citizen without proposals: a list never tells whom the caller may not open
     query = (sa.select(proposals).where(proposals.c.citizen_id.in_(visible_citizens(caller)))
              .order_by(proposals.c.proposed_at, proposals.c.proposal_id))
     if citizen_id is not None:

@@ -153,6 +153,8 @@ async def test_a_contact_belongs_to_its_organisation_and_a_new_address_gets_a_ne
         varde_reads_red_cross = await client.get("/contacts/rc-hook")
         squat_referrer = await client.post("/contacts", auth=red_cross, json={
             "recipient_id": "varde-hjemmepleje", "role": "referrer", "display_name": "x", "email": "x@evil.example"})
+        squat_operator = await client.post("/contacts", auth=red_cross, json={
+            "recipient_id": "ops-rc", "role": "operator", "display_name": "x", "email": "x@evil.example"})
         log = (await client.get("/citizens/varde-hook/access-log")).json()["entries"]
 
     assert created.status_code == 201
@@ -165,7 +167,7 @@ async def test_a_contact_belongs_to_its_organisation_and_a_new_address_gets_a_ne
     assert same_url.json()["issued_webhook_secret"] is None and same_url.json()["webhook_secret_set"] is True
     assert "issued_webhook_secret" not in kept.json()
     assert own.status_code == 201 and own_read.status_code == 200 and varde_reads_red_cross.status_code == 404
-    assert squat_referrer.status_code == 403
+    assert squat_referrer.status_code == 403 and squat_operator.status_code == 403  # this instance's own roles
     reads = [(e["organisation"], e["allowed"], e["purpose"]) for e in log if e["purpose"] == "contact directory"]
     assert ("red-cross", False, "contact directory") in reads and ("varde-kommune", True, "contact directory") in reads
     assert all("email" in e["fields"] for e in log if e["purpose"] == "contact directory")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AnyHttpUrl, BaseModel, UrlConstraints, ConfigDict, Field, SecretStr, field_validator
 
 from brobygger_runtime import access_log
 from brobygger_runtime.auth import Caller, requires
@@ -38,7 +38,8 @@ class ContactIn(BaseModel):
     display_name: str = Field(min_length=1, max_length=200, description="how the message greets them")
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ]{5,19}$")
-    webhook_url: AnyHttpUrl | None = None
+    webhook_url: Annotated[AnyHttpUrl, UrlConstraints(max_length=500)] | None = Field(
+        default=None, description="https to a public address (WEBHOOK_ALLOWED_HOSTS excepted); checked again at every send")
     webhook_secret: SecretStr | None = Field(
         default=None, min_length=16, max_length=200,
         description="the receiver's own key for the webhook signature (write-only; left out, the stored one is kept)")
@@ -173,6 +174,9 @@ async def put_contact(
     if body.role == "referrer" and body.recipient_id != caller.organisation and caller.organisation != instance_org:
         # a referring organisation's milestone news: only that organisation, or the instance's owner, names it
         raise _refuse(403, "not_owner", f"a referrer contact other than {caller.organisation} is entered by {instance_org}")
+    if body.role == "operator" and caller.organisation != instance_org:
+        # the operators who hear about this instance's failed deliveries are its own organisation's
+        raise _refuse(403, "not_owner", f"the operators of this instance are entered by {instance_org}")
     if body.webhook_url is not None:
         try:
             await runtime.webhook_policy.check(str(body.webhook_url))  # type: ignore[attr-defined]

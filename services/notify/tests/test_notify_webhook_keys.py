@@ -70,3 +70,21 @@ async def test_without_any_key_a_webhook_is_refused_not_sent_unsigned(kafka_boot
             [line] = (await client.get("/deliveries", params={"recipient_id": "abf"})).json()
     assert "refusing to send unsigned" in line["last_error"]
     assert hook.requests == []
+
+
+async def test_a_webhook_moved_to_a_new_address_is_signed_with_a_new_key(kafka_bootstrap, database_url):
+    with HttpSink() as old_hook, HttpSink() as new_hook:
+        settings = notify_settings(kafka_bootstrap, database_url, webhook_secret=SERVICE_KEY,
+                                   webhook_allowed_hosts=LOCAL_WEBHOOKS)
+        async with running_notify(settings) as (_runtime, client):
+            await client.post("/contacts", json=coordinator("abf", old_hook.url, webhook_secret=ABF_KEY))
+            moved = await client.post("/contacts", json=coordinator("abf", new_hook.url))
+            await produce(kafka_bootstrap, GroupBecameSelfRunning(
+                group_id=uuid.uuid4(), facilitator_id="fac-1", reason="facilitator_decision", meetings_held=4,
+                became_self_running_at=datetime.now(UTC)), settings.partnership_id)
+            await wait_until(lambda: len(new_hook.requests) == 1, what="the webhook at its new address")
+    issued = moved.json()["issued_webhook_secret"]
+    [(headers, body)] = new_hook.requests
+    assert old_hook.requests == []
+    assert signed_with(issued, headers, body)
+    assert not signed_with(ABF_KEY, headers, body) and not signed_with(SERVICE_KEY, headers, body)

@@ -151,6 +151,17 @@ async def test_an_oversize_import_is_refused_before_it_is_read_whole(kafka_boots
         small = await api.post("/activities/import", content=b"name;interests;postal_code\nStrik;strikning;6800\n",
                                headers=headers)
         assert small.status_code == 200 and small.json()["imported"] == 1
+        # Every other body has its own cap (MAX_BODY_BYTES), checked before FastAPI reads the JSON whole.
+        big = volunteer(interests=["bagning"] * 20_000)
+        assert (await api.post("/volunteers", json=big)).status_code == 413
+
+        async def chunks():  # noqa: ANN202
+            yield b'{"interests": ['
+            for _ in range(10_000):
+                yield b'"bagning", ' * 10
+        streamed_json = await api.post("/volunteers", content=chunks(), headers={"content-type": "application/json"})
+        assert streamed_json.status_code == 413 and streamed_json.json()["detail"]["error"] == "body_too_large"
+        assert (await api.get("/volunteers")).json() == []
         abf = await api.post("/activities/import", content=b"name;interests;postal_code\n", headers=headers,
                              auth=tokens().auth("coordinator", org="abf"))
         assert abf.status_code == 403

@@ -64,7 +64,9 @@ from brobygger_stack.stack import EmbeddedStack, InstanceSpec, default_instances
 from brobygger_stack.testing import LOCAL_POSTGRES, _async_url, create_database, drop_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "faults"))
 import latency_stages  # noqa: E402
+from chaos_kit import all_journeys  # noqa: E402
 from slice import CLARIFICATION, card  # noqa: E402 - the slice benchmark's referral card and clarification
 
 PARTNERSHIP = "latency"
@@ -226,9 +228,7 @@ async def wait_for_guides(http: httpx.AsyncClient, eps: DemoEndpoints, citizens:
         if clock() > deadline:
             raise TimeoutError(f"{len(pending)} of {len(citizens)} citizens still without a guide after {timeout:.0f}s")
         await asyncio.sleep(0.5)
-        response = await http.get(f"{eps.journey}/journeys")
-        response.raise_for_status()
-        pending -= {j["citizen_id"] for j in response.json() if j.get("guide_id")}
+        pending -= {j["citizen_id"] for j in await all_journeys(http, eps.journey) if j.get("guide_id")}
 
 
 async def settle(stack: EmbeddedStack, timeout: float) -> bool:

@@ -72,12 +72,23 @@ def topics_consumed(service: str) -> set[str]:
 # The bus
 
 
-@dataclass(frozen=True)
+async def all_journeys(http: httpx.AsyncClient, journey_url: str) -> list[dict]:
+    """Every journey the caller may see, page by page (GET /journeys pages at most 500)."""
+    found: list[dict] = []
+    while True:
+        page = await http.get(f"{journey_url}/journeys", params={"limit": 500, "offset": len(found)})
+        page.raise_for_status()
+        found += page.json()
+        if len(page.json()) < 500:
+            return found
+
+
 def staff_auth() -> httpx.Auth:
     """The municipality's coordinator: registers guides and contacts, submits cards, clarifies."""
     return TestTokens(embedded_identity()).auth("coordinator")
 
 
+@dataclass(frozen=True)
 class Rec:
     """One record of the run's partnership."""
 
@@ -963,9 +974,8 @@ async def verify(report: ChaosReport, stack: EmbeddedStack, bus: BusTail, databa
     jsc = bus.distinct("JourneyStateChanged")
     opened = {r.body()["journey_id"] for r in jsc if r.body()["step"] == "open" and r.key in citizens}
     report.journeys_opened = len(opened)
-    listed = await http.get(f"{stack.url('journey')}/journeys")
-    listed.raise_for_status()
-    report.journeys_in_api = sum(1 for j in listed.json() if j["citizen_id"] in citizens)
+    listed = await all_journeys(http, stack.url("journey"))
+    report.journeys_in_api = sum(1 for j in listed if j["citizen_id"] in citizens)
 
     # Each expected event once per citizen; the journey's steps in a valid order.
     for citizen, flow in citizens.items():

@@ -203,7 +203,7 @@ async def test_database_cut_while_consuming_loses_nothing_and_dead_letters_nothi
                 reordered.append(f"{citizen}: seen {seen}, expected {expected}")
         twice = {j: len(ids) for j, ids in guide_ids_per_journey.items() if len(ids) > 1}
         async with httpx.AsyncClient(timeout=30, auth=kit.staff_auth()) as http:
-            listed = (await http.get(f"{journey.url}/journeys")).json()
+            listed = await kit.all_journeys(http, journey.url)
         per_citizen: dict[str, list[dict]] = {}
         for j in listed:
             per_citizen.setdefault(j["citizen_id"], []).append(j)

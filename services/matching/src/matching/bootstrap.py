@@ -11,7 +11,6 @@ from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
 from matching.adapters.tables import metadata
 from matching.entrypoints import api, kafka, schedule
-from matching.entrypoints.body_limit import BodyLimit
 
 
 class Settings(ServiceSettings):
@@ -26,11 +25,8 @@ class Settings(ServiceSettings):
     )
     import_max_bytes: int = Field(
         default=2_097_152, ge=1024,
-        description="the largest CSV body POST /activities/import accepts; larger ones are refused with 413 unread",
-    )
-    max_body_bytes: int = Field(
-        default=65_536, ge=1024,
-        description="the largest body any other route accepts (JSON); larger ones are refused with 413 unread",
+        description="the largest CSV body POST /activities/import accepts; larger ones are refused with 413 unread "
+        "(every body is also under the runtime's HTTP_MAX_BODY_BYTES)",
     )
 
 
@@ -43,7 +39,6 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         routers=[api.router],
         description="Volunteer friends, activities and new groups, proposed with reasons; the citizen chooses.",
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, exempt=frozenset({"/activities/import"}))
     schedule.schedule_assignments(runtime, settings.assignment_interval_seconds)
     return runtime, app
 

@@ -93,3 +93,20 @@ async def test_reads_are_logged_and_only_the_owning_coordinators_read_the_log(ka
         assert other_org.status_code == 403
         assert (await client.get(f"/citizens/{citizen}/access-log", auth=identity.auth("guide"))).status_code == 403
         assert (await client.get(f"/citizens/{citizen}/access-log")).status_code == 401
+        # Paging: a bound the database can hold, a clear 422 past it.
+        assert (await client.get(f"/citizens/{citizen}/access-log", params={"before_id": 2**70}, auth=mette)).status_code == 422
+        page = await client.get(f"/citizens/{citizen}/access-log", params={"limit": 1}, auth=mette)
+        older = await client.get(f"/citizens/{citizen}/access-log", auth=mette,
+                                 params={"limit": 1, "before_id": page.json()["next_before_id"]})
+        assert older.json()["entries"][0]["id"] < page.json()["entries"][0]["id"]
+
+
+async def test_a_nul_in_the_path_or_query_is_a_400_not_a_database_error(kafka_bootstrap, database_url, identity):  # noqa: ANN001
+    runtime = _runtime(kafka_bootstrap, database_url)
+    app = runtime.http_app("guard", routers=[_routes()])
+    async with runtime.running(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
+                                                    auth=identity.auth("coordinator")) as client:
+        for url in ("/people/a%00b", "/people/x?filter=%00", "/citizens/a%00/access-log"):
+            answer = await client.get(url)
+            assert answer.status_code == 400 and answer.json()["detail"]["error"] == "nul_in_url", url
+        assert (await client.get("/people/ok")).status_code == 200

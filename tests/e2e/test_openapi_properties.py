@@ -29,7 +29,7 @@ def fuzz_service(url: str, token: str) -> tuple[Counter, list[str]]:
         if operation.path in NOT_FUZZED:
             continue
 
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
         def run(case) -> None:  # noqa: ANN001

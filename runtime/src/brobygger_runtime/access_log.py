@@ -23,6 +23,7 @@ from brobygger_runtime.auth.caller import Caller
 from brobygger_runtime.auth.roles import Role
 from brobygger_runtime.auth.route_guard import requires
 from brobygger_runtime.http import runtime_of
+from brobygger_runtime.paging import DEFAULT_LIMIT, Limit
 
 
 async def record(session: AsyncSession, table: sa.Table, caller: Caller, subject_id: Any, *,
@@ -59,8 +60,9 @@ def router() -> APIRouter:
     @routes.get("/citizens/{citizen_id}/access-log")
     async def access_log(
         citizen_id: str,
-        limit: int = Query(100, ge=1, le=1000),
-        before_id: int | None = Query(None, ge=1, description="page on: the smallest id of the previous page"),
+        limit: Limit = DEFAULT_LIMIT,
+        before_id: int | None = Query(None, ge=1, le=2**63 - 1,
+                                      description="page on: the previous page's next_before_id"),
         caller: Caller = Depends(requires(Role.coordinator)),  # noqa: B008
         runtime: Any = Depends(runtime_of),  # noqa: B008
     ) -> dict[str, Any]:

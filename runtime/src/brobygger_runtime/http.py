@@ -16,6 +16,7 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy.exc import SQLAlchemyError
 
 from brobygger_runtime.body_limit import BodySizeLimit
+from brobygger_runtime.url_guard import RefuseNulInUrl
 from brobygger_runtime.auth.route_guard import Authenticator
 from brobygger_runtime.context import RuntimeParts
 from brobygger_runtime.errors import is_transient
@@ -48,6 +49,7 @@ def build_app(runtime: ServedRuntime, *, title: str, description: str, routers: 
     app.state.runtime = runtime
     runtime.authenticator.install(app)  # every route but /health/* and /metrics declares who may call it
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.http_max_body_bytes)
+    app.add_middleware(RefuseNulInUrl)
     # Requests by route template, method and status; latency histograms.
     FastAPIInstrumentor.instrument_app(app, tracer_provider=runtime.tracer_provider, excluded_urls="/health/.*,/metrics")
     Instrumentator(registry=runtime.metrics.registry, excluded_handlers=["/metrics"]).instrument(

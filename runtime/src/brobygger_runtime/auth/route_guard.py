@@ -58,23 +58,19 @@ class Authenticator:
         return self
 
     async def authenticate(self, request: Request) -> Caller:
+        # A valid token always passes: many people may share one address (an
+        # office's proxy), and one of them guessing must not lock out the rest.
+        # What an address that keeps failing gets is 429 instead of 401.
         address = request.client.host if request.client else "unknown"
-        wait = self.throttle.retry_after(address)
-        if wait is not None:
-            raise _refusal(
-                429, "too_many_failed_authentications",
-                f"too many failed authentications from this address; try again in {wait} s",
-                {"Retry-After": str(wait)},
-            )
         token = _bearer_token(request)
         if token is None:
-            self.throttle.record_failure(address)
+            self._refuse_failure(address)
             raise _refusal(401, "missing_token", "this route needs Authorization: Bearer <access token>",
                            {"WWW-Authenticate": f'Bearer realm="{REALM}"'})
         try:
             caller = await self.verifier.verify(token)
         except InvalidToken as exc:
-            self.throttle.record_failure(address)
+            self._refuse_failure(address)
             raise _refusal(401, "invalid_token", exc.reason, {"WWW-Authenticate": _challenge("invalid_token", exc.reason)})
         except IssuerUnavailable as exc:
             log.warning("%s", exc)
@@ -82,6 +78,17 @@ class Authenticator:
                            {"Retry-After": "5"})
         request.state.caller = caller
         return caller
+
+    def _refuse_failure(self, address: str) -> None:
+        """Count a failed authentication; 429 once the address has failed too often."""
+        wait = self.throttle.retry_after(address)
+        if wait is not None:
+            raise _refusal(
+                429, "too_many_failed_authentications",
+                f"too many failed authentications from this address; try again in {wait} s",
+                {"Retry-After": str(wait)},
+            )
+        self.throttle.record_failure(address)
 
     async def aclose(self) -> None:
         await self.verifier.aclose()

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from brobygger_contracts.events.journey import Companion, JourneyOutcome, Wish
 from brobygger_contracts.types import Barrier, TimeSlot
+from brobygger_runtime.paging import Limit, Offset
 from brobygger_runtime.auth import Caller, Role, requires
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
@@ -20,7 +21,7 @@ from journey.adapters import repository as repo
 from journey.adapters.tables import groups as group_table, guides, journeys as journeys_table, timers, transitions
 from journey.domain.clarification import Clarification, Slot, Ucla
 from journey.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
-from journey.domain.journey import Step
+from journey.domain.journey import State, Step
 from journey.entrypoints import access
 from journey.entrypoints.access import JOURNEY_FIELDS, reachable_journey
 from journey.service_layer import groups, journeys, visits
@@ -37,8 +38,6 @@ def context_of(request: Request) -> Context:
 
 
 Ctx = Annotated[Context, Depends(context_of)]
-Limit = Annotated[int, Query(ge=1, le=500, description="page size (at most 500)")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000, description="how many to skip")]
 
 # who may call (DESIGN.md section 9); which journey a caller reaches is decided in access.py
 Coordinator = Annotated[Caller, Depends(requires(Role.coordinator))]
@@ -181,7 +180,7 @@ async def list_guides(runtime: Runtime, ctx: Ctx, caller: Coordinator, limit: Li
 
 @router.get("/journeys", tags=["journeys"])
 async def caseload(runtime: Runtime, ctx: Ctx, caller: Staff, guide_id: str | None = Query(None, max_length=64),
-                   state: str | None = Query(None, max_length=32), limit: Limit = 50, offset: Offset = 0) -> list[dict]:
+                   state: State | None = None, limit: Limit = 50, offset: Offset = 0) -> list[dict]:
     """Open and past journeys the caller may open, oldest referral first; filter by guide (a caseload)
     or state. A guide sees their own caseload, a coordinator their organisation's citizens (within consent)."""
     t = journeys_table
@@ -189,7 +188,7 @@ async def caseload(runtime: Runtime, ctx: Ctx, caller: Staff, guide_id: str | No
     if guide_id:
         query = query.where(t.c.guide_id == guide_id)
     if state:
-        query = query.where(t.c.state == state)
+        query = query.where(t.c.state == state.value)
     if not caller.has(Role.coordinator):  # a guide: their own caseload at this organisation only
         if caller.organisation != ctx.org_id:
             return []

@@ -10,14 +10,13 @@ from uuid import UUID
 import sqlalchemy as sa
 from fastapi import HTTPException, Query, Request, Response
 
+from brobygger_runtime.paging import DEFAULT_LIMIT, Limit, Offset
 from brobygger_runtime import access_log
 from brobygger_runtime.auth import Caller, Role
 from brobygger_runtime.service import ServiceRuntime
 from matching.adapters import repository as repo
 from matching.adapters.tables import citizens
 
-MAX_PAGE = 500
-DEFAULT_PAGE = 50
 MIN_CELL = 5
 """Aggregates never show a cell of fewer citizens than this (section 9)."""
 
@@ -92,9 +91,7 @@ async def log_reads(runtime: ServiceRuntime, caller: Caller, subjects: Iterable[
 class Page:
     """`limit` (default 50, at most 500) and `offset`; the answer's `X-Next-Offset` header names the next page."""
 
-    def __init__(self,
-                 limit: int = Query(DEFAULT_PAGE, ge=1, le=MAX_PAGE, description=f"at most {MAX_PAGE} rows"),
-                 offset: int = Query(0, ge=0, description="rows to skip: the previous answer's X-Next-Offset")) -> None:
+    def __init__(self, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> None:
         self.limit = limit
         self.offset = offset
 

@@ -55,10 +55,18 @@ class Parsed:
 
 
 def parse(text: str) -> Parsed:
+    """The file's activities and its bad rows; BadFile when it cannot be read as CSV at all."""
+    try:
+        return _parse(text)
+    except csv.Error as exc:  # e.g. a stray carriage return or NUL inside an unquoted field
+        raise BadFile(f"not a readable CSV file: {exc}") from None
+
+
+def _parse(text: str) -> Parsed:
     if not text.strip():
         raise BadFile("the file is empty")
     delimiter = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
     if missing:

@@ -11,6 +11,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import AnyHttpUrl, BaseModel, UrlConstraints, ConfigDict, Field, SecretStr, field_validator
 
+from brobygger_runtime.paging import DEFAULT_LIMIT, Limit, Offset
+from brobygger_runtime.text import line
 from brobygger_runtime import access_log
 from brobygger_runtime.auth import Caller, requires
 from brobygger_runtime.auth import Role as CallerRole
@@ -35,7 +37,7 @@ class ContactIn(BaseModel):
     recipient_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$",
                               description="the pseudonymous id events use (guide_id, candidate_id, facilitator_id ...)")
     role: Role
-    display_name: str = Field(min_length=1, max_length=200, description="how the message greets them")
+    display_name: line(200) = Field(description="how the message greets them")  # type: ignore[valid-type]
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 ]{5,19}$")
     webhook_url: Annotated[AnyHttpUrl, UrlConstraints(max_length=500)] | None = Field(
@@ -258,8 +260,8 @@ async def list_deliveries(
     recipient_id: str | None = None,
     status: DeliveryStatus | None = None,
     source_event_id: str | None = None,
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
 ) -> JSONResponse:
     """What was sent to whom, when, by which channel, with the outcome; newest first, a page at a time.
     The instance's coordinators see the lines; its operators the same lines without any person."""

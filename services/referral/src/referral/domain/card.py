@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from brobygger_contracts.events.referral import ReferralSource, Urgency
 from brobygger_contracts.types import Language, OrgId, PostalCode
 from referral.domain.consent import ConsentGiver, unknown_orgs
-from referral.domain.text import line, paragraphs
+from brobygger_runtime.text import line, paragraphs
 
 REASON_MAX_LENGTH = 2000
 """The referrer's own words are kept here only; long case notes belong elsewhere."""

@@ -11,13 +11,14 @@ from pydantic import BaseModel, ConfigDict
 
 from brobygger_contracts.events.referral import EscalationReason, ReferralSource, TriageDecision, Urgency
 from brobygger_contracts.types import StaffId
+from brobygger_runtime.paging import DEFAULT_LIMIT, Limit, Offset
 from brobygger_runtime import access_log
 from brobygger_runtime.auth import Caller, Role, requires
 from referral.adapters import repository as repo
 from referral.domain.access import STAFF, in_consent, sees_everything_of
 from referral.domain.card import Problem, ReferralCard
 from referral.domain.status import Milestone
-from referral.domain.text import line, paragraphs
+from brobygger_runtime.text import line, paragraphs
 from referral.domain.triage import ReferralState
 from referral.entrypoints.auth import AccessDep, Metrics, Runtime
 from referral.service_layer import citizens, referrals as cases, triage
@@ -131,7 +132,7 @@ async def submit_referral(
 async def list_referrals(
     runtime: Runtime, access: AccessDep,
     state: ReferralState | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Limit = DEFAULT_LIMIT, offset: Offset = 0,
     caller: Caller = Depends(requires(Role.coordinator, Role.guide, Role.referrer)),  # noqa: B008
 ) -> list[ReferralView]:
     """Referrals the caller may open, newest first, paged (`limit` at most 500, `offset`): the owning

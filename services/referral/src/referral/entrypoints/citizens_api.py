@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from brobygger_contracts.types import OrgId
+from brobygger_runtime.paging import DEFAULT_LIMIT, Limit, Offset
 from brobygger_runtime.auth import Caller, Role, requires
 from referral.domain.consent import ConsentGiver
 from referral.domain.errors import Forbidden
@@ -126,7 +127,7 @@ async def referrer_contact(
 async def possible_duplicates(
     runtime: Runtime, access: AccessDep,
     open_only: bool = True,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Limit = DEFAULT_LIMIT, offset: Offset = 0,
     caller: Caller = Depends(requires(Role.coordinator)),  # noqa: B008
 ) -> list[citizens.PossibleDuplicate]:
     """Cards that resembled a known citizen but came from an organisation outside that citizen's consent,

@@ -72,15 +72,19 @@ def topics_consumed(service: str) -> set[str]:
 # The bus
 
 
-async def all_journeys(http: httpx.AsyncClient, journey_url: str) -> list[dict]:
-    """Every journey the caller may see, page by page (GET /journeys pages at most 500)."""
+async def all_pages(http: httpx.AsyncClient, url: str, **params: str) -> list[dict]:
+    """Every item of a list endpoint, page by page (a page holds at most 500)."""
     found: list[dict] = []
     while True:
-        page = await http.get(f"{journey_url}/journeys", params={"limit": 500, "offset": len(found)})
+        page = await http.get(url, params={**params, "limit": 500, "offset": len(found)})
         page.raise_for_status()
         found += page.json()
         if len(page.json()) < 500:
             return found
+
+
+async def all_journeys(http: httpx.AsyncClient, journey_url: str) -> list[dict]:
+    return await all_pages(http, f"{journey_url}/journeys")
 
 
 def staff_auth() -> httpx.Auth:
@@ -1031,9 +1035,7 @@ async def verify(report: ChaosReport, stack: EmbeddedStack, bus: BusTail, databa
     notify = stack.url("notify")
     deliveries: dict[str, list[dict]] = {}
     for status in ("uncertain", "failed"):
-        response = await http.get(f"{notify}/deliveries", params={"status": status, "limit": 1000})
-        response.raise_for_status()
-        deliveries[status] = response.json()
+        deliveries[status] = await all_pages(http, f"{notify}/deliveries", status=status)
         for d in deliveries[status]:
             if d["notification_id"]:
                 pair_of.setdefault(d["notification_id"], (d["source_event_id"], d["recipient_id"]))

@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 ALL_ROLES = ("referrer", "guide", "coordinator", "volunteer", "steering", "operator", "service")
-EXAMPLES_PER_OPERATION = 30
+EXAMPLES_PER_OPERATION = 20
 NOT_FUZZED = {"/metrics", "/health/live", "/health/ready"}
 
 
@@ -47,7 +47,11 @@ async def test_generated_requests_with_valid_tokens_never_get_a_5xx(stack, ident
     token = identity.token(ALL_ROLES, org="varde-kommune", subject="fuzz")
     report = []
     all_failures = []
+    fuzzed: set[str] = set()
     for name, proc in stack.services.items():
+        if proc.package in fuzzed:
+            continue  # Red Cross's matching runs the same code as the municipality's
+        fuzzed.add(proc.package)
         statuses, failures = await asyncio.to_thread(fuzz_service, proc.url, token)
         report.append(f"{name}: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))}")
         all_failures += [f"{name} {f}" for f in failures]

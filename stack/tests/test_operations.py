@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 
@@ -16,7 +17,7 @@ from brobygger_runtime.db import new_metadata
 from brobygger_runtime.errors import PermanentError
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_stack.operations import consumer_lag, list_dead_letters, outbox_state, replay_dead_letter, republish_outbox
-from brobygger_stack.testing import service_settings, wait_until
+from brobygger_stack.testing import read_topic_to_end, service_settings, wait_until
 from brobygger_runtime.settings import ServiceSettings
 
 
@@ -85,6 +86,32 @@ async def test_a_dead_letter_is_replayed_after_the_fix(kafka_bootstrap, database
         await wait_until(handled)
         async with fixed.db.sessions() as s:
             assert await s.scalar(sa.select(opened.c.citizen_id)) == str(event.citizen_id)
+
+
+async def test_replay_sends_a_dead_letter_only_back_to_the_topic_its_dlt_belongs_to(kafka_bootstrap):
+    """A record on the referral topic's .dlt that claims (dlt_original_topic) to come from the
+    journey topic goes back to the referral topic: the header is as forgeable as the record."""
+    partnership = f"ops{uuid.uuid4().hex[:8]}"
+    event = ReferralReceived(referral_id=uuid.uuid4(), citizen_id=uuid.uuid4(), source="gp", postal_code="6800",
+                             age_band="65-74", consented_orgs=["varde-kommune"], received_at=datetime.now(UTC))
+    envelope = Envelope.for_event(event, partnership=partnership, org="varde-kommune", service="referral")
+    dlt = dead_letter_topic(topic_for(ReferralReceived))
+    forged = [*envelope.to_headers(), ("dlt_original_topic", topic_for(GuideAssigned).encode()),
+              ("dlt_cause", b"business_rule")]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        meta = await producer.send_and_wait(dlt, event.model_dump_json().encode(), key=envelope.subject.encode(),
+                                            headers=forged)
+    finally:
+        await producer.stop()
+    target = await replay_dead_letter(kafka_bootstrap, dlt, meta.partition, meta.offset)
+    assert target == topic_for(ReferralReceived)
+    replayed = [r for r in await read_topic_to_end(kafka_bootstrap, target, partnership=partnership)]
+    assert [dict(r.headers).get("ce_id") for r in replayed] == [envelope.id.encode()]
+    assert not [r for r in await read_topic_to_end(kafka_bootstrap, topic_for(GuideAssigned), partnership=partnership)]
+    with pytest.raises(ValueError, match="not the dead-letter topic"):
+        await replay_dead_letter(kafka_bootstrap, topic_for(ReferralReceived), meta.partition, meta.offset)
 
 
 async def test_outbox_republish_after_broker_loss_and_backlog(kafka_bootstrap, database_url):

@@ -7,6 +7,7 @@ scripts share them.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,9 +16,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from brobygger_contracts import all_topics
+from brobygger_contracts.catalogue import DEAD_LETTER_SUFFIX
 from brobygger_runtime.db import new_metadata
 from brobygger_runtime import outbox as outbox_rows
 from brobygger_runtime.outbox import backlog, mark_for_republish
+
+log = logging.getLogger(__name__)
 
 DLT_HEADER_PREFIX = "dlt_"
 
@@ -153,15 +157,30 @@ async def list_dead_letters(bootstrap: str, dlt_topic: str) -> list[DeadLetter]:
     return letters
 
 
+def replay_target(dlt_topic: str) -> str:
+    """The only topic a dead letter of `dlt_topic` may go back to: the one that
+    dead-letter topic belongs to. Never a topic the record names itself (its
+    `dlt_original_topic` header is as forgeable as the rest of it)."""
+    target = dlt_topic.removesuffix(DEAD_LETTER_SUFFIX)
+    if target == dlt_topic or target not in all_topics():
+        raise ValueError(f"{dlt_topic!r} is not the dead-letter topic of a catalogue topic")
+    return target
+
+
 async def replay_dead_letter(bootstrap: str, dlt_topic: str, partition: int, offset: int) -> str:
-    """Send a dead-lettered record back to its original topic, without the dlt_ headers.
+    """Send a dead-lettered record back to the topic its dead-letter topic belongs
+    to, without the dlt_ headers.
 
     The consumer handles it like any new record; its inbox did not record the
     event when it failed, so the fixed handler runs once."""
+    target = replay_target(dlt_topic)
     for record in await _read_all(bootstrap, dlt_topic):
         if record.partition == partition and record.offset == offset:
             headers = [(k, v) for k, v in record.headers or () if not k.startswith(DLT_HEADER_PREFIX)]
-            target = _headers(record).get("dlt_original_topic") or dlt_topic.removesuffix(".dlt")
+            claimed = _headers(record).get("dlt_original_topic")
+            if claimed and claimed != target:
+                log.warning("dead letter %s/%d@%d claims it came from %s; replaying to %s", dlt_topic, partition, offset,
+                            claimed[:249], target)
             producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
             await producer.start()
             try:

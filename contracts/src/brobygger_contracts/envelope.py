@@ -120,6 +120,8 @@ class DeadLetterCause(str, Enum):
     """The handler kept failing after its retries."""
     too_large = "too_large"
     """The record is larger than the consumer accepts (MAX_EVENT_BYTES)."""
+    forged_origin = "forged_origin"
+    """The record claims a type or publisher its topic does not carry (another service's event written here)."""
 
 
 class DeadLetterHeaders(BaseModel):

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
-from brobygger_contracts import EVENTS_BY_TYPE, DeadLetterCause, Envelope, EnvelopeError, Event, read_payload, validation_summary
+from brobygger_contracts import (
+    EVENTS_BY_TYPE,
+    DeadLetterCause,
+    Envelope,
+    EnvelopeError,
+    Event,
+    read_payload,
+    topic_for,
+    validation_summary,
+)
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,19 @@ def _named_partnership(record: ConsumerRecord) -> str | None:
     return None
 
 
+def _forged_origin(topic: str, envelope: Envelope, event_cls: type[Event]) -> str | None:
+    """Why the record cannot be what it claims, or None. An event type travels
+    only on its publisher's topic, and says it was sent by that publisher: a
+    writer of one topic (a partner's matching, say) must not speak for another
+    service (referral's CitizenErased) by writing its type there."""
+    if topic != topic_for(event_cls):
+        return f"{envelope.type} belongs on {topic_for(event_cls)}, not {topic}"
+    service = envelope.source.rsplit("/", 1)[-1]
+    if service != event_cls.publisher:
+        return f"{envelope.type} is published by {event_cls.publisher}, but the record says {service[:40]!r} sent it"
+    return None
+
+
 def read_record(record: ConsumerRecord, *, handles: set[str], partnership: str, max_bytes: int) -> Incoming | Foreign | Rejection:
     """The record as an event for us, one not ours, or a rejection with its cause."""
     # Another partnership's record, however malformed, is for its own consumers
@@ -83,6 +105,8 @@ def read_record(record: ConsumerRecord, *, handles: set[str], partnership: str, 
         return Rejection(DeadLetterCause.unknown_type, f"unknown event type {envelope.type!r}")
     if envelope.type not in handles:
         return Incoming(envelope, None)  # a type on this topic that this service does not act on
+    if (forged := _forged_origin(record.topic, envelope, event_cls)) is not None:
+        return Rejection(DeadLetterCause.forged_origin, forged)
     try:
         data = json.loads((record.value or b"").decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -111,7 +111,7 @@ def test_reasons_are_human_readable() -> None:
     who = citizen(availability=slots([("tue", "morning")]), needs_step_free=True)
     a = assess(who, friend(interests=frozenset({"baking_and_cooking"}), location=Point(55.632, 8.481),
                            availability=slots([("tue", "morning"), ("sat", "evening")])))
-    assert a.reasons == ["both enjoy baking and cooking", "1.2 km away", "both free on Tuesday mornings", "both speak Danish"]
+    assert a.reasons == ["both enjoy baking and cooking", "1 km away", "both free on Tuesday mornings", "both speak Danish"]
     b = assess(who, place(step_free=True, practice_community=True, availability=slots([("tue", "morning")])))
     assert "an activity for walking" in b.reasons and "step-free access" in b.reasons
     assert "meets on Tuesday mornings, when the citizen is free" in b.reasons
@@ -135,10 +135,10 @@ def test_reasons_in_danish_and_swedish() -> None:
     volunteer = friend(interests=frozenset({"baking_and_cooking", "walking"}), location=Point(55.632, 8.481),
                        availability=slots([("tue", "morning")]), traits=Traits(gender="female", age_band="75-84"))
     assert rank(who, [volunteer], language="da")[0].reasons == [
-        "begge holder af bagning og madlavning og gåture", "1,2 km væk", "begge er ledige tirsdag formiddag",
+        "begge holder af bagning og madlavning og gåture", "1 km væk", "begge er ledige tirsdag formiddag",
         "begge taler dansk", "en kvinde, som ønsket", "på samme alder (75-84)"]
     assert rank(who, [volunteer], language="sv")[0].reasons == [
-        "båda tycker om bakning och matlagning och promenader", "1,2 km bort", "båda är lediga tisdag förmiddag",
+        "båda tycker om bakning och matlagning och promenader", "1 km bort", "båda är lediga tisdag förmiddag",
         "båda talar danska", "en kvinna, som önskat", "i samma ålder (75-84)"]
     unplaced = citizen(location=None, postal_code="9999")
     assert "afstand ukendt: postnummer 9999 findes ikke i tabellen" in rank(unplaced, [friend()], language="da")[0].reasons

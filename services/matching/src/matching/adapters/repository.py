@@ -149,7 +149,9 @@ async def volunteer_candidates(session: AsyncSession) -> list[Candidate]:
             org=r.org,
             interests=frozenset(r.interests),
             languages=frozenset(r.languages),
-            location=postal_codes.locate(r.postal_code, r.latitude, r.longitude),
+            # A volunteer's home never enters a distance that others see: their
+            # postal code's centroid stands for it (DESIGN.md section 2).
+            location=postal_codes.locate(r.postal_code),
             travel_km=r.max_travel_km,
             capacity_left=max(r.capacity - r.held, 0),
             trained=r.trained,

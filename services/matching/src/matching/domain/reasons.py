@@ -79,8 +79,8 @@ def _when(slot: Slot, language: str) -> str:
 
 
 def _km(distance_km: float, language: str) -> str:
-    text = f"{distance_km:.1f}"
-    return text if language == "en" else text.replace(".", ",")
+    """Whole kilometres: finer distances, from a few known places, would help find a home."""
+    return f"{round(distance_km):d}"
 
 
 def reasons(citizen: CitizenProfile, candidate: Candidate, distance_km: float | None, language: str = "en") -> list[str]:
@@ -93,7 +93,7 @@ def reasons(citizen: CitizenProfile, candidate: Candidate, distance_km: float | 
         said.append(say["both_enjoy" if candidate.kind is Kind.volunteer_friend else "activity_for"].format(x=names))
     else:
         said.append(say["nothing_shared"])
-    if distance_km is not None and distance_km < 0.05:  # e.g. both placed at one postal code's centroid
+    if distance_km is not None and round(distance_km) == 0:  # e.g. both placed at one postal code's centroid
         said.append(say["same_area"])
     elif distance_km is not None:
         said.append(say["km"].format(km=_km(distance_km, language)))

@@ -41,6 +41,11 @@ async def propose_best(uow: UnitOfWork, profile: CitizenProfile, kinds: list[Kin
     return made
 
 
+def shown_distance(distance_km: float | None) -> float | None:
+    """What a proposal says of the distance: whole kilometres between the two areas."""
+    return None if distance_km is None else float(round(distance_km))
+
+
 async def record_proposal(uow: UnitOfWork, profile: CitizenProfile, chosen: Assessment, rank_number: int) -> MatchProposed:
     now = datetime.now(UTC)
     candidate = chosen.candidate
@@ -53,14 +58,14 @@ async def record_proposal(uow: UnitOfWork, profile: CitizenProfile, chosen: Asse
         proposing_org=uow.runtime.settings.org_id,
         score=chosen.score,
         reasons=chosen.reasons,
-        distance_km=chosen.distance_km,
+        distance_km=shown_distance(chosen.distance_km),
         rank=rank_number,
         proposed_at=now,
     )
     await uow.session.execute(proposals.insert().values(
         proposal_id=str(event.proposal_id), citizen_id=str(profile.citizen_id), kind=candidate.kind.value,
         candidate_id=str(candidate.candidate_id), score=chosen.score, rank=rank_number, reasons=chosen.reasons,
-        distance_km=chosen.distance_km, status="proposed", proposed_at=now,
+        distance_km=shown_distance(chosen.distance_km), status="proposed", proposed_at=now,
     ))
     await uow.publish(event)
     metrics_of(uow.runtime).proposals.labels(candidate.kind.value).inc()

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from brobygger_contracts import DeadLetterCause, Event, validation_summary
-from brobygger_runtime import dead_letters, inbox
+from brobygger_runtime import dead_letters, erasure, inbox
 from brobygger_runtime.context import RuntimeParts
 from brobygger_runtime.dead_letters import DeadLetter
 from brobygger_runtime.errors import PermanentError, is_transient
@@ -131,6 +131,9 @@ class BatchDelivery:
             earlier_letters = await dead_letters.remembered(session, parts.tables.dead_letters, consumer, list(records))
             ids = [i.envelope.id for i in items if isinstance(i, Incoming) and i.event is not None]
             seen = await inbox.already_handled(session, parts.tables.inbox, consumer, ids)
+            erased = await erasure.erased_among(session, parts.tables.erased_subjects,
+                                                [i.envelope.subject for i in items if isinstance(i, Incoming) and i.event])
+            newly_erased: list[str] = []
             for record, item in zip(records, items):
                 if isinstance(item, Foreign) or (isinstance(item, Incoming) and item.event is None):
                     outcomes.append(Outcome.ignored)
@@ -144,16 +147,26 @@ class BatchDelivery:
                     continue
                 if isinstance(item, Incoming):
                     seen.add(item.envelope.id)
+                    is_erasure = item.envelope.type == erasure.ERASURE_EVENT
+                    if item.envelope.subject in erased and not is_erasure:
+                        # A late or replayed event about a forgotten citizen must not bring them back.
+                        handled.append((item.envelope.id, item.envelope.type))
+                        outcomes.append(Outcome.ignored)
+                        continue
                     refused = await (self._handle(uow, item) if careful else self._handle_plainly(uow, item))
                     if refused is None:
                         handled.append((item.envelope.id, item.envelope.type))
                         outcomes.append(Outcome.handled)
+                        if is_erasure:
+                            newly_erased.append(item.envelope.subject)
+                            erased.add(item.envelope.subject)
                         continue
                     item_id: str | None = item.envelope.id
                 else:
                     refused, item_id = item, None
                 letters.append(DeadLetter(record, refused.cause, refused.reason, print_, item_id))
                 outcomes.append(Outcome.dead_lettered)
+            await erasure.remember(session, parts.tables.erased_subjects, newly_erased)
             try:
                 await inbox.record_handled(session, parts.tables.inbox, consumer, handled)
             except IntegrityError as exc:

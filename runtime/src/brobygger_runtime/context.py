@@ -23,12 +23,13 @@ class DeliveryTables:
     lease: sa.Table
     dead_letters: sa.Table
     access_log: sa.Table
+    erased_subjects: sa.Table
 
     @classmethod
     def of(cls, metadata: sa.MetaData) -> "DeliveryTables":
         t = metadata.tables
         return cls(inbox=t["inbox"], outbox=t["outbox"], lease=t["lease"], dead_letters=t["dead_letters"],
-                   access_log=t["access_log"])
+                   access_log=t["access_log"], erased_subjects=t["erased_subjects"])
 
 
 class RuntimeParts(Protocol):

@@ -49,7 +49,7 @@ class UtcDateTime(sa.types.TypeDecorator):
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-DELIVERY_TABLES = ("inbox", "outbox", "lease", "dead_letters", "access_log")
+DELIVERY_TABLES = ("inbox", "outbox", "lease", "dead_letters", "access_log", "erased_subjects")
 """The runtime's own tables; its migrations (delivery_migrations/) create them, not the services'."""
 
 
@@ -129,6 +129,13 @@ def add_delivery_tables(metadata: sa.MetaData) -> None:
         sa.Column("allowed", sa.Boolean, nullable=False),
         sa.Column("at", UtcDateTime(), nullable=False),
         sa.Index("ix_access_log_subject", "subject_id", "id"),
+    )
+    sa.Table(
+        "erased_subjects",
+        metadata,
+        # SHA-256 of an erased citizen's id: late or replayed events about them are ignored.
+        sa.Column("subject_digest", sa.String(64), primary_key=True),
+        sa.Column("erased_at", UtcDateTime(), nullable=False),
     )
 
 

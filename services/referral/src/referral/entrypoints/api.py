@@ -222,8 +222,8 @@ class TriageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision: TriageDecision
-    triaged_by: StaffId
-    """The guide's id."""
+    triaged_by: StaffId | None = None
+    """Ignored: who triaged is the verified caller (the token's subject), never what a body says."""
     note: paragraphs(2000) | None = None
     """The reason in the guide's words; stored here only, never published."""
     escalation_reason: EscalationReason | None = None
@@ -248,7 +248,7 @@ async def triage_referral(
         if missing:
             raise Unprocessable(missing)
     command = triage.TriageCommand(
-        decision=body.decision, triaged_by=body.triaged_by, note=body.note,
+        decision=body.decision, triaged_by=caller.subject, note=body.note,
         escalation_reason=body.escalation_reason, receiving_unit=body.receiving_unit,
     )
     async with runtime.unit_of_work() as uow:

@@ -29,6 +29,8 @@ class Settings(ServiceSettings):
     match_wait_limit_days: int = Field(default=30, ge=0, description="clarified citizens waiting longer for a match are reported")
     first_visit_wait_limit_days: int = Field(default=14, ge=0, description="accepted matches waiting longer for the first visit are reported")
     timer_poll_seconds: float = Field(default=30.0, gt=0, description="how often the scheduler looks for due timers")
+    retention_months_after_exit: int = Field(
+        default=12, ge=1, description="personal data of an ended journey is deleted this many months after its exit")
 
     @field_validator("holiday_country")
     @classmethod
@@ -48,6 +50,7 @@ class Settings(ServiceSettings):
         return Context(
             org_id=self.org_id, policy=policy, self_running_after_meetings=self.self_running_after_meetings,
             match_wait_limit_days=self.match_wait_limit_days, first_visit_wait_limit_days=self.first_visit_wait_limit_days,
+            retention_months_after_exit=self.retention_months_after_exit,
         )
 
 

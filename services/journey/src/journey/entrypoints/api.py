@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from brobygger_contracts.events.journey import Companion, JourneyOutcome, Wish
 from brobygger_contracts.types import Barrier, TimeSlot
 from brobygger_runtime.paging import Limit, Offset
+from brobygger_runtime.text import line, paragraphs
 from brobygger_runtime.auth import Caller, Role, requires
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
@@ -57,7 +58,7 @@ class UclaAnswers(BaseModel):
 
 class GuideIn(BaseModel):
     guide_id: StaffId
-    display_name: str | None = Field(default=None, max_length=200)
+    display_name: line(200) | None = None  # type: ignore[valid-type]
     capacity: int = Field(default=15, ge=0, le=500)
     active: bool = True
 
@@ -82,7 +83,7 @@ class ContactIn(BaseModel):
     kind: Literal["call", "home_visit", "meeting"] = "call"
     by: StaffId | None = Field(default=None, description="who made the contact; defaults to the caller's login subject")
     at: datetime | None = None
-    note: str | None = Field(default=None, max_length=4000, description="free text, erased with the citizen")
+    note: paragraphs(4000) | None = Field(default=None, description="free text, erased with the citizen")  # type: ignore[valid-type]
 
 
 class VisitIn(BaseModel):
@@ -129,7 +130,7 @@ class ExitIn(BaseModel):
     outcome: JourneyOutcome
     final: UclaAnswers | None = None
     relatives_involved: bool | None = None
-    note: str | None = Field(default=None, max_length=4000)
+    note: paragraphs(4000) | None = None  # type: ignore[valid-type]
 
 
 class GroupIn(BaseModel):

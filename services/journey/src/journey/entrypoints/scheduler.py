@@ -8,6 +8,7 @@ from prometheus_client import Counter, Gauge
 
 from brobygger_runtime.singleton import SingletonLoop
 from journey.service_layer.context import Context
+from journey.service_layer.journeys import forget_ended_journeys
 from journey.service_layer.timers import fire_due_timers
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class TimerScheduler:
     async def _fire(self) -> int:
         async with self.runtime.unit_of_work() as uow:
             fired = await fire_due_timers(uow, self.ctx)
+            await forget_ended_journeys(uow, self.ctx)  # retention rides on the same lease and round
         for kind in fired:  # counted after the commit: only what really fired
             self.fired_metric.labels(kind.value).inc()
         self.fired_total += len(fired)

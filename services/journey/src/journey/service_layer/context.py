@@ -23,6 +23,8 @@ class Context:
     """Injectable so tests move time instead of sleeping."""
     match_wait_limit_days: int = 30
     first_visit_wait_limit_days: int = 14
+    retention_months_after_exit: int = 12
+    """A journey's personal data is kept this long after it ended, then only its anonymous counts."""
 
     def now(self) -> datetime:
         return self.clock()

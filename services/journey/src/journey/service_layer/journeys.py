@@ -21,7 +21,7 @@ from journey.domain.errors import NotFound
 from journey.domain.guides import least_loaded
 from journey.domain.journey import EXIT_STEPS, State, Step, next_state
 from journey.domain.referral import Referral
-from journey.domain.timers import TimerKind, exit_review_due, first_contact_due
+from journey.domain.timers import TimerKind, add_months, exit_review_due, first_contact_due
 from journey.service_layer.context import Context
 
 
@@ -254,12 +254,30 @@ async def erase_citizen(uow: UnitOfWork, ctx: Context, citizen_id: UUID) -> bool
     ids = (await s.scalars(sa.select(journeys.c.journey_id).where(journeys.c.citizen_id == str(citizen_id)))).all()
     await s.execute(group_members.delete().where(group_members.c.citizen_id == str(citizen_id)))
     for journey_id in ids:
-        await s.execute(contacts.update().where(contacts.c.journey_id == journey_id).values(note=None, by=None))
-        await s.execute(
-            journeys.update().where(journeys.c.journey_id == journey_id).values(
-                citizen_id=f"erased-{uuid.uuid4()}", clarification=None, exit_note=None, postal_code="000",
-                age_band="unknown", erased=True,
-            )
-        )
-        await repo.cancel_timers(s, journey_id, ctx.now())
+        await _forget_journey(uow, ctx, journey_id)
     return bool(ids)
+
+
+async def forget_ended_journeys(uow: UnitOfWork, ctx: Context) -> int:
+    """Retention: journeys that ended more than `retention_months_after_exit` ago keep only
+    their anonymous counts, as after an erasure; returns how many were forgotten now."""
+    before = add_months(ctx.now(), -ctx.retention_months_after_exit)
+    ids = (await uow.session.scalars(sa.select(journeys.c.journey_id).where(
+        journeys.c.exited_at.is_not(None), journeys.c.exited_at < before, journeys.c.erased.is_(False),
+    ))).all()
+    for journey_id in ids:
+        await _forget_journey(uow, ctx, journey_id)
+    return len(ids)
+
+
+async def _forget_journey(uow: UnitOfWork, ctx: Context, journey_id: str) -> None:
+    """Who it was about and every note: gone; states, dates, source and UCLA totals stay, under a random id."""
+    s = uow.session
+    await s.execute(contacts.update().where(contacts.c.journey_id == journey_id).values(note=None, by=None))
+    await s.execute(
+        journeys.update().where(journeys.c.journey_id == journey_id).values(
+            citizen_id=f"erased-{uuid.uuid4()}", clarification=None, exit_note=None, postal_code="000",
+            age_band="unknown", erased=True,
+        )
+    )
+    await repo.cancel_timers(s, journey_id, ctx.now())

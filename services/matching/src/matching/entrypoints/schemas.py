@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from brobygger_runtime.text import line
 from brobygger_contracts.events.matching import DeclineReason
 from brobygger_contracts.types import DayPart, Language, OrgId, PostalCode, Weekday
 from matching.domain import taxonomy
@@ -73,11 +74,11 @@ class ActivityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     activity_id: UUID | None = None
     org: OrgId | None = Field(default=None, description="the owner organisation; defaults to this instance's")
-    name: str = Field(min_length=1, max_length=200)
+    name: line(200)  # type: ignore[valid-type]
     interests: InterestWords
     languages: list[Language] = []
     postal_code: PostalCode
-    address: str | None = Field(default=None, max_length=200)
+    address: line(200) | None = None  # type: ignore[valid-type]
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     schedule: list[TimeSlotIn] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from brobygger_contracts import all_topics
-from brobygger_contracts.catalogue import EVENTS, dead_letter_topic, topic_for, topic_of_service
+from brobygger_contracts.catalogue import EVENTS, dead_letter_topic, retention_ms, topic_for, topic_of_service
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +33,13 @@ def test_each_topic_names_its_one_publishing_service(topics) -> None:
             continue
         assert topic["name"] == topic_of_service(topic["publisher"])
         assert any(topic_for(c) == topic["name"] for c in EVENTS)
+
+
+def test_retention_is_the_catalogues(topics) -> None:
+    """Dead letters (whole payloads) go after 14 days; events stay as long as the outboxes keep them."""
+    for topic in topics["topics"]:
+        assert int(topic["config"]["retention.ms"]) == retention_ms(topic["name"]), topic["name"]
+    assert retention_ms("brobygger.referral.v1.dlt") == 14 * 24 * 3600 * 1000
 
 
 def test_topics_survive_a_broker_loss(topics) -> None:

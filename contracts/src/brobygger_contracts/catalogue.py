@@ -40,6 +40,11 @@ EVENTS_BY_TYPE: dict[str, type[Event]] = {cls.event_type(): cls for cls in EVENT
 
 DEAD_LETTER_SUFFIX = ".dlt"
 
+EVENT_RETENTION_DAYS = 30
+"""Events stay on the bus as long as the outboxes keep sent rows (OUTBOX_RETENTION_DAYS)."""
+DEAD_LETTER_RETENTION_DAYS = 14
+"""Dead letters carry whole payloads: two weeks to fix and replay, then gone."""
+
 
 def topic_of_service(service: str, version: int = 1) -> str:
     """The topic a service publishes its events of one major version to."""
@@ -54,6 +59,11 @@ def topic_for(event_type: type[Event]) -> str:
 
 def dead_letter_topic(topic: str) -> str:
     return topic + DEAD_LETTER_SUFFIX
+
+
+def retention_ms(topic: str) -> int:
+    days = DEAD_LETTER_RETENTION_DAYS if topic.endswith(DEAD_LETTER_SUFFIX) else EVENT_RETENTION_DAYS
+    return days * 24 * 3600 * 1000
 
 
 def all_topics() -> list[str]:

@@ -7,6 +7,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from brobygger_contracts import all_topics
+from brobygger_contracts.catalogue import retention_ms
 
 
 async def ensure_topics(bootstrap_servers: str, partitions: int = 3, replication: int = 1, **client_kw) -> list[str]:
@@ -18,7 +19,8 @@ async def ensure_topics(bootstrap_servers: str, partitions: int = 3, replication
         missing = [t for t in all_topics() if t not in existing]
         if missing:
             response = await admin.create_topics(
-                [NewTopic(name=t, num_partitions=partitions, replication_factor=replication) for t in missing]
+                [NewTopic(name=t, num_partitions=partitions, replication_factor=replication,
+                          topic_configs={"retention.ms": str(retention_ms(t))}) for t in missing]
             )
             for name, code, *_ in getattr(response, "topic_errors", []):
                 if code not in (0, TopicAlreadyExistsError.errno):

@@ -190,6 +190,9 @@ async def test_the_operator_sees_deliveries_without_persons(kafka_bootstrap, dat
         other_operator = await client.get("/deliveries", auth=tokens().auth("operator", org="abf"))
         paged = [await deliveries(client, limit=1, offset=n) for n in (0, 1, 2)]
         too_many = await client.get("/deliveries", params={"limit": 501})
+        # The coordinator's listings showed coord-7 (id, masked address): each is in coord-7's access log;
+        # the operator's listings showed no person and are not.
+        log = (await client.get("/citizens/coord-7/access-log")).json()["entries"]
 
     assert staff_line["recipient_id"] == "coord-7" and staff_line["status"] == "sent"
     [line] = seen.json()
@@ -201,3 +204,5 @@ async def test_the_operator_sees_deliveries_without_persons(kafka_bootstrap, dat
     assert other_org.status_code == 403 and other_operator.status_code == 403
     assert [len(p) for p in paged] == [1, 1, 0] and paged[0] != paged[1]  # the coordinator's and the facilitator's
     assert too_many.status_code == 422
+    listings = [e for e in log if e["purpose"] == "delivery log"]
+    assert listings and all(e["roles"] == ["coordinator"] and "masked_address" in e["fields"] for e in listings)

@@ -213,6 +213,9 @@ async def get_contact(
     return ContactOut.of(contact)
 
 
+DELIVERY_FIELDS = ("recipient_id", "masked_address", "template", "status")
+
+
 def _delivery_out(r) -> DeliveryOut:  # noqa: ANN001
     return DeliveryOut(
         notification_id=r.notification_id, source_event_id=r.source_event_id, source_event_type=r.source_event_type,
@@ -269,8 +272,12 @@ async def list_deliveries(
     staff = caller.has(CallerRole.coordinator)
     if recipient_id is not None and not staff:
         raise _refuse(403, "no_person_for_operators", "operators see deliveries without persons: no recipient filter")
-    async with runtime.db.sessions() as session:
+    async with runtime.db.transaction() as session:
         rows = await repo.delivery_log(session, recipient_id=recipient_id, status=status.value if status else None,
                                        source_event_id=source_event_id, limit=limit, offset=offset)
+        if staff:  # each person shown (id, masked address) is a read of their data
+            for person in sorted({r.recipient_id for r in rows if r.recipient_id}):
+                await access_log.record(session, runtime.tables.access_log, caller, person,
+                                        fields=DELIVERY_FIELDS, purpose="delivery log", allowed=True)
     lines = [_delivery_out(r) if staff else _delivery_status_out(r) for r in rows]
     return JSONResponse(jsonable_encoder(lines))

@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brobygger_runtime.auth.caller import Caller
 from brobygger_runtime.auth.roles import Role
-from brobygger_runtime.auth.route_guard import requires
+from brobygger_runtime.auth.route_guard import require_own_organisation, requires
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.paging import DEFAULT_LIMIT, Limit
 
@@ -68,9 +68,8 @@ def router() -> APIRouter:
     ) -> dict[str, Any]:
         """Who read this citizen's data in this service, newest first (part of the subject-access report).
         For the coordinators of the organisation running this instance."""
-        if caller.organisation != runtime.settings.org_id:
-            raise HTTPException(403, {"error": "not_data_owner",
-                                      "reason": f"this log belongs to {runtime.settings.org_id}'s coordinators"})
+        org = runtime.settings.org_id
+        require_own_organisation(caller, org, f"this log belongs to {org}'s coordinators", error="not_data_owner")
         async with runtime.db.transaction() as session:
             await record(session, runtime.tables.access_log, caller, citizen_id, fields=("access_log",),
                          purpose="subject-access report", allowed=True)

@@ -65,16 +65,16 @@ class Authenticator:
         token = _bearer_token(request)
         if token is None:
             self._refuse_failure(address)
-            raise _refusal(401, "missing_token", "this route needs Authorization: Bearer <access token>",
+            raise refusal(401, "missing_token", "this route needs Authorization: Bearer <access token>",
                            {"WWW-Authenticate": f'Bearer realm="{REALM}"'})
         try:
             caller = await self.verifier.verify(token)
         except InvalidToken as exc:
             self._refuse_failure(address)
-            raise _refusal(401, "invalid_token", exc.reason, {"WWW-Authenticate": _challenge("invalid_token", exc.reason)})
+            raise refusal(401, "invalid_token", exc.reason, {"WWW-Authenticate": _challenge("invalid_token", exc.reason)})
         except IssuerUnavailable as exc:
             log.warning("%s", exc)
-            raise _refusal(503, "issuer_unavailable", "the token's issuer cannot be reached to fetch its keys; try again",
+            raise refusal(503, "issuer_unavailable", "the token's issuer cannot be reached to fetch its keys; try again",
                            {"Retry-After": "5"})
         request.state.caller = caller
         return caller
@@ -83,7 +83,7 @@ class Authenticator:
         """Count a failed authentication; 429 once the address has failed too often."""
         wait = self.throttle.retry_after(address)
         if wait is not None:
-            raise _refusal(
+            raise refusal(
                 429, "too_many_failed_authentications",
                 f"too many failed authentications from this address; try again in {wait} s",
                 {"Retry-After": str(wait)},
@@ -114,7 +114,7 @@ def requires(*roles: Role | str) -> Callable[..., Awaitable[Caller]]:
         if admitted and not (caller.roles & admitted):
             wanted = ", ".join(sorted(admitted))
             held = ", ".join(sorted(caller.roles)) or "no role"
-            raise _refusal(
+            raise refusal(
                 403, "insufficient_role", f"this route admits {wanted}; the caller holds {held}",
                 {"WWW-Authenticate": _challenge("insufficient_scope", f"needs one of: {wanted}")},
                 required_roles=sorted(admitted), roles=sorted(caller.roles),
@@ -138,8 +138,16 @@ def _challenge(error: str, description: str) -> str:
     return f'Bearer realm="{REALM}", error="{error}", error_description="{safe}"'
 
 
-def _refusal(status: int, error: str, reason: str, headers: dict[str, str], **more: Any) -> HTTPException:
+def refusal(status: int, error: str, reason: str, headers: dict[str, str] | None = None, **more: Any) -> HTTPException:
+    """A refusal as every service answers one: `{"detail": {"error": …, "reason": …}}`."""
     return HTTPException(status_code=status, detail={"error": error, "reason": reason, **more}, headers=headers)
+
+
+def require_own_organisation(caller: Caller, org_id: str, reason: str, error: str = "not_this_organisation") -> None:
+    """403 unless the caller acts for `org_id`, the organisation running this instance
+    (its registries, its delivery log, its access log)."""
+    if caller.organisation != org_id:
+        raise refusal(403, error, reason)
 
 
 OPEN_PATHS = frozenset({"/health/live", "/health/ready", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect",

@@ -8,8 +8,9 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from fastapi import HTTPException, Query, Request, Response
+from fastapi import Response
 
+from brobygger_runtime.auth.route_guard import refusal, require_own_organisation
 from brobygger_runtime.paging import DEFAULT_LIMIT, Limit, Offset
 from brobygger_runtime import access_log
 from brobygger_runtime.auth import Caller, Role
@@ -21,15 +22,10 @@ MIN_CELL = 5
 """Aggregates never show a cell of fewer citizens than this (section 9)."""
 
 
-def refusal(status: int, error: str, reason: str) -> HTTPException:
-    return HTTPException(status, detail={"error": error, "reason": reason})
-
-
 def own_organisation(caller: Caller, runtime: ServiceRuntime, what: str) -> None:
     """The registries (volunteers, activities) and batch runs belong to the organisation running this instance."""
     org = runtime.settings.org_id
-    if caller.organisation != org:
-        raise refusal(403, "not_this_organisation", f"{what} belongs to {org}'s coordinators")
+    require_own_organisation(caller, org, f"{what} belongs to {org}'s coordinators")
 
 
 def consent_names(org: str) -> sa.ColumnElement[bool]:
@@ -103,22 +99,3 @@ class Page:
             response.headers["X-Next-Offset"] = str(self.offset + self.limit)
             return rows[:self.limit]
         return rows
-
-
-async def capped_body(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 as soon as it is known to exceed `limit` bytes: by its Content-Length
-    before anything is read, else while it streams in (never read whole first)."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            size = int(declared)
-        except ValueError as exc:
-            raise refusal(400, "bad_content_length", f"Content-Length is not a number: {declared[:40]!r}") from exc
-        if size > limit:
-            raise refusal(413, "body_too_large", f"the body has {size} bytes; at most {limit} are accepted")
-    received = bytearray()
-    async for chunk in request.stream():
-        received += chunk
-        if len(received) > limit:
-            raise refusal(413, "body_too_large", f"the body exceeds {limit} bytes; at most {limit} are accepted")
-    return bytes(received)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from brobygger_runtime.auth import Caller, Role, requires
+from brobygger_runtime.body_limit import read_capped_body
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
 from matching.adapters import repository as repo
@@ -22,7 +23,7 @@ from matching.domain.model import Kind
 from matching.domain.scoring import assess_all
 from matching.entrypoints import csv_import
 from matching.entrypoints.access import (
-    MIN_CELL, Page, capped_body, citizen_in_consent, log_reads, own_organisation, refusal, visible_citizen,
+    MIN_CELL, Page, citizen_in_consent, log_reads, own_organisation, refusal, visible_citizen,
     visible_citizens,
 )
 from matching.entrypoints.schemas import ActivityIn, DeclineIn, PreferencesIn, RetireIn, VolunteerIn
@@ -148,7 +149,8 @@ async def import_activities(request: Request, caller: Caller = Depends(requires(
     as soon as the streamed body passes the limit.
     """
     own_organisation(caller, runtime, "the activity registry")
-    text = (await capped_body(request, runtime.settings.import_max_bytes)).decode("utf-8-sig", errors="replace")
+    body = await read_capped_body(request, runtime.settings.import_max_bytes, "the import")
+    text = body.decode("utf-8-sig", errors="replace")
     try:
         parsed = csv_import.parse(text)
     except csv_import.BadFile as exc:

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import AnyHttpUrl, BaseModel, UrlConstraints, ConfigDict, Field, SecretStr, field_validator
 
+from brobygger_runtime.auth.route_guard import refusal, require_own_organisation
 from brobygger_runtime.paging import DEFAULT_LIMIT, Limit, Offset
 from brobygger_runtime.text import line
 from brobygger_runtime import access_log
@@ -151,15 +152,10 @@ class DeliveryOut(BaseModel):
 CONTACT_FIELDS = ("display_name", "email", "phone", "webhook_url")
 
 
-def _refuse(status: int, error: str, reason: str) -> HTTPException:
-    return HTTPException(status, {"error": error, "reason": reason})
-
-
 def _of_this_instance(caller: Caller, runtime: ServiceRuntime) -> None:
     """The delivery log is the instance's: only its own organisation's staff see it."""
-    if caller.organisation != runtime.settings.org_id:
-        raise _refuse(403, "not_this_organisation",
-                      f"the delivery log of this instance belongs to {runtime.settings.org_id}")
+    org = runtime.settings.org_id
+    require_own_organisation(caller, org, f"the delivery log of this instance belongs to {org}")
 
 
 @router.post("/contacts", response_model=ContactSaved, status_code=201)
@@ -175,21 +171,21 @@ async def put_contact(
     instance_org = runtime.settings.org_id
     if body.role == "referrer" and body.recipient_id != caller.organisation and caller.organisation != instance_org:
         # a referring organisation's milestone news: only that organisation, or the instance's owner, names it
-        raise _refuse(403, "not_owner", f"a referrer contact other than {caller.organisation} is entered by {instance_org}")
+        raise refusal(403, "not_owner", f"a referrer contact other than {caller.organisation} is entered by {instance_org}")
     if body.role == "operator" and caller.organisation != instance_org:
         # the operators who hear about this instance's failed deliveries are its own organisation's
-        raise _refuse(403, "not_owner", f"the operators of this instance are entered by {instance_org}")
+        raise refusal(403, "not_owner", f"the operators of this instance are entered by {instance_org}")
     if body.webhook_url is not None:
         try:
             await runtime.webhook_policy.check(str(body.webhook_url))  # type: ignore[attr-defined]
         except WebhookRefused as exc:
-            raise _refuse(422, "webhook_refused", exc.reason) from exc
+            raise refusal(422, "webhook_refused", exc.reason) from exc
     try:
         async with runtime.unit_of_work() as uow:
             saved = await notifications.register_contact(uow, body.to_domain(), owner=caller.organisation,
                                                          legacy_owner=instance_org)
     except notifications.NotTheOwner as exc:
-        raise _refuse(403, "not_owner", str(exc)) from exc
+        raise refusal(403, "not_owner", str(exc)) from exc
     runtime.dispatcher.wake()  # type: ignore[attr-defined]
     if not saved.created:
         response.status_code = 200
@@ -209,7 +205,7 @@ async def get_contact(
             await access_log.record(session, runtime.tables.access_log, caller, recipient_id, fields=CONTACT_FIELDS,
                                     purpose="contact directory", allowed=owned)
     if not owned:
-        raise _refuse(404, "not_found", f"no contact {recipient_id}")
+        raise refusal(404, "not_found", f"no contact {recipient_id}")
     return ContactOut.of(contact)
 
 
@@ -246,9 +242,9 @@ async def resend_delivery(
         async with runtime.unit_of_work() as uow:
             found = await notifications.resend(uow, notification_id)
     except notifications.CannotResend as exc:
-        raise _refuse(409, "cannot_resend", str(exc)) from exc
+        raise refusal(409, "cannot_resend", str(exc)) from exc
     if not found:
-        raise _refuse(404, "not_found", f"no delivery {notification_id}")
+        raise refusal(404, "not_found", f"no delivery {notification_id}")
     runtime.dispatcher.wake()  # type: ignore[attr-defined]
     async with runtime.db.sessions() as session:
         return _delivery_out(await repo.find_delivery(session, notification_id))
@@ -271,7 +267,7 @@ async def list_deliveries(
     _of_this_instance(caller, runtime)
     staff = caller.has(CallerRole.coordinator)
     if recipient_id is not None and not staff:
-        raise _refuse(403, "no_person_for_operators", "operators see deliveries without persons: no recipient filter")
+        raise refusal(403, "no_person_for_operators", "operators see deliveries without persons: no recipient filter")
     async with runtime.db.transaction() as session:
         rows = await repo.delivery_log(session, recipient_id=recipient_id, status=status.value if status else None,
                                        source_event_id=source_event_id, limit=limit, offset=offset)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from brobygger_runtime.auth import Caller, Role, requires
+from brobygger_runtime.body_limit import read_capped_body
 
 from referral.domain.card import ReferralCard
 from referral.domain.errors import Forbidden
@@ -74,7 +75,7 @@ async def submit_batch(
     Who may submit each row is decided as for `POST /referrals`. A body over 5 MB is refused with 413
     before it is read whole.
     """
-    raw = await _capped_body(request)
+    raw = await read_capped_body(request, MAX_BATCH_BYTES, "a batch")
     try:
         if request.headers.get("content-type", "").split(";")[0].strip() == "text/csv":
             rows: list[Any] = read_csv(raw.decode("utf-8-sig"))
@@ -105,24 +106,6 @@ async def submit_batch(
             if not accepted.replayed:
                 metrics.received.labels(card.referrer.source.value, str(accepted.repeat_referral).lower()).inc()
     return result
-
-
-def _too_large() -> HTTPException:
-    return HTTPException(413, {"error": "body_too_large", "reason": f"a batch is at most {MAX_BATCH_BYTES} bytes"})
-
-
-async def _capped_body(request: Request) -> bytes:
-    """The body, refused (413) by its Content-Length or as soon as the stream passes the cap."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BATCH_BYTES:
-        raise _too_large()
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BATCH_BYTES:
-            raise _too_large()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _external_id(row: Any) -> str | None:

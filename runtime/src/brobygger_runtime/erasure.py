@@ -6,6 +6,13 @@ The marker holds only a SHA-256 digest of the citizen id: it answers "was
 this id erased?" for an id someone already has, and leads to nobody. The
 consumer keeps it for every service: it records the digest once a
 CitizenErased is handled and skips any later event whose subject is marked.
+
+`forget_copies(uow, citizen_id)` is what every service's erasure runs besides
+deleting its own rows: the sealed boxes of its outbox rows about the citizen
+(sent ones too: they are kept 30 days) are stripped in the same transaction,
+and a SQLite database is checkpointed once that transaction committed, so the
+old pages (name, phone) leave the write-ahead log. SQLite connections also run
+with `secure_delete`, so freed cells and pages are zeroed.
 """
 
 from __future__ import annotations
@@ -13,11 +20,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from brobygger_contracts.events.referral import CitizenErased
+from brobygger_runtime import outbox
+
+if TYPE_CHECKING:
+    from brobygger_runtime.unit_of_work import UnitOfWork
 
 ERASURE_EVENT = CitizenErased.event_type()
 
@@ -44,3 +56,13 @@ async def remember(session: AsyncSession, table: sa.Table, subjects: Iterable[st
     rows = [{"subject_digest": d, "erased_at": now} for d in new if d not in known]
     if rows:
         await session.execute(table.insert(), rows)
+
+
+async def forget_copies(uow: "UnitOfWork", subject: str) -> int:
+    """Strip the sealed content of this service's outbox rows about `subject` (in
+    the unit of work's transaction, including rows it buffered) and checkpoint
+    SQLite after the commit. Returns how many outbox rows were stripped."""
+    await uow.flush_outbox()
+    stripped = await outbox.strip_sealed(uow.session, uow.runtime.tables.outbox, str(subject))
+    uow.after_commit(uow.runtime.db.checkpoint)
+    return stripped

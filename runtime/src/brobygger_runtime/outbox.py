@@ -3,6 +3,7 @@ state change that caused them. The relay publishes them later."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -100,3 +101,34 @@ async def mark_for_republish(session: AsyncSession, outbox: sa.Table, since: dat
 async def purge_sent(session: AsyncSession, outbox: sa.Table, before: datetime) -> int:
     result = await session.execute(outbox.delete().where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < before))
     return result.rowcount
+
+
+SEALED = "sealed"
+"""The payload field that carries an event's sealed box (ciphertext under the citizen's data key)."""
+
+
+async def strip_sealed(session: AsyncSession, outbox: sa.Table, subject: str) -> int:
+    """Erasure: every outbox row about `subject`, sent or not, loses its sealed box
+    (the payload's top-level `sealed` becomes null); returns how many rows changed.
+
+    A row is about the subject when it is keyed by it (the citizen's own events) or its
+    payload names it (group events, notifications and others keyed by another id that
+    carry the citizen id). Subjects are UUIDs, so the LIKE has no wildcard to escape.
+    Erasures are rare: scanning the outbox's 30 days for one is acceptable.
+    """
+    c = outbox.c
+    rows = (await session.execute(
+        sa.select(c.id, c.payload).where(sa.or_(c.key == subject, c.payload.contains(subject, autoescape=True)))
+    )).all()
+    stripped = 0
+    for row_id, payload in rows:
+        try:
+            body = json.loads(payload)
+        except ValueError:
+            continue
+        if not isinstance(body, dict) or body.get(SEALED) is None:
+            continue
+        body[SEALED] = None
+        await session.execute(outbox.update().where(c.id == row_id).values(payload=json.dumps(body)))
+        stripped += 1
+    return stripped

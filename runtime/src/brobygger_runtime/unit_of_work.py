@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import AsyncIterator
+from typing import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +24,12 @@ class UnitOfWork:
     """The event being handled, when the unit of work serves a consumer."""
     published: list[Envelope] = field(default_factory=list)
     _outbox_rows: list[dict] = field(default_factory=list)
+    _after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> None:
+        """Run `action` once this transaction committed (never when it rolls back)."""
+        if action not in self._after_commit:
+            self._after_commit.append(action)
 
     async def publish(self, event: Event) -> Envelope:
         """Publish `event` when (and only if) this transaction commits."""
@@ -67,3 +73,5 @@ async def unit_of_work(runtime: RuntimeParts, envelope: Envelope | None = None) 
         await uow.flush_outbox()
     if uow.published:
         runtime.wake_relay()
+    for action in uow._after_commit:
+        await action()

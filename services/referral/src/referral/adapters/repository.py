@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -90,8 +91,16 @@ async def referral_list(
     return list((await session.execute(query)).all())
 
 
+def stored_key(org: str, idempotency_key: str) -> str:
+    """What is stored of a client's Idempotency-Key: its SHA-256 with the submitting organisation.
+    A batch's key is the home-care system's row id: kept in clear it would tie the citizen's
+    record here to that system's row after an erasure. (Migration b13a0e5e4002 hashed older keys.)"""
+    return hashlib.sha256(f"submission|{org}|{idempotency_key}".encode()).hexdigest()
+
+
 async def earlier_submission(session: AsyncSession, org: str, idempotency_key: str) -> sa.Row | None:
     """The referral a retried request already created, if any."""
+    idempotency_key = stored_key(org, idempotency_key)
     query = (
         sa.select(referrals.c.referral_id, referrals.c.citizen_id, referrals.c.repeat_referral)
         .join(submissions, submissions.c.referral_id == referrals.c.referral_id)
@@ -103,12 +112,14 @@ async def earlier_submission(session: AsyncSession, org: str, idempotency_key: s
 async def lock_submission(session: AsyncSession, org: str, idempotency_key: str) -> None:
     """Serialises retries of one request (PostgreSQL; SQLite serialises writers anyway)."""
     if session.bind.dialect.name == "postgresql":
-        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{org}|{idempotency_key}", 0))))
+        key = stored_key(org, idempotency_key)
+        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(int(key[:15], 16))))
 
 
 async def record_submission(session: AsyncSession, org: str, idempotency_key: str, referral_id: str, at: datetime) -> None:
     await session.execute(
-        submissions.insert().values(org=org, idempotency_key=idempotency_key, referral_id=referral_id, submitted_at=at)
+        submissions.insert().values(org=org, idempotency_key=stored_key(org, idempotency_key), referral_id=referral_id,
+                                    submitted_at=at)
     )
 
 
@@ -171,12 +182,14 @@ async def move_referrals(session: AsyncSession, from_citizen: str, to_citizen: s
 
 
 async def erase_personal_data(session: AsyncSession, citizen_id: str, at: datetime) -> None:
-    """Clears every personal column of the citizen and of the referrals about them."""
+    """Clears every PERSONAL column of the citizen, of the referrals about them and of their
+    consent changes, and deletes when they reached which milestone (exact dates of their journey)."""
     await session.execute(
         citizens.update()
         .where(citizens.c.citizen_id == citizen_id)
         .values({name: None for name in PERSONAL_COLUMNS[citizens]} | {"erased_at": at, "updated_at": at, "consented_orgs": []})
     )
-    await session.execute(
-        referrals.update().where(referrals.c.citizen_id == citizen_id).values({name: None for name in PERSONAL_COLUMNS[referrals]})
-    )
+    for table, columns in PERSONAL_COLUMNS.items():
+        if table is not citizens:
+            await session.execute(table.update().where(table.c.citizen_id == citizen_id).values({name: None for name in columns}))
+    await session.execute(milestones.delete().where(milestones.c.citizen_id == citizen_id))

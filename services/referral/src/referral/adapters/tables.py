@@ -25,11 +25,11 @@ citizens = sa.Table(
     sa.Column("address", sa.String(200), nullable=True, comment="PERSONAL"),
     sa.Column("phone", sa.String(32), nullable=True, comment="PERSONAL"),
     sa.Column("email", sa.String(254), nullable=True, comment="PERSONAL"),
-    sa.Column("language", sa.String(2), nullable=True),
-    sa.Column("lives_alone", sa.Boolean, nullable=True),
+    sa.Column("language", sa.String(2), nullable=True, comment="PERSONAL"),
+    sa.Column("lives_alone", sa.Boolean, nullable=True, comment="PERSONAL"),
     sa.Column("consented_orgs", sa.JSON, nullable=False),
-    sa.Column("consent_given_by", sa.String(30), nullable=True),
-    sa.Column("consent_given_at", Moment, nullable=True),
+    sa.Column("consent_given_by", sa.String(30), nullable=True, comment="PERSONAL: citizen, relative or guardian"),
+    sa.Column("consent_given_at", Moment, nullable=True, comment="PERSONAL"),
     sa.Column("created_at", Moment, nullable=False),
     sa.Column("updated_at", Moment, nullable=False),
     sa.Column("erased_at", Moment, nullable=True),
@@ -60,10 +60,10 @@ referrals = sa.Table(
     sa.Column("received_at", Moment, nullable=False),
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("triage_decision", sa.String(20), nullable=True),
-    sa.Column("triaged_by", sa.String(64), nullable=True),
+    sa.Column("triaged_by", sa.String(64), nullable=True, comment="PERSONAL: who triaged (ties a guide to the citizen)"),
     sa.Column("triage_note", sa.Text, nullable=True, comment="PERSONAL: the guide's words"),
-    sa.Column("escalation_reason", sa.String(30), nullable=True),
-    sa.Column("receiving_unit", sa.String(120), nullable=True),
+    sa.Column("escalation_reason", sa.String(30), nullable=True, comment="PERSONAL: health category (mental health, dementia, ...)"),
+    sa.Column("receiving_unit", sa.String(120), nullable=True, comment="PERSONAL: which care unit took the citizen over"),
     sa.Column("triaged_at", Moment, nullable=True),
 )
 
@@ -75,7 +75,7 @@ consent_changes = sa.Table(
     sa.Column("consented_orgs", sa.JSON, nullable=False),
     sa.Column("added", sa.JSON, nullable=False),
     sa.Column("removed", sa.JSON, nullable=False),
-    sa.Column("given_by", sa.String(30), nullable=True),
+    sa.Column("given_by", sa.String(30), nullable=True, comment="PERSONAL"),
     sa.Column("changed_by_org", sa.String(64), nullable=False),
     sa.Column("changed_at", Moment, nullable=False),
 )
@@ -108,13 +108,14 @@ submissions = sa.Table(
     "submissions",
     metadata,
     sa.Column("org", sa.String(64), primary_key=True, comment="the submitting organisation"),
-    sa.Column("idempotency_key", sa.String(100), primary_key=True, comment="the client's Idempotency-Key"),
+    sa.Column("idempotency_key", sa.String(100), primary_key=True,
+              comment="SHA-256 of the client's Idempotency-Key (a batch row's external id), never the key itself"),
     sa.Column("referral_id", Id, sa.ForeignKey("referrals.referral_id"), nullable=False),
     sa.Column("submitted_at", Moment, nullable=False),
 )
 
-# Personal columns per table, cleared on erasure.
+# Personal columns per table (each has a citizen_id), cleared on erasure.
 PERSONAL_COLUMNS = {
     table: [c.name for c in table.columns if (c.comment or "").startswith("PERSONAL")]
-    for table in (citizens, referrals)
+    for table in (citizens, referrals, consent_changes)
 }

@@ -275,15 +275,16 @@ class CitizenRegistry(_LoopbackServer):
 
 
 class ScriptedSmtp:
-    """A real SMTP server that answers `451` to the first `refusals` messages (all,
-    when None) and takes `delay` seconds over each message it accepts."""
+    """A real SMTP server that answers `refusal` (a 451) to the first `refusals` messages
+    (all, when None) and takes `delay` seconds over each message it accepts."""
 
-    def __init__(self, refusals: int | None = 0, delay: float = 0.0) -> None:
+    def __init__(self, refusals: int | None = 0, delay: float = 0.0,
+                 refusal: str = "451 4.3.0 Mailbox busy, try again later") -> None:
         from aiosmtpd.controller import Controller
 
         from brobygger_stack.embedded_kafka import free_port
 
-        self.refusals, self.delay = refusals, delay
+        self.refusals, self.delay, self.refusal = refusals, delay, refusal
         self.refused = 0
         self.received = 0
         self.accepted: list[bytes] = []
@@ -294,7 +295,7 @@ class ScriptedSmtp:
                 outer.received += 1
                 if outer.refusals is None or outer.refused < outer.refusals:
                     outer.refused += 1
-                    return "451 4.3.0 Mailbox busy, try again later"
+                    return outer.refusal
                 if outer.delay:
                     await asyncio.sleep(outer.delay)
                 outer.accepted.append(envelope.content)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notify.domain.masking import mask, mask_email, mask_phone
-from notify.domain.model import Channel, Contact, QuietHours, message_id, notification_id
+from notify.domain.model import Channel, Contact, QuietHours, message_id, new_notification_id
 from notify.domain.preferences import choose_channel, quiet_until
 from notify.domain.resilience import CircuitBreaker, backoff_seconds
 from notify.domain.rules import RuleError, Target, parse_rules
@@ -133,8 +133,7 @@ def test_masks():
     assert mask(Channel.webhook, "https://abf.example/hooks/secret-token") == "https://abf.example/***"
 
 
-def test_delivery_key_is_stable_and_distinct():
-    a = notification_id("ev-1", "g1", Channel.email)
-    assert a == notification_id("ev-1", "g1", Channel.email)
-    assert a != notification_id("ev-1", "g1", Channel.sms) != notification_id("ev-2", "g1", Channel.sms)
+def test_a_notification_id_is_random_and_gives_the_message_id():
+    a = new_notification_id()
+    assert a != new_notification_id() and a.version == 4
     assert message_id(a, "varde.example") == f"<{a}@varde.example>"

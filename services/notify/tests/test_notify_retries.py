@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 
 from notify.adapters import repository as repo
-from notify.domain.model import Channel, Contact, notification_id
+from notify.domain.model import Channel, Contact, new_notification_id
 from notify_testkit import (
     LOCAL_WEBHOOKS, HttpSink, ScriptedSmtp, contact_body, deliveries, guide_assigned, match_proposed, notify_events,
     notify_settings, produce, refer, running_notify, settled, wait_until,
@@ -67,7 +67,7 @@ async def test_smtp_that_keeps_refusing_ends_in_notification_failed_and_an_opera
 
 async def test_a_delivery_left_sending_by_a_crash_is_reported_uncertain_not_resent(kafka_bootstrap, database_url, smtp_catcher):
     settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port)
-    key = str(notification_id("ev-crashed", "guide-c", Channel.email))
+    key = str(new_notification_id())
     async with running_notify(settings) as (runtime, client):
         async with runtime.db.transaction() as session:
             await repo.save_contact(session, Contact(recipient_id="guide-c", role="guide", display_name="C",

@@ -36,6 +36,10 @@ class OutgoingMessage:
 
 
 class DeliveryError(Exception):
+    """A failed try. `cause` is kept in the delivery log (last_error) and published in
+    NotificationFailed, so it is a short fixed text, an error class or a status code:
+    never a server's own words, which may echo the address or the message."""
+
     def __init__(self, cause: str, *, retryable: bool, maybe_delivered: bool = False) -> None:
         super().__init__(cause)
         self.cause = cause[:500]
@@ -72,7 +76,7 @@ class EmailChannel:
                 await smtp.login(self.username, self.password or "")
         except (aiosmtplib.SMTPException, OSError) as exc:
             # Nothing was handed over yet: safe to try again later.
-            raise DeliveryError(f"SMTP connect to {self.host}:{self.port} failed: {exc}", retryable=True) from exc
+            raise DeliveryError(f"SMTP connect to {self.host}:{self.port} failed: {type(exc).__name__}", retryable=True) from exc
         try:
             await smtp.send_message(self.build(message))
         except aiosmtplib.SMTPRecipientsRefused as exc:
@@ -80,10 +84,10 @@ class EmailChannel:
             raise DeliveryError(f"SMTP refused the recipient: {codes}", retryable=all(c < 500 for c in codes)) from exc
         except aiosmtplib.SMTPResponseException as exc:
             # The server answered with a refusal, so it did not take the message.
-            raise DeliveryError(f"SMTP {exc.code}: {exc.message}", retryable=exc.code < 500) from exc
+            raise DeliveryError(f"SMTP {exc.code}", retryable=exc.code < 500) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             # Timeout or disconnect mid-conversation: the server may have queued it.
-            raise DeliveryError(f"SMTP conversation broke off: {exc!r}", retryable=False, maybe_delivered=True) from exc
+            raise DeliveryError(f"SMTP conversation broke off: {type(exc).__name__}", retryable=False, maybe_delivered=True) from exc
         finally:
             try:
                 await smtp.quit()
@@ -107,11 +111,11 @@ async def _post(url: str, timeout: float, what: str, *, extensions: dict | None 
             async with client.stream("POST", url, extensions=extensions, **kwargs) as response:
                 pass
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        raise DeliveryError(f"{what} unreachable: {exc!r}", retryable=True) from exc
+        raise DeliveryError(f"{what} unreachable: {type(exc).__name__}", retryable=True) from exc
     except httpx.TransportError as exc:
         # The request may have reached it; its idempotency key lets it drop a repeat,
         # but we do not count on that.
-        raise DeliveryError(f"{what} did not answer: {exc!r}", retryable=False, maybe_delivered=True) from exc
+        raise DeliveryError(f"{what} did not answer: {type(exc).__name__}", retryable=False, maybe_delivered=True) from exc
     _http_outcome(response, what)
 
 

@@ -173,8 +173,11 @@ async def get_delivery(session: AsyncSession, seq: int) -> sa.Row | None:
     return (await session.execute(sa.select(delivery).where(delivery.c.seq == seq))).first()
 
 
-async def notification_exists(session: AsyncSession, notification_id: str) -> bool:
-    found = await session.scalar(sa.select(delivery.c.seq).where(delivery.c.notification_id == notification_id))
+async def delivery_exists(session: AsyncSession, source_event_id: str, recipient_id: str, channel: Channel) -> bool:
+    """This recipient already has a delivery of this event by this channel (given its id and channel)."""
+    found = await session.scalar(sa.select(delivery.c.seq).where(
+        delivery.c.source_event_id == source_event_id, delivery.c.recipient_id == recipient_id,
+        delivery.c.channel == channel.value, delivery.c.notification_id.is_not(None)).limit(1))
     return found is not None
 
 

@@ -96,13 +96,12 @@ class Contact:
         return {Channel.email: self.email, Channel.sms: self.phone, Channel.webhook: self.webhook_url}[channel]
 
 
-_DELIVERY_NAMESPACE = uuid.UUID("6c1f0b7e-2f5a-4d0e-9a51-4b7d1f0c9e21")
-
-
-def notification_id(source_event_id: str, recipient_id: str, channel: Channel) -> uuid.UUID:
-    """The delivery key (event, recipient, channel) as a stable id: the same key
-    always gives the same id, so a repeat can be recognised here and by the receiver."""
-    return uuid.uuid5(_DELIVERY_NAMESPACE, f"{source_event_id}|{recipient_id}|{channel.value}")
+def new_notification_id() -> uuid.UUID:
+    """A delivery's id: random, given once when its recipient and channel are known and
+    stored with it, so a retry or an operator's resend keeps it (the receiver can drop a
+    repeat). Never derived from the recipient, who may be the citizen: after an erasure
+    the id must lead to no one. The delivery itself is unique by (event, recipient, channel)."""
+    return uuid.uuid4()
 
 
 def message_id(notification: uuid.UUID, domain: str) -> str:

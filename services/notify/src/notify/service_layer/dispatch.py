@@ -206,7 +206,7 @@ class Dispatcher:
             return
         except Exception as exc:  # noqa: BLE001 - an unknown failure might have sent it
             breaker.record_failure(time.monotonic())
-            unknown = DeliveryError(repr(exc), retryable=False, maybe_delivered=True)
+            unknown = DeliveryError(f"unexpected {type(exc).__name__}", retryable=False, maybe_delivered=True)
             self._count(channel, await self._record_error(row, unknown, attempts))
             return
         breaker.record_success()

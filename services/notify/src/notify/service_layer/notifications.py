@@ -10,10 +10,11 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 
+from brobygger_runtime import erasure
 from brobygger_runtime.unit_of_work import UnitOfWork
 from notify.adapters import repository as repo
 from notify.domain.masking import mask
-from notify.domain.model import Channel, Contact, DeliveryStatus, details_held_by_referral, following_referrer, notification_id
+from notify.domain.model import Channel, Contact, DeliveryStatus, details_held_by_referral, following_referrer, new_notification_id
 from brobygger_runtime.tracing import current_traceparent
 from notify.domain.preferences import choose_channel
 from notify.domain.rules import PlannedNotification, RuleBook
@@ -103,11 +104,11 @@ async def _resolve(uow: UnitOfWork, seq: int) -> None:
         return  # waits until the recipient is entered in the directory
     choice = choose_channel(contact, allowed)
     channel = choice.channel or allowed[0]
-    key = str(notification_id(row.source_event_id, row.recipient_id, channel))
-    if await repo.notification_exists(uow.session, key):
+    if await repo.delivery_exists(uow.session, row.source_event_id, row.recipient_id, channel):
         # Another rule already sends this recipient the same event by the same channel.
         await uow.session.execute(sa.delete(repo.delivery).where(repo.delivery.c.seq == seq))
         return
+    key = str(new_notification_id())
     now = datetime.now(UTC)
     values = dict(notification_id=key, channel=channel.value, language=contact.language)
     if choice.channel is None and choice.opted_out:
@@ -126,10 +127,10 @@ async def _resolve(uow: UnitOfWork, seq: int) -> None:
 async def _resolve_held_by_referral(uow: UnitOfWork, row, channel: Channel) -> None:  # noqa: ANN001
     """A citizen's or following referrer's details stay with referral: asked for at send time,
     by the rule's first channel."""
-    key = str(notification_id(row.source_event_id, row.recipient_id, channel))
-    if await repo.notification_exists(uow.session, key):
+    if await repo.delivery_exists(uow.session, row.source_event_id, row.recipient_id, channel):
         await uow.session.execute(sa.delete(repo.delivery).where(repo.delivery.c.seq == row.seq))
         return
+    key = str(new_notification_id())
     await repo.update_delivery(uow.session, row.seq, notification_id=key, channel=channel.value,
                                status=DeliveryStatus.pending.value, next_attempt_at=_first_attempt_at(row))
 
@@ -228,12 +229,16 @@ async def register_contact(uow: UnitOfWork, contact: Contact, *, owner: str, leg
 
 
 async def erase_citizen(uow: UnitOfWork, citizen_id: str) -> int:
-    """CitizenErased: forget who guides them and every delivery's link to them."""
+    """CitizenErased: forget who guides them, their contact row and every delivery's link to
+    them (recipient, masked address, variables); strip the sealed boxes of the outbox rows
+    about them and checkpoint SQLite after the commit."""
     await repo.serialize_on(uow.session, f"citizen:{citizen_id}")
     await repo.mark_erased(uow.session, citizen_id)
     await repo.forget_citizen(uow.session, citizen_id)
     await repo.delete_contact(uow.session, citizen_id)
-    return await repo.erase_citizen_links(uow.session, citizen_id)
+    links = await repo.erase_citizen_links(uow.session, citizen_id)
+    await erasure.forget_copies(uow, citizen_id)
+    return links
 
 
 class CannotResend(Exception):

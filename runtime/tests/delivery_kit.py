@@ -13,6 +13,7 @@ from brobygger_contracts.events.referral import ReferralReceived
 from brobygger_runtime.db import new_metadata
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
+from brobygger_stack.fixed_keys import for_the_bus, use_test_keys
 
 MAX_BYTES = 300_000
 
@@ -31,20 +32,22 @@ def recording_runtime(kafka: str, db_url: str) -> tuple[ServiceRuntime, sa.Table
         database_url=db_url, handler_backoff_seconds=0.01, outbox_poll_seconds=0.05, max_event_bytes=MAX_BYTES,
     )
     runtime = ServiceRuntime(settings, metadata, service_package=None)
+    use_test_keys(runtime)
 
     @runtime.handles(ReferralReceived)
     async def on_referral(event: ReferralReceived, uow) -> None:  # noqa: ANN001
-        await uow.session.execute(handled.insert().values(citizen_id=str(event.citizen_id), postal_code=event.postal_code))
+        await uow.session.execute(handled.insert().values(citizen_id=str(event.citizen_id),
+                                                          postal_code=event.opened.postal_code))
 
     return runtime, handled
 
 
 def good(citizen: uuid.UUID, sequence: int) -> ReferralReceived:
-    # The postal code carries the event's place in its citizen's sequence.
-    return ReferralReceived(
+    # The postal code (sealed) carries the event's place in its citizen's sequence.
+    return for_the_bus(ReferralReceived(
         referral_id=uuid.uuid4(), citizen_id=citizen, source="home_care", postal_code=f"{6800 + sequence}",
         age_band="75-84", consented_orgs=["poison-test"], received_at=datetime.now(UTC),
-    )
+    ))
 
 
 def headers(event: ReferralReceived, partnership: str, **override: bytes | None) -> list[tuple[str, bytes | None]]:

@@ -18,6 +18,7 @@ from brobygger_runtime.db import new_metadata
 from brobygger_runtime.errors import PermanentError
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
+from brobygger_stack.fixed_keys import for_the_bus, use_test_keys
 from brobygger_stack.testing import read_topic, wait_until as wait_for
 
 REFERRALS = topic_for(ReferralReceived)
@@ -36,10 +37,11 @@ def make_runtime(kafka: str, db_url: str, group_suffix: str) -> tuple[ServiceRun
         outbox_poll_seconds=0.05,
     )
     runtime = ServiceRuntime(settings, metadata, service_package=None)
+    use_test_keys(runtime)
 
     @runtime.handles(ReferralReceived)
     async def on_referral(event: ReferralReceived, uow) -> None:  # noqa: ANN001
-        if event.postal_code == "9999":
+        if event.opened.postal_code == "9999":
             raise PermanentError("postal code 9999 is refused by this test's business rule")
         await uow.session.execute(seen.insert().values(citizen_id=str(event.citizen_id), count=1))
         await uow.publish(
@@ -53,10 +55,10 @@ def make_runtime(kafka: str, db_url: str, group_suffix: str) -> tuple[ServiceRun
 
 
 def referral(postal_code: str = "6800") -> ReferralReceived:
-    return ReferralReceived(
+    return for_the_bus(ReferralReceived(
         referral_id=uuid.uuid4(), citizen_id=uuid.uuid4(), source="home_care", postal_code=postal_code,
         age_band="75-84", consented_orgs=["test"], received_at=datetime.now(UTC),
-    )
+    ))
 
 
 async def produce(kafka: str, topic: str, value: bytes, headers: list[tuple[str, bytes]], key: bytes) -> None:

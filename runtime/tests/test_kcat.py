@@ -24,6 +24,7 @@ from brobygger_runtime.settings import ServiceSettings
 from brobygger_runtime.topics import ensure_topics
 from brobygger_stack.embedded_kafka import free_port, wait_until_ready
 from brobygger_stack.kafka_compat_proxy import KafkaCompatProxy, rewrite_api_versions_response
+from brobygger_stack.fixed_keys import for_the_bus, use_test_keys
 from brobygger_stack.testing import wait_until
 
 KCAT = shutil.which("kcat") or shutil.which("kafkacat")
@@ -68,6 +69,7 @@ def journey_runtime(kafka: str, db_url: str, partnership: str) -> tuple[ServiceR
     settings = ServiceSettings(service_name="journey", org_id="varde-kommune", partnership_id=partnership,
                                kafka_bootstrap_servers=kafka, database_url=db_url, outbox_poll_seconds=0.05)
     runtime = ServiceRuntime(settings, metadata, service_package=None)
+    use_test_keys(runtime)
 
     @runtime.handles(ReferralReceived)
     async def open_journey(event: ReferralReceived, uow) -> None:  # noqa: ANN001
@@ -124,10 +126,10 @@ async def test_an_event_produced_by_kcat_is_processed(kcat_bootstrap, database_u
     partnership = f"kcat{uuid.uuid4().hex[:8]}"
     runtime, opened = journey_runtime(kcat_bootstrap, database_url, partnership)
     citizen = str(uuid.uuid4())
-    payload = {
-        "referral_id": str(uuid.uuid4()), "citizen_id": citizen, "source": "gp", "postal_code": "6800",
-        "age_band": "65-74", "consented_orgs": ["varde-kommune"], "received_at": "2026-11-24T10:00:00Z",
-    }
+    payload = json.loads(for_the_bus(ReferralReceived(
+        referral_id=str(uuid.uuid4()), citizen_id=citizen, source="gp", postal_code="6800",
+        age_band="65-74", consented_orgs=["varde-kommune"], received_at="2026-11-24T10:00:00Z",
+    )).model_dump_json())  # sealed as referral seals it: kcat carries the box like any JSON
     headers = {
         "ce_id": str(uuid.uuid4()), "ce_source": f"/partnerships/{partnership}/orgs/varde-kommune/referral",
         "ce_type": "org.brobygger.referral.ReferralReceived.v1", "ce_specversion": "1.0",

@@ -122,6 +122,8 @@ class DeadLetterCause(str, Enum):
     """The record is larger than the consumer accepts (MAX_EVENT_BYTES)."""
     forged_origin = "forged_origin"
     """The record claims a type or publisher its topic does not carry (another service's event written here)."""
+    sealed_part = "sealed_part"
+    """The event's sealed part does not open with its citizen's key: altered, or moved from another event or citizen."""
 
 
 class DeadLetterHeaders(BaseModel):

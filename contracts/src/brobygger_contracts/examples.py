@@ -15,29 +15,27 @@ OTHER = "9b8a7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
 WHEN = "2025-03-04T10:15:30.123456Z"
 SCORE = {"lack_companionship": 2, "left_out": 3, "isolated": 2}
 SLOTS = [{"day": "tue", "part": "morning"}, {"day": "sat", "part": "afternoon"}]
+BOX = {"v": 1, "alg": "A256GCM", "nonce": "AAECAwQFBgcICQoL", "ciphertext": "c2VhbGVkIGJ5IHRoZSBleGFtcGxlIG9ubHk="}
+"""A well-formed box (its ciphertext opens under no key): the wire shape of `sealed`."""
 
 PAYLOADS: dict[str, dict[str, Any]] = {
     "ReferralReceived": {
-        "referral_id": OTHER, "citizen_id": CITIZEN, "source": "home_care", "referrer_org": "varde-kommune",
-        "urgency": "soon", "postal_code": "6800", "age_band": "75-84", "language": "da", "lives_alone": True,
-        "consented_orgs": ["varde-kommune", "red-cross"], "received_at": WHEN,
+        "referral_id": OTHER, "citizen_id": CITIZEN, "consented_orgs": ["varde-kommune", "red-cross"],
+        "received_at": WHEN, "sealed": BOX,
     },
     "ReferralTriaged": {
         "referral_id": OTHER, "citizen_id": CITIZEN, "decision": "bridge", "triaged_by": "guide-7",
         "triaged_at": WHEN,
     },
     "ReferralEscalated": {
-        "referral_id": OTHER, "citizen_id": CITIZEN, "reason": "dementia", "receiving_unit": "varde-demens",
-        "escalated_at": WHEN,
+        "referral_id": OTHER, "citizen_id": CITIZEN, "escalated_at": WHEN, "sealed": BOX,
     },
     "ConsentChanged": {
         "citizen_id": CITIZEN, "consented_orgs": ["varde-kommune"], "removed": ["red-cross"], "changed_at": WHEN,
     },
     "CitizenErased": {"citizen_id": CITIZEN, "erased_at": WHEN},
     "VolunteerRegistered": {
-        "volunteer_id": OTHER, "org": "red-cross", "interests": ["walking", "baking"], "languages": ["da", "en"],
-        "postal_code": "6800", "max_travel_km": 7.5, "capacity": 2, "trained": True, "availability": SLOTS,
-        "registered_at": WHEN,
+        "volunteer_id": OTHER, "org": "red-cross", "capacity": 2, "trained": True, "registered_at": WHEN,
     },
     "ActivityPublished": {
         "activity_id": OTHER, "org": "dane-age", "name": "Gåfællesskab Varde", "interests": ["walking"],
@@ -46,8 +44,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     },
     "MatchProposed": {
         "proposal_id": OTHER, "citizen_id": CITIZEN, "kind": "activity", "candidate_id": OTHER,
-        "candidate_name": "Gåfællesskab Varde", "proposing_org": "varde-kommune", "score": 0.82,
-        "reasons": ["both enjoy walking", "1.2 km away"], "distance_km": 1.2, "rank": 1, "proposed_at": WHEN,
+        "proposing_org": "varde-kommune", "score": 0.82, "rank": 1, "proposed_at": WHEN, "sealed": BOX,
     },
     "MatchAccepted": {
         "proposal_id": OTHER, "citizen_id": CITIZEN, "kind": "volunteer_friend", "candidate_id": OTHER,
@@ -55,7 +52,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     },
     "MatchDeclined": {
         "proposal_id": OTHER, "citizen_id": CITIZEN, "kind": "activity", "candidate_id": OTHER,
-        "reason": "too_far", "declined_at": WHEN,
+        "declined_at": WHEN, "sealed": BOX,
     },
     "GroupProposed": {
         "group_proposal_id": OTHER, "interest": "baking", "postal_code": "6800", "citizen_ids": [CITIZEN, OTHER],
@@ -70,14 +67,11 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "to_state": "contacted", "changed_at": WHEN,
     },
     "NeedsClarified": {
-        "journey_id": OTHER, "citizen_id": CITIZEN, "guide_id": "guide-7", "interests": ["baking"],
-        "languages": ["da"], "postal_code": "6800", "barriers": ["transport", "hearing"],
-        "wishes": ["friend", "group"], "wants_accompaniment": True, "max_travel_km": 3.0,
-        "availability": SLOTS, "baseline": SCORE, "clarified_at": WHEN,
+        "journey_id": OTHER, "citizen_id": CITIZEN, "guide_id": "guide-7", "clarified_at": WHEN, "sealed": BOX,
     },
     "FirstVisitPlanned": {
-        "journey_id": OTHER, "citizen_id": CITIZEN, "proposal_id": OTHER, "visit_at": WHEN, "companion": "volunteer",
-        "companion_id": "vol-12", "planned_at": WHEN,
+        "journey_id": OTHER, "citizen_id": CITIZEN, "proposal_id": OTHER, "companion_id": "vol-12",
+        "planned_at": WHEN, "sealed": BOX,
     },
     "FirstVisitAccompanied": {
         "journey_id": OTHER, "citizen_id": CITIZEN, "proposal_id": OTHER, "companion": "volunteer",
@@ -95,9 +89,8 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "meetings_held": 6, "became_self_running_at": WHEN,
     },
     "JourneyCompleted": {
-        "journey_id": OTHER, "citizen_id": CITIZEN, "outcome": "completed", "baseline": SCORE,
-        "final": {"lack_companionship": 1, "left_out": 1, "isolated": 2}, "days_in_journey": 120,
-        "relatives_involved": True, "completed_at": WHEN,
+        "journey_id": OTHER, "citizen_id": CITIZEN, "outcome": "completed", "days_in_journey": 120,
+        "completed_at": WHEN, "sealed": BOX,
     },
     "NotificationSent": {
         "notification_id": OTHER, "source_event_id": "evt-1", "recipient_id": "guide-7", "recipient_role": "guide",
@@ -110,7 +103,35 @@ PAYLOADS: dict[str, dict[str, Any]] = {
 }
 
 
+SEALED_PARTS: dict[str, dict[str, Any]] = {
+    "ReferralReceived": {
+        "source": "home_care", "referrer_org": "varde-kommune", "urgency": "soon", "postal_code": "6800",
+        "age_band": "75-84", "language": "da", "lives_alone": True,
+    },
+    "ReferralEscalated": {"reason": "dementia", "receiving_unit": "varde-demens"},
+    "MatchProposed": {"candidate_name": "Gåfællesskab Varde", "reasons": ["both enjoy walking", "1 km away"],
+                      "distance_km": 1},
+    "MatchDeclined": {"reason": "too_far"},
+    "NeedsClarified": {
+        "interests": ["baking"], "languages": ["da"], "postal_code": "6800", "barriers": ["transport", "hearing"],
+        "wishes": ["friend", "group"], "wants_accompaniment": True, "max_travel_km": 3.0,
+        "availability": SLOTS, "baseline": SCORE,
+    },
+    "FirstVisitPlanned": {"visit_at": WHEN, "companion": "volunteer"},
+    "JourneyCompleted": {"baseline": SCORE, "final": {"lack_companionship": 1, "left_out": 1, "isolated": 2},
+                         "relatives_involved": True},
+}
+"""One example plaintext per event type with a sealed part: what its box holds once opened."""
+
+
 def sample(event: type[Event]) -> Event:
     """The example of an event type, as a model."""
     return event.model_validate(PAYLOADS[event.__name__])
 
+
+
+def sample_opened(event: type[Event]) -> Event:
+    """The example of an event type with a sealed part, built as its publisher builds it: every
+    field given, the sealed ones held as its opened part (`sealed` still empty)."""
+    clear = {k: v for k, v in PAYLOADS[event.__name__].items() if k != "sealed"}
+    return event(**clear, **SEALED_PARTS[event.__name__])

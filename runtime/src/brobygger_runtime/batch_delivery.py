@@ -37,6 +37,7 @@ from brobygger_runtime.dead_letters import DeadLetter
 from brobygger_runtime.errors import PermanentError, is_transient
 from brobygger_runtime.incoming import Foreign, Incoming, Rejection, fingerprint, read_record
 from brobygger_runtime.logs import current_event_id, current_subject
+from brobygger_runtime.sealed_delivery import Item, NotOurs, open_batch
 from brobygger_runtime.tracing import consuming
 from brobygger_runtime.unit_of_work import UnitOfWork, unit_of_work
 
@@ -49,6 +50,8 @@ class Outcome(str, Enum):
     handled = "handled"
     duplicate = "duplicate"
     ignored = "ignored"
+    not_ours = "not_ours"
+    """A sealed event whose citizen's key this organisation may not have (erased, no consent)."""
     dead_lettered = "dead_lettered"
 
 
@@ -93,7 +96,7 @@ class BatchDelivery:
                 outcomes += await self._until_done([record], [letter])
         return outcomes
 
-    async def _until_done(self, records: Sequence[ConsumerRecord], items: Sequence[Incoming | Foreign | Rejection]) -> list[Outcome]:
+    async def _until_done(self, records: Sequence[ConsumerRecord], items: Sequence[Item]) -> list[Outcome]:
         """`_in_one_transaction`, again and again while the failure is transient."""
         waits = 0
         careful = False
@@ -118,7 +121,7 @@ class BatchDelivery:
                 await asyncio.sleep(delay)
 
     async def _in_one_transaction(
-        self, records: Sequence[ConsumerRecord], items: Sequence[Incoming | Foreign | Rejection], careful: bool
+        self, records: Sequence[ConsumerRecord], items: Sequence[Item], careful: bool
     ) -> list[Outcome]:
         parts = self.parts
         consumer = parts.settings.group_id
@@ -128,6 +131,7 @@ class BatchDelivery:
         letters: list[DeadLetter] = []
         async with unit_of_work(parts) as uow:
             session = uow.session
+            items = await open_batch(parts.citizen_keys, session, items)
             earlier_letters = await dead_letters.remembered(session, parts.tables.dead_letters, consumer, list(records))
             ids = [i.envelope.id for i in items if isinstance(i, Incoming) and i.event is not None]
             seen = await inbox.already_handled(session, parts.tables.inbox, consumer, ids)
@@ -135,6 +139,9 @@ class BatchDelivery:
                                                 [i.envelope.subject for i in items if isinstance(i, Incoming) and i.event])
             newly_erased: list[str] = []
             for record, item in zip(records, items):
+                if isinstance(item, NotOurs):
+                    outcomes.append(Outcome.not_ours)
+                    continue
                 if isinstance(item, Foreign) or (isinstance(item, Incoming) and item.event is None):
                     outcomes.append(Outcome.ignored)
                     continue
@@ -240,10 +247,10 @@ class BatchDelivery:
         log.error("dead-lettered record %s/%s@%s: %s: %s", record.topic, record.partition, record.offset,
                   letter.cause.value, letter.reason)
 
-    def _count(self, items: Sequence[Incoming | Foreign | Rejection], outcomes: list[Outcome], seconds: float) -> None:
+    def _count(self, items: Sequence[Item], outcomes: list[Outcome], seconds: float) -> None:
         metrics = self.parts.metrics
         by_label = Counter(
-            (item.envelope.type if isinstance(item, Incoming) else "unknown", outcome.value)
+            (item.envelope.type if isinstance(item, (Incoming, NotOurs)) else "unknown", outcome.value)
             for item, outcome in zip(items, outcomes)
         )
         for (event_type, outcome), count in by_label.items():

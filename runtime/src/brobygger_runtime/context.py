@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import Tracer
 
+from brobygger_runtime.citizen_keys import CitizenKeys
 from brobygger_runtime.db import Database
 from brobygger_runtime.metrics import DeliveryMetrics
 from brobygger_runtime.settings import ServiceSettings
@@ -42,6 +43,8 @@ class RuntimeParts(Protocol):
     tracer: Tracer
     broker: KafkaBroker
     instance_id: str
+    citizen_keys: CitizenKeys
+    """Citizens' data keys, for sealing and opening sealed parts."""
 
     def wake_relay(self) -> None:
         """Events were written to the outbox: publish them soon."""

@@ -20,6 +20,7 @@ from brobygger_contracts import Envelope, Event
 from brobygger_runtime.auth.route_guard import Authenticator
 from brobygger_runtime.auth.service_tokens import ServiceTokens
 from brobygger_runtime import http
+from brobygger_runtime.citizen_keys import citizen_keys_for
 from brobygger_runtime.consumer import EventConsumer, Handler
 from brobygger_runtime.context import DeliveryTables
 from brobygger_runtime.db import Database
@@ -54,6 +55,7 @@ class ServiceRuntime:
         # First: a service that trusts no issuer must not start (there is no "auth off").
         self.authenticator = Authenticator.from_settings(settings)
         self.service_tokens = ServiceTokens(settings, self.authenticator.verifier.trust)
+        self.citizen_keys = citizen_keys_for(settings, self.service_tokens)
         self.metadata = metadata
         self.service_package = service_package
         self.instance_id = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"

@@ -62,6 +62,15 @@ class ServiceSettings(BaseSettings):
     auth_client_id: str = Field(default="", description="this service's OAuth client id; empty: brobygger-<service>")
     auth_client_secret: str = Field(default="", description="this service's OAuth client secret (from a secret store)")
 
+    citizen_keys_url: str = Field(
+        default="", description="referral's citizen key endpoint (POST, e.g. http://referral:8001/citizen-keys): "
+        "where this service gets the data keys of sealed fields; empty: sealed events wait (never skipped)",
+    )
+    citizen_key_cache_size: int = Field(default=10_000, ge=0, description="data keys kept in memory at most")
+    citizen_key_cache_seconds: float = Field(
+        default=300.0, ge=0, description="how long a data key is kept in memory before it is asked for again"
+    )
+
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces; off when empty"
     )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from brobygger_contracts import Envelope, Event
 from brobygger_runtime import outbox
 from brobygger_runtime.context import RuntimeParts
+from brobygger_runtime.sealed_delivery import seal_for_outbox
 from brobygger_runtime.tracing import current_traceparent
 
 
@@ -34,6 +35,7 @@ class UnitOfWork:
     async def publish(self, event: Event) -> Envelope:
         """Publish `event` when (and only if) this transaction commits."""
         settings = self.runtime.settings
+        event = await seal_for_outbox(self.runtime.citizen_keys, self.session, event)
         envelope, row = outbox.row_for(
             event,
             partnership=settings.partnership_id,

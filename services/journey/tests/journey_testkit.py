@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from brobygger_contracts import Envelope, Event, topic_for
 from brobygger_contracts.events.matching import MatchAccepted, MatchDeclined, MatchProposed
 from brobygger_contracts.events.referral import ReferralReceived
+from brobygger_stack.fixed_keys import for_the_bus, opened_payload, use_test_keys
 from brobygger_stack.identity.test_tokens import TestTokens
 from brobygger_stack.testing import embedded_identity, service_settings
 from journey.bootstrap import JourneyRuntime, Settings, build
@@ -88,7 +89,7 @@ class RunningJourney:
         await producer.start()
         try:
             await producer.send_and_wait(
-                topic_for(type(event)), event.model_dump_json().encode(), key=event.subject().encode(),
+                topic_for(type(event)), for_the_bus(event).model_dump_json().encode(), key=event.subject().encode(),
                 headers=envelope.to_headers(),
             )
         finally:
@@ -124,7 +125,7 @@ class RunningJourney:
         outbox = self.runtime.tables.outbox
         async with self.runtime.db.sessions() as s:
             rows = (await s.execute(sa.select(outbox.c.payload).where(outbox.c.event_type.like(f"%.{event_type}.v1")).order_by(outbox.c.id))).all()
-        return [json.loads(r.payload) for r in rows]
+        return [opened_payload(json.loads(r.payload), event_type) for r in rows]
 
 
 def journey_starter(kafka: str, database_url_factory: Callable[..., Awaitable[str]]):  # noqa: ANN201
@@ -139,6 +140,7 @@ def journey_starter(kafka: str, database_url_factory: Callable[..., Awaitable[st
         ctx = config.context()
         ctx.clock = clock
         runtime, app = build(config, ctx)
+        use_test_keys(runtime)  # no referral here: citizens' keys derived as `send` seals them
         issued = tokens()
         async with runtime.running():
             # staff actions default to the owning organisation's coordinator; tests pass other callers per call
@@ -169,7 +171,7 @@ async def read_events(kafka: str, topic: str, partnership: str, event_type: str 
                     headers = {k: (v or b"").decode("utf-8", "replace") for k, v in record.headers or ()}
                     kind = headers.get("ce_type", "").split(".")[-2:-1]
                     if headers.get("ce_partnership") == partnership and (event_type is None or kind == [event_type]):
-                        found.append(Received(kind[0], headers, json.loads(record.value)))
+                        found.append(Received(kind[0], headers, opened_payload(json.loads(record.value), kind[0])))
         return found
     finally:
         await consumer.stop()

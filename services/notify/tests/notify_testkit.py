@@ -17,6 +17,7 @@ from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_contracts.events.matching import MatchProposed
 from brobygger_contracts.events.notify import NotificationSent
 from brobygger_contracts.events.referral import ReferralReceived
+from brobygger_stack.fixed_keys import for_the_bus, use_test_keys
 from brobygger_stack.identity.test_tokens import TestTokens
 from brobygger_stack.testing import embedded_identity, service_settings
 from notify.bootstrap import Settings, build
@@ -59,6 +60,7 @@ async def running_notify(settings: Settings, **build_kw) -> AsyncIterator[tuple]
     """The service in-process and a client acting, by default, as a coordinator of the instance's
     organisation (pass `auth=` per call to act as someone else)."""
     runtime, app = build(settings, **build_kw)
+    use_test_keys(runtime)  # no referral here: citizens' keys derived as `produce` seals them
     async with runtime.running():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
                                      auth=tokens().auth("coordinator", org=settings.org_id)) as client:
@@ -72,7 +74,7 @@ async def produce(kafka: str, event: Event, partnership: str, *, org: str = "var
     producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(topic_for(type(event)), event.model_dump_json().encode(),
+        await producer.send_and_wait(topic_for(type(event)), for_the_bus(event).model_dump_json().encode(),
                                      key=event.subject().encode(), headers=envelope.to_headers())
     finally:
         await producer.stop()
@@ -87,7 +89,7 @@ async def produce_many(kafka: str, events: list[Event], partnership: str, *, org
     try:
         for event in events:
             envelope = Envelope.for_event(event, partnership=partnership, org=org, service=event.publisher)
-            await producer.send_and_wait(topic_for(type(event)), event.model_dump_json().encode(),
+            await producer.send_and_wait(topic_for(type(event)), for_the_bus(event).model_dump_json().encode(),
                                          key=event.subject().encode(), headers=envelope.to_headers())
             ids.append(envelope.id)
     finally:

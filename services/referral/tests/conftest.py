@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import sys
 import uuid
@@ -18,6 +19,9 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
+from brobygger_contracts import EVENTS_BY_TYPE
+from brobygger_contracts.sealed import SEALED_FIELD
+from brobygger_runtime.sealing import open_event
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_stack.identity.test_tokens import TestTokens
 from brobygger_stack.testing import service_settings
@@ -27,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # test helper modules beside thi
 from referral_cards import make_card  # noqa: E402
 
 PARTNERSHIP_ORGS = "varde-kommune,red-cross,abf"
+TEST_KEY_ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()
 REFERRAL_TOPIC = "brobygger.referral.v1"
 
 
@@ -55,9 +60,18 @@ class RunningReferral:
             await asyncio.sleep(0.05)
 
     async def published(self, topic: str = REFERRAL_TOPIC) -> list["Published"]:
-        """Every event of this test's partnership on the topic, read from the broker after the outbox drained."""
+        """Every event of this test's partnership on the topic, read from the broker after the outbox drained;
+        each payload shows its sealed fields too, opened with referral's own keys (`raw_value` as sent)."""
         await self.outbox_drained()
-        return await read_partnership_events(self.kafka, topic, self.settings.partnership_id)
+        found = await read_partnership_events(self.kafka, topic, self.settings.partnership_id)
+        sealed = [p for p in found if p.payload.get(SEALED_FIELD)]
+        async with self.runtime.db.sessions() as session:
+            keys = await self.runtime.citizen_keys.keys_for([p.headers["ce_subject"] for p in sealed], session)
+        for p in sealed:
+            if (key := keys.get(p.headers["ce_subject"])) is not None:  # an erased citizen's stay shut
+                event = open_event(EVENTS_BY_TYPE[p.headers["ce_type"]].model_validate(p.payload), key)
+                p.payload = p.payload | event.opened.model_dump(mode="json")
+        return found
 
 
 @dataclass
@@ -107,6 +121,7 @@ async def start_referral(kafka_bootstrap, database_url_factory, identity):  # no
     @asynccontextmanager
     async def start(**settings: Any) -> AsyncIterator[RunningReferral]:
         settings.setdefault("partnership_orgs", PARTNERSHIP_ORGS)
+        settings.setdefault("key_encryption_key", TEST_KEY_ENCRYPTION_KEY)
         database_url = settings.pop("database_url", None) or await database_url_factory("referral", migrated="referral")
         config = service_settings(Settings, "referral", kafka_bootstrap, database_url, **settings)
         runtime, app = build(config)

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import Field
 
 from brobygger_contracts.base import Event
+from brobygger_contracts.sealed import SealedEvent, SealedPart
 from brobygger_contracts.types import (
     Barrier,
     InterestCode,
@@ -90,15 +91,9 @@ class JourneyStateChanged(Event, publisher="journey"):
     """When the step was taken."""
 
 
-class NeedsClarified(Event, publisher="journey"):
-    """The guide clarified the citizen's wishes and barriers: input for matching."""
+class NeedsClarifiedSealed(SealedPart):
+    """The sealed part of `NeedsClarified`: the citizen's wishes, barriers, area and loneliness."""
 
-    journey_id: UUID
-    """The journey's id."""
-    citizen_id: UUID
-    """Pseudonymous id of the citizen."""
-    guide_id: StaffId | None = None
-    """The guide who clarified."""
     interests: list[InterestCode] = Field(min_length=1)
     """Earlier and present interests, as canonical codes."""
     languages: list[Language] = Field(min_length=1)
@@ -119,15 +114,38 @@ class NeedsClarified(Event, publisher="journey"):
     """When the citizen is free."""
     baseline: UclaScore | None = None
     """Baseline loneliness on the three-item UCLA scale."""
+
+
+class NeedsClarified(SealedEvent, publisher="journey", sealed_part=NeedsClarifiedSealed):
+    """The guide clarified the citizen's wishes and barriers: input for matching.
+
+    Everything about the citizen travels sealed (`NeedsClarifiedSealed`)."""
+
+    journey_id: UUID
+    """The journey's id."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    guide_id: StaffId | None = None
+    """The guide who clarified."""
     clarified_at: datetime
     """When the clarification was recorded."""
 
 
-class FirstVisitPlanned(Event, publisher="journey"):
+class FirstVisitPlannedSealed(SealedPart):
+    """The sealed part of `FirstVisitPlanned`: when the citizen will be where, and with whom."""
+
+    visit_at: datetime
+    """When the visit is to take place."""
+    companion: Companion | None = None
+    """Who will go along; none when the citizen goes alone."""
+
+
+class FirstVisitPlanned(SealedEvent, publisher="journey", sealed_part=FirstVisitPlannedSealed):
     """The guide booked the citizen's first visit: when, and who goes along.
 
     Planning again (a new time) replaces the earlier plan; notify reminds the
-    citizen and the companion a configurable time before `visit_at`.
+    citizen and the companion a configurable time before `visit_at`. The time
+    and the kind of companion travel sealed (`FirstVisitPlannedSealed`).
     """
 
     journey_id: UUID
@@ -136,10 +154,6 @@ class FirstVisitPlanned(Event, publisher="journey"):
     """Pseudonymous id of the citizen."""
     proposal_id: UUID | None = None
     """The accepted proposal the visit belongs to."""
-    visit_at: datetime
-    """When the visit is to take place."""
-    companion: Companion | None = None
-    """Who will go along; none when the citizen goes alone."""
     companion_id: StaffId | None = None
     """The companion's id, when they are staff or a volunteer."""
     planned_at: datetime
@@ -214,8 +228,21 @@ class GroupBecameSelfRunning(Event, publisher="journey", subject="group_id"):
     """When."""
 
 
-class JourneyCompleted(Event, publisher="journey"):
-    """The journey ended (exit, udslusning), with its outcome."""
+class JourneyCompletedSealed(SealedPart):
+    """The sealed part of `JourneyCompleted`: loneliness before and after, and the family."""
+
+    baseline: UclaScore | None = None
+    """Loneliness at clarification."""
+    final: UclaScore | None = None
+    """Loneliness at exit."""
+    relatives_involved: bool = False
+    """Whether relatives were involved along the way."""
+
+
+class JourneyCompleted(SealedEvent, publisher="journey", sealed_part=JourneyCompletedSealed):
+    """The journey ended (exit, udslusning), with its outcome.
+
+    The loneliness scores and whether relatives took part travel sealed (`JourneyCompletedSealed`)."""
 
     journey_id: UUID
     """The journey's id."""
@@ -223,14 +250,7 @@ class JourneyCompleted(Event, publisher="journey"):
     """Pseudonymous id of the citizen."""
     outcome: JourneyOutcome
     """How it ended."""
-    baseline: UclaScore | None = None
-    """Loneliness at clarification."""
-    final: UclaScore | None = None
-    """Loneliness at exit."""
     days_in_journey: int = Field(ge=0)
     """Days from referral to exit."""
-    relatives_involved: bool = False
-    """Whether relatives were involved along the way."""
     completed_at: datetime
     """When the journey ended."""
-

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import Field
 
 from brobygger_contracts.base import Event
+from brobygger_contracts.sealed import SealedEvent, SealedPart
 from brobygger_contracts.types import InterestCode, Language, OrgId, PostalCode, TimeSlot
 
 
@@ -30,26 +31,22 @@ class DeclineReason(str, Enum):
 
 
 class VolunteerRegistered(Event, publisher="matching", subject="volunteer_id"):
-    """A volunteer friend was registered or their profile updated, or they stopped (`active` false)."""
+    """A volunteer friend was registered or their profile updated, or they stopped (`active` false).
+
+    Only that a volunteer exists, for whom and how many friends they can take:
+    their interests, languages, home area and free times stay in the registry
+    of the matching instance that holds them (no other service needs them, and
+    there is no key to seal a volunteer's traits under).
+    """
 
     volunteer_id: UUID
     """The volunteer's pseudonymous id."""
     org: OrgId
     """The organisation that trains and supervises the volunteer."""
-    interests: list[InterestCode]
-    """Canonical interest codes."""
-    languages: list[Language]
-    """Languages the volunteer speaks."""
-    postal_code: PostalCode
-    """Home area."""
-    max_travel_km: float = Field(ge=0, le=200)
-    """How far the volunteer will travel."""
     capacity: int = Field(ge=0, le=20)
     """How many friends the volunteer can take."""
     trained: bool
     """Whether the volunteer has completed training; only trained volunteers are proposed."""
-    availability: list[TimeSlot] = []
-    """When the volunteer is free each week."""
     registered_at: datetime
     """When this profile version was recorded."""
     active: bool = True
@@ -87,8 +84,21 @@ class ActivityPublished(Event, publisher="matching", subject="activity_id"):
     """When this version was published."""
 
 
-class MatchProposed(Event, publisher="matching"):
-    """Matching proposes a volunteer friend or an activity; the citizen chooses."""
+class MatchProposedSealed(SealedPart):
+    """The sealed part of `MatchProposed`: why this candidate (the reasons name the candidate's traits)."""
+
+    candidate_name: str | None = Field(default=None, max_length=200)
+    """The activity's public name (never a volunteer's name)."""
+    reasons: list[str] = Field(min_length=1)
+    """Human-readable reasons, e.g. `both enjoy baking`, `1 km away`."""
+    distance_km: int | None = Field(default=None, ge=0)
+    """Whole kilometres between the centroids of the citizen's and the candidate's postal areas."""
+
+
+class MatchProposed(SealedEvent, publisher="matching", sealed_part=MatchProposedSealed):
+    """Matching proposes a volunteer friend or an activity; the citizen chooses.
+
+    The candidate's name, the reasons and the distance travel sealed (`MatchProposedSealed`)."""
 
     proposal_id: UUID
     """The proposal's id."""
@@ -98,16 +108,10 @@ class MatchProposed(Event, publisher="matching"):
     """A volunteer friend or an activity."""
     candidate_id: UUID
     """The volunteer's or the activity's id."""
-    candidate_name: str | None = Field(default=None, max_length=200)
-    """The activity's public name (never a volunteer's name)."""
     proposing_org: OrgId
     """The organisation whose matching instance made the proposal."""
     score: float = Field(ge=0, le=1)
     """Match quality, 0 to 1."""
-    reasons: list[str] = Field(min_length=1)
-    """Human-readable reasons, e.g. `both enjoy baking`, `1.2 km away`."""
-    distance_km: float | None = Field(default=None, ge=0)
-    """Distance between the citizen's area and the candidate."""
     rank: int = Field(default=1, ge=1)
     """1 for the best candidate, 2 for the next, ..."""
     proposed_at: datetime
@@ -129,8 +133,17 @@ class MatchAccepted(Event, publisher="matching"):
     """When it was accepted."""
 
 
-class MatchDeclined(Event, publisher="matching"):
-    """The citizen (or candidate) declined; the candidate is not proposed to them again."""
+class MatchDeclinedSealed(SealedPart):
+    """The sealed part of `MatchDeclined`: why (a reason may be the citizen's health)."""
+
+    reason: DeclineReason
+    """Why, as a code."""
+
+
+class MatchDeclined(SealedEvent, publisher="matching", sealed_part=MatchDeclinedSealed):
+    """The citizen (or candidate) declined; the candidate is not proposed to them again.
+
+    The reason travels sealed (`MatchDeclinedSealed`)."""
 
     proposal_id: UUID
     """The declined proposal."""
@@ -140,8 +153,6 @@ class MatchDeclined(Event, publisher="matching"):
     """A volunteer friend or an activity."""
     candidate_id: UUID
     """The volunteer's or the activity's id."""
-    reason: DeclineReason
-    """Why, as a code."""
     declined_at: datetime
     """When it was declined."""
 

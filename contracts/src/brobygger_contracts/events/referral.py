@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import Field
 
 from brobygger_contracts.base import Event
+from brobygger_contracts.sealed import SealedEvent, SealedPart
 from brobygger_contracts.types import Language, OrgId, PostalCode, StaffId
 
 
@@ -52,17 +53,9 @@ class EscalationReason(str, Enum):
     other = "other"
 
 
-class ReferralReceived(Event, publisher="referral"):
-    """A referral card was accepted. The first event of every citizen's journey.
+class ReferralReceivedSealed(SealedPart):
+    """The sealed part of `ReferralReceived`: who referred and who the citizen is, roughly."""
 
-    Carries only what other services need to act; the citizen's name, contact
-    details and the referrer's own words stay in the referral service.
-    """
-
-    referral_id: UUID
-    """The referral card's id."""
-    citizen_id: UUID
-    """Pseudonymous id of the citizen, stable across repeated referrals."""
     source: ReferralSource
     """Who referred."""
     referrer_org: OrgId | None = None
@@ -77,8 +70,23 @@ class ReferralReceived(Event, publisher="referral"):
     """The citizen's preferred language."""
     lives_alone: bool | None = None
     """Whether the citizen lives alone, when known."""
+
+
+class ReferralReceived(SealedEvent, publisher="referral", sealed_part=ReferralReceivedSealed):
+    """A referral card was accepted. The first event of every citizen's journey.
+
+    Carries only what other services need to act; the citizen's name, contact
+    details and the referrer's own words stay in the referral service. The
+    referral source, urgency, postal code, age band, language and living
+    situation travel sealed (`ReferralReceivedSealed`).
+    """
+
+    referral_id: UUID
+    """The referral card's id."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen, stable across repeated referrals."""
     consented_orgs: list[OrgId] = Field(min_length=1)
-    """Organisations the citizen consented may receive their data."""
+    """Organisations the citizen consented may receive their data (in clear: who may ask for the key)."""
     repeat_referral: bool = False
     """True when the citizen was already known: merged into the existing journey."""
     referrer_follows: bool = False
@@ -103,17 +111,24 @@ class ReferralTriaged(Event, publisher="referral"):
     """When the decision was recorded."""
 
 
-class ReferralEscalated(Event, publisher="referral"):
-    """The citizen needs professional help; the volunteer journey stops here."""
+class ReferralEscalatedSealed(SealedPart):
+    """The sealed part of `ReferralEscalated`: why, and who takes over."""
+
+    reason: EscalationReason
+    """Why professionals are needed, as a code."""
+    receiving_unit: str = Field(min_length=1, max_length=120)
+    """The professional unit that takes over, e.g. `varde-psykiatri`."""
+
+
+class ReferralEscalated(SealedEvent, publisher="referral", sealed_part=ReferralEscalatedSealed):
+    """The citizen needs professional help; the volunteer journey stops here.
+
+    The reason and the receiving unit travel sealed (`ReferralEscalatedSealed`)."""
 
     referral_id: UUID
     """The referral card escalated."""
     citizen_id: UUID
     """Pseudonymous id of the citizen."""
-    reason: EscalationReason
-    """Why professionals are needed, as a code."""
-    receiving_unit: str = Field(min_length=1, max_length=120)
-    """The professional unit that takes over, e.g. `varde-psykiatri`."""
     escalated_at: datetime
     """When it was escalated."""
 

@@ -16,6 +16,7 @@ from brobygger_contracts import Envelope, Event, EVENTS_BY_TYPE, topic_for
 from brobygger_contracts.events.journey import NeedsClarified
 from brobygger_contracts.events.matching import MatchProposed
 from brobygger_contracts.events.referral import ReferralReceived
+from brobygger_stack.fixed_keys import for_the_bus, opened, use_test_keys
 from brobygger_stack.identity.test_tokens import TestTokens
 from brobygger_stack.testing import embedded_identity, service_settings
 from matching.bootstrap import Settings, build
@@ -35,6 +36,7 @@ async def matching_instance(kafka: str, database_url: str, org: str = ORG, **ext
     pass `auth=tokens().auth(role, org=...)` per call to act as someone else, `anonymous(client)` for no token."""
     settings = service_settings(Settings, "matching", kafka, database_url, org=org, **extra)
     runtime, app = build(settings)
+    use_test_keys(runtime)  # no referral here: citizens' keys derived as the events below are sealed
     async with runtime.running():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
                                      auth=tokens().auth("coordinator", org=org)) as client:
@@ -52,7 +54,7 @@ async def publish(kafka: str, partnership: str, *events: Event, org: str = "vard
     try:
         for event in events:
             envelope = Envelope.for_event(event, partnership=partnership, org=org, service=event.publisher)
-            await producer.send_and_wait(topic_for(type(event)), event.model_dump_json().encode(),
+            await producer.send_and_wait(topic_for(type(event)), for_the_bus(event).model_dump_json().encode(),
                                          key=event.subject().encode(), headers=envelope.to_headers())
     finally:
         await producer.stop()
@@ -77,7 +79,7 @@ async def read_events(kafka: str, partnership: str, want: int, timeout: float = 
                 for record in records:
                     envelope = Envelope.from_headers(record.headers)
                     if envelope.partnership == partnership:
-                        found.append(EVENTS_BY_TYPE[envelope.type].model_validate(json.loads(record.value)))
+                        found.append(opened(EVENTS_BY_TYPE[envelope.type].model_validate(json.loads(record.value))))
             if len(found) >= want:
                 settled_at = settled_at or loop.time()
                 if loop.time() - settled_at >= settle:

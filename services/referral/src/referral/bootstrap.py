@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from brobygger_runtime.citizen_keys import CitizenKeys
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
+from referral.adapters.key_store import KeyEncryptionKey, OwnKeys
 from referral.adapters.metrics import ReferralMetrics
 from referral.adapters.tables import metadata
-from referral.entrypoints import api, batch_api, citizens_api, kafka
+from referral.entrypoints import api, batch_api, citizens_api, kafka, keys_api
 from referral.entrypoints.auth import Access
 from referral.entrypoints.errors import install_error_handlers
 from referral.service_layer.referrals import Partnership
@@ -23,6 +25,17 @@ class Settings(ServiceSettings):
         description="comma list of the partnership's organisations (consent may name only these); default ORG_ID alone",
     )
 
+    key_encryption_key: str = Field(
+        default="", validate_default=True, repr=False,
+        description="base64 of 32 random bytes (from a secret store): wraps every citizen's data key; required",
+    )
+
+    @field_validator("key_encryption_key")
+    @classmethod
+    def _a_usable_kek(cls, value: str) -> str:
+        KeyEncryptionKey.from_setting(value)  # fail closed: no sealed field without it
+        return value
+
     def partnership(self) -> Partnership:
         orgs = {o.strip() for o in self.partnership_orgs.split(",") if o.strip()} or {self.org_id}
         return Partnership(owning_org=self.org_id, orgs=frozenset(orgs | {self.org_id}))
@@ -31,10 +44,13 @@ class Settings(ServiceSettings):
 def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings, metadata, "referral")
+    # The data owner reads its key store in the caller's transaction: no HTTP, no cache.
+    runtime.citizen_keys = CitizenKeys(OwnKeys(KeyEncryptionKey.from_setting(settings.key_encryption_key)), None,
+                                       settings.org_id)
     kafka.register(runtime)
     app = runtime.http_app(
         "Brobygger referral",
-        routers=[batch_api.router, api.router, citizens_api.router],
+        routers=[batch_api.router, api.router, citizens_api.router, keys_api.router],
         description="Referral cards, consent, triage and the closed loop to the referrer. "
         "The only service holding citizens' personal data.",
     )

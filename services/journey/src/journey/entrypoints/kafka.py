@@ -38,10 +38,11 @@ def register(runtime: ServiceRuntime, ctx: Context) -> None:
     @runtime.handles(ReferralReceived)
     @refusing
     async def on_referral(event: ReferralReceived, uow: UnitOfWork) -> None:
+        sealed = event.opened
         referral = Referral(
-            citizen_id=event.citizen_id, source=event.source.value, referrer_org=event.referrer_org,
-            urgency=event.urgency.value, postal_code=event.postal_code, age_band=event.age_band,
-            language=event.language, consented_orgs=frozenset(event.consented_orgs),
+            citizen_id=event.citizen_id, source=sealed.source.value, referrer_org=sealed.referrer_org,
+            urgency=sealed.urgency.value, postal_code=sealed.postal_code, age_band=sealed.age_band,
+            language=sealed.language, consented_orgs=frozenset(event.consented_orgs),
             repeat=event.repeat_referral, received_at=event.received_at,
         )
         await journeys.open_journey(uow, ctx, referral)
@@ -74,7 +75,7 @@ def register(runtime: ServiceRuntime, ctx: Context) -> None:
             uow,
             journeys.Proposal(
                 proposal_id=event.proposal_id, citizen_id=event.citizen_id, kind=event.kind.value,
-                candidate_id=event.candidate_id, candidate_name=event.candidate_name,
+                candidate_id=event.candidate_id, candidate_name=event.opened.candidate_name,
                 proposing_org=event.proposing_org, at=event.proposed_at,
             ),
         )

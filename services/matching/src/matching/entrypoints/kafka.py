@@ -13,27 +13,29 @@ from matching.service_layer import citizens
 
 
 def needs_of(event: NeedsClarified) -> CitizenProfile:
+    needs = event.opened
     return CitizenProfile(
         citizen_id=event.citizen_id,
         consented_orgs=frozenset(),
-        interests=frozenset(taxonomy.canonical(code) for code in event.interests),
-        languages=frozenset(event.languages),
-        postal_code=event.postal_code,
-        location=postal_codes.locate(event.postal_code),
-        wishes=frozenset(Wish(w.value) for w in event.wishes),
-        barriers=frozenset(b.value for b in event.barriers),
-        max_travel_km=event.max_travel_km,
-        needs_step_free=event.needs_step_free,
-        wants_accompaniment=event.wants_accompaniment,
-        availability=frozenset(Slot(s.day.value, s.part.value) for s in event.availability),
+        interests=frozenset(taxonomy.canonical(code) for code in needs.interests),
+        languages=frozenset(needs.languages),
+        postal_code=needs.postal_code,
+        location=postal_codes.locate(needs.postal_code),
+        wishes=frozenset(Wish(w.value) for w in needs.wishes),
+        barriers=frozenset(b.value for b in needs.barriers),
+        max_travel_km=needs.max_travel_km,
+        needs_step_free=needs.needs_step_free,
+        wants_accompaniment=needs.wants_accompaniment,
+        availability=frozenset(Slot(s.day.value, s.part.value) for s in needs.availability),
     )
 
 
 def register(runtime: ServiceRuntime) -> None:
     @runtime.handles(ReferralReceived)
     async def on_referral(event: ReferralReceived, uow: UnitOfWork) -> None:
-        await citizens.record_referral(uow, event.citizen_id, list(event.consented_orgs), event.postal_code,
-                                       event.age_band, event.language)
+        sealed = event.opened
+        await citizens.record_referral(uow, event.citizen_id, list(event.consented_orgs), sealed.postal_code,
+                                       sealed.age_band, sealed.language)
 
     @runtime.handles(ConsentChanged)
     async def on_consent(event: ConsentChanged, uow: UnitOfWork) -> None:

@@ -17,11 +17,10 @@ from matching.service_layer.errors import NotFound
 
 
 def _announcement(volunteer: Volunteer, at: datetime) -> VolunteerRegistered:
+    # Only that they exist and how many friends they can take: their traits stay in this registry.
     return VolunteerRegistered(
-        volunteer_id=volunteer.volunteer_id, org=volunteer.org, interests=list(volunteer.interests),
-        languages=list(volunteer.languages), postal_code=volunteer.postal_code, max_travel_km=volunteer.max_travel_km,
-        capacity=volunteer.capacity, trained=volunteer.trained, availability=repo.slots_json(volunteer.availability),
-        registered_at=at, active=volunteer.active,
+        volunteer_id=volunteer.volunteer_id, org=volunteer.org, capacity=volunteer.capacity,
+        trained=volunteer.trained, registered_at=at, active=volunteer.active,
     )
 
 

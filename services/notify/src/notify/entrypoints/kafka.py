@@ -8,6 +8,7 @@ from brobygger_contracts import EVENTS, Event
 from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_contracts.events.notify import NotificationFailed
 from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralReceived
+from brobygger_contracts.sealed import SEALED_FIELD, SealedEvent
 from brobygger_runtime.unit_of_work import UnitOfWork
 from notify.adapters import repository as repo
 from notify.domain.rules import RuleBook
@@ -20,8 +21,11 @@ EVENT_CLASSES = {cls.__name__: cls for cls in EVENTS}
 
 
 def facts_of(event: Event) -> dict[str, Any]:
-    """The event's fields as plain JSON values: what rules test and templates show."""
-    facts = event.model_dump(mode="json")
+    """The event's fields as plain JSON values, its opened sealed part's among them: what rules
+    test and templates show (the box itself is no fact)."""
+    facts = event.model_dump(mode="json", exclude={SEALED_FIELD})
+    if isinstance(event, SealedEvent) and event.is_open:
+        facts.update(event.opened.model_dump(mode="json"))
     if isinstance(event, NotificationFailed):
         facts["failed_recipient_id"] = facts["recipient_id"]
     return facts
@@ -62,7 +66,7 @@ def register(runtime: "NotifyRuntime", rules: RuleBook) -> None:
         consented = org_id in event.consented_orgs
         # A referring person who follows is reachable only through referral (CITIZEN_CONTACT_URL).
         following = str(event.referral_id) if event.referrer_follows and runtime.dispatcher.citizen_contacts else None
-        if await notifications.record_referral(uow, str(event.citizen_id), consented, event.referrer_org,
+        if await notifications.record_referral(uow, str(event.citizen_id), consented, event.opened.referrer_org,
                                                event.received_at, following):
             runtime.dispatcher.wake()
         if ReferralReceived.__name__ in rules.events:

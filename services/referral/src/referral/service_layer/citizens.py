@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from brobygger_contracts.events.referral import CitizenErased
 from brobygger_runtime.unit_of_work import UnitOfWork
 from referral.adapters import repository as repo
+from referral.service_layer import keys
 from brobygger_runtime import access_log, erasure
 from brobygger_runtime.auth import Caller, Role
 from referral.domain.access import may_change_consent, may_read_contact
@@ -80,6 +81,7 @@ async def erase(uow: UnitOfWork, citizen_id: str, now: datetime) -> None:
     """Personal columns cleared, outbox rows about the citizen stripped of their sealed
     boxes, SQLite checkpointed after the commit; then every service is told."""
     await repo.erase_personal_data(uow.session, citizen_id, now)
+    await keys.delete_data_key(uow, citizen_id)  # crypto-shredding: no sealed copy opens again
     await erasure.forget_copies(uow, citizen_id)
     await uow.publish(CitizenErased(citizen_id=uuid.UUID(citizen_id), erased_at=now))
 

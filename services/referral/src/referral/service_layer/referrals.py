@@ -13,6 +13,7 @@ from brobygger_contracts.events.referral import (
 )
 from brobygger_runtime.unit_of_work import UnitOfWork
 from referral.adapters import repository as repo
+from referral.service_layer import keys
 from referral.domain import citizen as people
 from brobygger_runtime import access_log
 from brobygger_runtime.auth import Caller, Role
@@ -96,6 +97,7 @@ async def submit_referral(
             consent_given_at=card.consent.given_at, created_at=now, updated_at=now,
         ))
         await repo.reach_milestone(session, citizen_id, Milestone.received, now)
+        await keys.create_data_key(uow, citizen_id, now)
         on_bus = dict(postal_code=person.postal_code, age_band=people.age_band(person.birth_year, now.year),
                       language=person.language, lives_alone=person.lives_alone,
                       consented_orgs=list(dict.fromkeys(card.consent.organisations)))

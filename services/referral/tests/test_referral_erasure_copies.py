@@ -4,23 +4,13 @@ idempotency keys (the home-care system's row ids) and SQLite's write-ahead log."
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import sqlalchemy as sa
 
+from brobygger_stack.outbox_boxes import BOX, outbox_payloads, seal_outbox_rows
 from referral.adapters.tables import consent_changes, milestones, referrals, submissions
 from referral_cards import make_card
-
-BOX = {"alg": "AES-256-GCM", "nonce": "bm9uY2U=", "ciphertext": "c2VjcmV0"}
-
-
-async def _seal_outbox_rows(runtime) -> None:  # noqa: ANN001
-    """Give every outbox row a sealed box, as the events that carry sealed fields have."""
-    table = runtime.tables.outbox
-    async with runtime.db.transaction() as s:
-        for row_id, payload in (await s.execute(sa.select(table.c.id, table.c.payload))).all():
-            await s.execute(table.update().where(table.c.id == row_id).values(payload=json.dumps({**json.loads(payload), "sealed": BOX})))
 
 
 async def test_erasure_clears_triage_consent_milestones_and_strips_the_outbox(referral_service):
@@ -32,7 +22,7 @@ async def test_erasure_clears_triage_consent_milestones_and_strips_the_outbox(re
             "decision": "professional", "escalation_reason": "dementia", "receiving_unit": "Demensteam Vest"})
         assert triaged.status_code == 200, triaged.text
         await client.put(f"/citizens/{card['citizen_id']}/consent", json={"organisations": ["varde-kommune"], "given_by": "relative"})
-    await _seal_outbox_rows(runtime)
+    await seal_outbox_rows(runtime)
 
     assert (await client.delete(f"/citizens/{erased['citizen_id']}")).status_code == 200
 
@@ -47,10 +37,9 @@ async def test_erasure_clears_triage_consent_milestones_and_strips_the_outbox(re
         kept = (await s.execute(sa.select(referrals.c.triaged_by, referrals.c.receiving_unit).where(of(referrals, other)))).one()
         assert kept.receiving_unit == "Demensteam Vest" and kept.triaged_by
         assert (await s.scalars(sa.select(consent_changes.c.given_by).where(of(consent_changes, other)))).all() == ["relative"]
-        outbox = runtime.tables.outbox
-        rows = (await s.execute(sa.select(outbox.c.key, outbox.c.event_type, outbox.c.payload))).all()
-    about_erased = [json.loads(p) for k, _t, p in rows if k == erased["citizen_id"]]
-    about_other = [json.loads(p) for k, _t, p in rows if k == other["citizen_id"]]
+    rows = await outbox_payloads(runtime)
+    about_erased = [p for k, p in rows if k == erased["citizen_id"]]
+    about_other = [p for k, p in rows if k == other["citizen_id"]]
     # received, triaged, escalated, consent changed: each had a box; CitizenErased (written after) has none
     assert len([p for p in about_erased if "sealed" in p]) >= 3 and all(p.get("sealed") is None for p in about_erased)
     assert about_other and all(p["sealed"] == BOX for p in about_other)

@@ -48,11 +48,23 @@ async def forget_citizen(session: AsyncSession, citizen_id: UUID, now: datetime)
     on its way (journey's events travel on another topic) is recognised and dropped
     instead of being stored for a citizen who did not consent.
     """
-    key = str(citizen_id)
-    await session.execute(proposals.delete().where(proposals.c.citizen_id == key))
-    await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
+    await _drop_matches(session, str(citizen_id))
     await save_citizen(session, citizen_id, now, consented_orgs=[], postal_code=None, age_band=None, language=None,
                        needs=None, needs_clarified_at=None, preferences=None, guide_id=None, guide_org=None)
+
+
+async def erase_citizen(session: AsyncSession, citizen_id: UUID) -> None:
+    """Erasure: as `forget_citizen`, and the id goes too. A late event about the citizen is
+    ignored by the runtime's erased-citizen marker (a digest), so no row needs to stay."""
+    key = str(citizen_id)
+    await _drop_matches(session, key)
+    await session.execute(citizens.delete().where(citizens.c.citizen_id == key))
+
+
+async def _drop_matches(session: AsyncSession, key: str) -> None:
+    """The citizen's proposals (reasons, distances) and group places; their slots become free."""
+    await session.execute(proposals.delete().where(proposals.c.citizen_id == key))
+    await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
 
 
 async def stop_waiting(session: AsyncSession, citizen_id: UUID, now: datetime) -> None:

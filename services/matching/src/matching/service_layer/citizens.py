@@ -6,6 +6,7 @@ import dataclasses
 from datetime import UTC, datetime
 from uuid import UUID
 
+from brobygger_runtime import erasure
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
 from matching.domain.model import CitizenProfile, Kind, Preferences
@@ -35,7 +36,10 @@ async def record_consent(uow: UnitOfWork, citizen_id: UUID, consented_orgs: list
 
 
 async def erase_citizen(uow: UnitOfWork, citizen_id: UUID) -> None:
-    await repo.forget_citizen(uow.session, citizen_id, datetime.now(UTC))
+    """CitizenErased: every row about the citizen goes, and the sealed boxes of matching's
+    outbox rows about them (proposals and their reasons) are stripped."""
+    await repo.erase_citizen(uow.session, citizen_id)
+    await erasure.forget_copies(uow, citizen_id)
 
 
 async def stop_matching(uow: UnitOfWork, citizen_id: UUID) -> None:

@@ -11,7 +11,7 @@ kustomize generators (so a changed value rolls the pods):
   same for all of an organisation's services (configMapGenerator, literals);
 - Secret `<service>-secrets`: DATABASE_URL, KAFKA_SASL_USERNAME,
   KAFKA_SASL_PASSWORD, AUTH_CLIENT_SECRET (notify also SMTP_USERNAME and
-  SMTP_PASSWORD), from `overlays/<org>/secrets/<service>.env` (secretGenerator),
+  SMTP_PASSWORD, referral KEY_ENCRYPTION_KEY), from `overlays/<org>/secrets/<service>.env` (secretGenerator),
   a gitignored file the operator writes from the organisation's secret store;
   `kubectl apply -k` fails while it is missing.
 """
@@ -50,6 +50,9 @@ COMMON_SETTINGS = {
     "HTTP_PORT": str(PORT),
     "LOG_LEVEL": "INFO",
     "LOG_JSON": "true",
+    # referral's key endpoint (citizens' data keys for sealed fields); another organisation's
+    # overlay names the owning organisation's public referral address
+    "CITIZEN_KEYS_URL": "http://referral:8000/citizen-keys",
 }
 
 AUTH_SETTINGS = "auth-settings"

@@ -109,9 +109,14 @@ def env_example_names(path: Path = COMPOSE_ENV_EXAMPLE) -> dict[str, str]:
     return out
 
 
+TEST_KEY = "dGVzdC1vbmx5LWtleS1lbmNyeXB0aW9uLWtleS0zMmI="
+"""A test key-encryption key: base64 of 32 bytes, as referral requires."""
+
+
 def compose_test_env() -> dict[str, str]:
     """What `.env` holds, with test values: one per variable env.example lists."""
-    return {name: f"test-{name.lower().replace('_', '-')}" for name in env_example_names()}
+    return {name: TEST_KEY if name.endswith("KEY_ENCRYPTION_KEY") else f"test-{name.lower().replace('_', '-')}"
+            for name in env_example_names()}
 
 
 @pytest.fixture(scope="session")
@@ -208,8 +213,9 @@ def built_services(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BuiltS
     built: dict[str, BuiltService] = {}
     for service in SERVICES:
         module = importlib.import_module(f"{service}.bootstrap")
+        required = {"key_encryption_key": TEST_KEY} if service == "referral" else {}
         runtime, app = module.build(module.Settings(
-            partnership_id="varde", database_url=f"sqlite+aiosqlite:///{data}/{service}.db"))
+            partnership_id="varde", database_url=f"sqlite+aiosqlite:///{data}/{service}.db", **required))
 
         async def touch(app=app) -> None:  # one request creates the HTTP metrics
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
@@ -481,7 +487,8 @@ def k8s_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for line in example.read_text().splitlines():
             key, sep, value = line.partition("=")
             if sep and not key.lstrip().startswith("#"):
-                value = value.replace("<password>", "test-only-password") or f"test-only-{key.lower()}"
+                value = value.replace("<password>", "test-only-password") or (
+                    TEST_KEY if key == "KEY_ENCRYPTION_KEY" else f"test-only-{key.lower()}")
                 line = f"{key}={value}"
             lines.append(line)
         example.with_suffix("").write_text("\n".join(lines) + "\n")

@@ -16,6 +16,7 @@ the services running as processes on the real broker and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib
 import re
 import time
@@ -55,7 +56,8 @@ def built_routes() -> dict[str, list[tuple[str, str, frozenset[Role] | None]]]:
     found = {}
     for package in ("referral", "matching", "journey", "notify"):
         bootstrap = importlib.import_module(f"{package}.bootstrap")
-        _runtime, app = bootstrap.build(bootstrap.Settings(database_url="sqlite+aiosqlite:///:memory:"))
+        required = {"key_encryption_key": base64.b64encode(bytes(32)).decode()} if package == "referral" else {}
+        _runtime, app = bootstrap.build(bootstrap.Settings(database_url="sqlite+aiosqlite:///:memory:", **required))
         found[package] = route_policies(app)
     return found
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +88,11 @@ class EmbeddedStack:
         }
         if name in self.database_url_for:
             env["DATABASE_URL"] = self.database_url_for[name]
+        referral = next((i for i in self.instances if i.package == "referral"), None)
+        if referral is not None:  # where every service gets citizens' data keys for sealed fields
+            env["CITIZEN_KEYS_URL"] = f"http://127.0.0.1:{referral.port}/citizen-keys"
+        if spec.package == "referral":
+            env["KEY_ENCRYPTION_KEY"] = self.key_encryption_key()
         if self.identity is not None:
             client_id = f"brobygger-{spec.package}"
             env.update({
@@ -95,6 +102,16 @@ class EmbeddedStack:
                 "AUTH_CLIENT_SECRET": self.identity.client_secret(spec.org_id, client_id),
             })
         return env
+
+    def key_encryption_key(self) -> str:
+        """Referral's KEY_ENCRYPTION_KEY: made once per workdir and kept there (owner-only), so a
+        restarted stack still opens the data keys its referral stored."""
+        path = self.workdir / "secrets" / "key-encryption-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(base64.b64encode(os.urandom(32)).decode())
+        return path.read_text().strip()
 
     def start_service(self, spec: InstanceSpec) -> ServiceProcess:
         proc = ServiceProcess(

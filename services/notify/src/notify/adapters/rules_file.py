@@ -9,10 +9,19 @@ from pathlib import Path
 
 from brobygger_contracts import EVENTS
 from brobygger_contracts.events.notify import NotificationFailed
+from brobygger_contracts.sealed import SEALED_FIELD, SealedEvent
 from notify.adapters.templates import TemplateLibrary
 from notify.domain.rules import RuleBook, RuleError, parse_rules
 
-EVENT_FIELDS = {cls.__name__: set(cls.model_fields) for cls in EVENTS}
+
+
+def _facts(cls: type) -> set[str]:
+    """What a rule may name of an event: its clear fields and its opened sealed part's (as `facts_of` gives them)."""
+    sealed = set(cls.sealed_part.model_fields) if issubclass(cls, SealedEvent) else set()
+    return (set(cls.model_fields) - {SEALED_FIELD}) | sealed
+
+
+EVENT_FIELDS = {cls.__name__: _facts(cls) for cls in EVENTS}
 EVENT_FIELDS[NotificationFailed.__name__].add("failed_recipient_id")  # added by the subscriber for templates
 KNOWN_EVENTS = frozenset(EVENT_FIELDS)
 

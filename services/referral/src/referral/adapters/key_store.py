@@ -48,8 +48,9 @@ class KeyEncryptionKey:
                 "KEY_ENCRYPTION_KEY is not set: referral keeps the citizens' data keys wrapped by it "
                 "(base64 of 32 random bytes, e.g. `python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'`)"
             )
-        try:
-            key = base64.b64decode(text, validate=True)
+        try:  # standard or URL-safe alphabet, padded or not (secret stores write either)
+            padded = text.strip() + "=" * (-len(text.strip()) % 4)
+            key = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise KeyEncryptionKeyError("KEY_ENCRYPTION_KEY is not base64") from exc
         if len(key) != KEY_BYTES:

@@ -52,11 +52,11 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from brobygger_contracts import topic_for
 from brobygger_contracts.events.journey import NeedsClarified
 from brobygger_contracts.events.matching import MatchProposed
 from brobygger_stack.identity.test_tokens import TestTokens
 from brobygger_stack.demo import DemoEndpoints, load_partnership, seed
+from brobygger_stack.testing import partnership_topics_on
 from brobygger_stack.embedded_kafka import free_port
 from brobygger_stack.operations import consumer_lag
 from brobygger_stack.smtp_catcher import SmtpCatcher
@@ -118,7 +118,9 @@ class BusWatch:
 
     async def _watch(self) -> None:
         seen_at = {MatchProposed.event_type().encode(): self.first, NeedsClarified.event_type().encode(): self.clarified}
-        topics = [topic_for(MatchProposed), topic_for(NeedsClarified)]
+        # every organisation's matching topic and journey's, as the stack created them
+        topics = await partnership_topics_on(self.bootstrap, self.partnership.decode(), services={"matching", "journey"},
+                                             dead_letters=False)
         # a short fetch wait: the broker holds a fetch for up to this long, which would count as latency
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
                                     auto_offset_reset="latest", fetch_max_wait_ms=10)

@@ -43,7 +43,7 @@ async def feed(kafka: str, partnership: str, stop: asyncio.Event) -> int:
                                      postal_code="6800", age_band="75-84", consented_orgs=["varde-kommune"],
                                      received_at=datetime.now(UTC))
             envelope = Envelope.for_event(event, partnership=partnership, org="varde-kommune", service="referral")
-            await producer.send_and_wait(topic_for(ReferralReceived), event.model_dump_json().encode(),
+            await producer.send_and_wait(topic_for(ReferralReceived, partnership, "varde-kommune"), event.model_dump_json().encode(),
                                          key=envelope.subject.encode(), headers=envelope.to_headers())
             sent += 1
             await asyncio.sleep(0.05)
@@ -64,13 +64,13 @@ async def run(restarts: int, postgres: bool) -> None:
     database = None
     try:
         await wait_until_ready(broker.bootstrap_servers)
-        await ensure_topics(broker.bootstrap_servers)
         if postgres:
             database = await create_database(LOCAL_POSTGRES)
             db_url = _async_url(LOCAL_POSTGRES, database)
         else:
             db_url = f"sqlite+aiosqlite:///{workdir}/journey.db"
         partnership = f"recovery{uuid.uuid4().hex[:6]}"
+        await ensure_topics(broker.bootstrap_servers, partnership, {"varde-kommune": ["referral", "journey"]})
         journey = ServiceProcess("journey", "varde-kommune", free_port(), log_path=workdir / "journey.log", env={
             "PARTNERSHIP_ID": partnership, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers, "DATABASE_URL": db_url,
         })

@@ -12,7 +12,8 @@ import jsonschema
 import pytest
 import yaml
 
-from brobygger_contracts import EVENTS, DeadLetterCause, Envelope, all_topics, topic_for
+from brobygger_contracts import EVENTS, DeadLetterCause, Envelope
+from brobygger_contracts.catalogue import SERVICES, dead_letter_topic, topic_template
 from brobygger_contracts.events.journey import NeedsClarified
 from brobygger_contracts.examples import sample
 from brobygger_contracts.export import ASYNCAPI_FILE, CONTRACTS_DIR, main, render, schema_file, stale
@@ -80,16 +81,25 @@ def test_asyncapi_lists_every_topic_and_event_type(asyncapi):
     assert asyncapi["asyncapi"] == "3.0.0"
     assert asyncapi["info"]["title"] and asyncapi["info"]["version"]
     addresses = sorted(channel["address"] for channel in asyncapi["channels"].values())
-    assert addresses == sorted(all_topics())
+    expected = [topic_template(s) for s in SERVICES]
+    assert addresses == sorted(expected + [dead_letter_topic(t) for t in expected])
     messages = asyncapi["components"]["messages"]
     assert {e.event_type() for e in EVENTS} <= set(messages)
     for event in EVENTS:
-        (channel,) = [c for c in asyncapi["channels"].values() if c["address"] == topic_for(event)]
+        (channel,) = [c for c in asyncapi["channels"].values() if c["address"] == topic_template(event.publisher, event.version)]
         refs = [m["$ref"] for m in channel["messages"].values()]
-        assert f"#/components/messages/{event.event_type()}" in refs, f"{event.__name__} not on {topic_for(event)}"
+        assert f"#/components/messages/{event.event_type()}" in refs, f"{event.__name__} not on {topic_template(event.publisher, event.version)}"
     for channel in asyncapi["channels"].values():
         if channel["address"].endswith(".dlt"):
             assert [m["$ref"] for m in channel["messages"].values()] == ["#/components/messages/DeadLetter"]
+
+
+def test_every_channel_address_is_parameterised_by_partnership_and_organisation(asyncapi):
+    import re
+
+    for channel in asyncapi["channels"].values():
+        assert set(re.findall(r"{([a-z]+)}", channel["address"])) == {"partnership", "org"}, channel["address"]
+        assert set(channel["parameters"]) == {"partnership", "org"}
 
 
 def test_asyncapi_references_resolve(asyncapi):
@@ -111,7 +121,7 @@ def test_asyncapi_references_resolve(asyncapi):
                 _resolve(asyncapi, part["$ref"])
         payload = json.loads((CONTRACTS_DIR / message["payload"]["$ref"]).read_text("utf-8"))
         assert payload["x-ce-type"] == event.event_type()
-        assert payload["x-topic"] == topic_for(event)
+        assert payload["x-topic"] == topic_template(event.publisher, event.version)
         assert message["bindings"]["kafka"]["key"]["type"] == "string"
 
 
@@ -130,7 +140,7 @@ def test_asyncapi_header_schemas_match_what_is_written(asyncapi):
         "dlt_cause": "validation",
         "dlt_reason": "1 validation error for NeedsClarified",
         "dlt_consumer": "matching",
-        "dlt_original_topic": "brobygger.journey.v1",
+        "dlt_original_topic": "brobygger.varde.journey.varde-kommune.v1",
         "dlt_original_partition": "0",
         "dlt_original_offset": "42",
         "dlt_failed_at": "2025-03-04T10:15:30+00:00",

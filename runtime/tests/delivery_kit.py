@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from brobygger_contracts import Envelope
+from brobygger_contracts import Envelope, topic_for
 from brobygger_contracts.events.referral import ReferralReceived
 from brobygger_runtime.db import new_metadata
 from brobygger_runtime.service import ServiceRuntime
@@ -16,6 +16,13 @@ from brobygger_runtime.settings import ServiceSettings
 from brobygger_stack.fixed_keys import for_the_bus, use_test_keys
 
 MAX_BYTES = 300_000
+PUBLISHER = "varde-kommune"
+"""The organisation whose referral publishes the good events."""
+
+
+def referrals(partnership: str) -> str:
+    """The topic the good events are on: the publisher's referral topic."""
+    return topic_for(ReferralReceived, partnership, PUBLISHER)
 
 
 def recording_runtime(kafka: str, db_url: str) -> tuple[ServiceRuntime, sa.Table]:
@@ -51,7 +58,7 @@ def good(citizen: uuid.UUID, sequence: int) -> ReferralReceived:
 
 
 def headers(event: ReferralReceived, partnership: str, **override: bytes | None) -> list[tuple[str, bytes | None]]:
-    envelope = Envelope.for_event(event, partnership=partnership, org="varde-kommune", service="referral")
+    envelope = Envelope.for_event(event, partnership=partnership, org=PUBLISHER, service="referral")
     values: dict[str, bytes | None] = dict(envelope.to_headers())
     for name, value in override.items():
         if value is ...:

@@ -30,7 +30,6 @@ async def test_relay_republishes_after_the_broker_lost_its_data(database_url, tm
     broker = EmbeddedKafka(log_path=str(tmp_path / "tansu.log")).start()
     try:
         await wait_until_ready(broker.bootstrap_servers)
-        await ensure_topics(broker.bootstrap_servers)
         settings = service_settings(ServiceSettings, "journey", broker.bootstrap_servers, database_url,
                                     broker_reset_check_seconds=1.0)
         runtime = ServiceRuntime(settings, new_metadata(), service_package=None)
@@ -56,10 +55,10 @@ async def test_relay_republishes_after_the_broker_lost_its_data(database_url, tm
             broker.stop()
             broker.start()
             await wait_until_ready(broker.bootstrap_servers)
-            await ensure_topics(broker.bootstrap_servers)
+            await ensure_topics(broker.bootstrap_servers, settings.partnership_id, {settings.org_id: ["journey"]})
             await wait_until(await sent(2), timeout=60)
 
-        records = await read_topic(broker.bootstrap_servers, topic_for(GuideAssigned),
+        records = await read_topic(broker.bootstrap_servers, topic_for(GuideAssigned, settings.partnership_id, settings.org_id),
                                    partnership=settings.partnership_id, want=3, timeout=15)
         assert sorted(dict(r.headers)["ce_id"].decode() for r in records) == sorted(ids)
         assert runtime.metrics.outbox_republished._value.get() == 3
@@ -126,7 +125,7 @@ async def test_a_record_removed_by_retention_is_not_taken_for_a_broker_reset(kaf
     by closing the connection), so the broker cannot be made to drop a record
     here. Its answers for the partition's range decide the cases it can
     produce; the retention case is decided from the same rule."""
-    topic = topic_for(GuideAssigned)
+    topic = topic_for(GuideAssigned, f"reset{uuid.uuid4().hex[:8]}", "varde-kommune")
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     await producer.start()
     try:

@@ -14,14 +14,11 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from brobygger_contracts import dead_letter_topic, topic_for
-from brobygger_contracts.events.referral import ReferralReceived
+from brobygger_contracts import dead_letter_topic
 from brobygger_runtime.errors import is_transient
 from brobygger_stack.testing import read_topic, wait_until
 
-from runtime.tests.delivery_kit import good, headers, recording_runtime
-
-TOPIC = topic_for(ReferralReceived)
+from runtime.tests.delivery_kit import good, headers, recording_runtime, referrals
 
 
 def _database_name(url: str) -> str:
@@ -48,7 +45,7 @@ async def produce_referrals(kafka: str, partnership: str, citizens: list[uuid.UU
         for citizen in citizens:
             for sequence in (1, 2):
                 event = good(citizen, sequence)
-                await producer.send_and_wait(TOPIC, event.model_dump_json().encode(), key=str(citizen).encode(),
+                await producer.send_and_wait(referrals(partnership), event.model_dump_json().encode(), key=str(citizen).encode(),
                                              headers=headers(event, partnership))
     finally:
         await producer.stop()
@@ -105,7 +102,7 @@ async def test_events_wait_for_the_database_and_none_is_dead_lettered(outage, ka
         per_citizen.setdefault(citizen_id, []).append(postal_code)
     assert per_citizen == {str(c): ["6801", "6802"] for c in first + later}  # none lost, none twice, in order
     group = runtime.settings.group_id.encode()
-    dead = [r for r in await read_topic(kafka_bootstrap, dead_letter_topic(TOPIC), want=10_000, timeout=3)
+    dead = [r for r in await read_topic(kafka_bootstrap, dead_letter_topic(referrals(partnership)), want=10_000, timeout=3)
             if dict(r.headers).get("dlt_consumer") == group]
     assert dead == []
 

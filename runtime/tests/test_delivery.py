@@ -21,7 +21,11 @@ from brobygger_runtime.settings import ServiceSettings
 from brobygger_stack.fixed_keys import for_the_bus, use_test_keys
 from brobygger_stack.testing import read_topic, wait_until as wait_for
 
-REFERRALS = topic_for(ReferralReceived)
+
+
+def referrals_of(runtime: ServiceRuntime) -> str:
+    """The topic of the partnership's referral (the municipality's), which the runtime reads."""
+    return topic_for(ReferralReceived, runtime.settings.partnership_id, "varde-kommune")
 
 
 def make_runtime(kafka: str, db_url: str, group_suffix: str) -> tuple[ServiceRuntime, sa.Table]:
@@ -82,7 +86,7 @@ async def test_redelivered_event_changes_nothing_and_publishes_once(kafka_bootst
     event_id = str(uuid.uuid4())
     async with runtime.running():
         for _ in range(3):  # the same event id three times: a producer retry or a replay
-            await produce(kafka_bootstrap, REFERRALS, event.model_dump_json().encode(), headers_for(event, runtime, event_id), str(event.citizen_id).encode())
+            await produce(kafka_bootstrap, referrals_of(runtime), event.model_dump_json().encode(), headers_for(event, runtime, event_id), str(event.citizen_id).encode())
 
         async def three_consumed() -> bool:
             counts = runtime.metrics.events_consumed
@@ -116,13 +120,13 @@ async def test_malformed_event_is_dead_lettered_with_cause_and_next_event_still_
         broken = json.loads(bad_payload.model_dump_json())
         del broken["consented_orgs"]
         broken["marker"] = marker
-        await produce(kafka_bootstrap, REFERRALS, json.dumps(broken).encode(), headers_for(bad_payload, runtime), b"k")
+        await produce(kafka_bootstrap, referrals_of(runtime), json.dumps(broken).encode(), headers_for(bad_payload, runtime), b"k")
         # 2. no CloudEvents headers at all
-        await produce(kafka_bootstrap, REFERRALS, b'{"marker": "%s"}' % marker.encode(), [], b"k")
+        await produce(kafka_bootstrap, referrals_of(runtime), b'{"marker": "%s"}' % marker.encode(), [], b"k")
         # 3. a business rule refuses it
-        await produce(kafka_bootstrap, REFERRALS, refused.model_dump_json().encode(), headers_for(refused, runtime), b"k")
+        await produce(kafka_bootstrap, referrals_of(runtime), refused.model_dump_json().encode(), headers_for(refused, runtime), b"k")
         # 4. a good event after them, on the same key (same partition)
-        await produce(kafka_bootstrap, REFERRALS, good.model_dump_json().encode(), headers_for(good, runtime), b"k")
+        await produce(kafka_bootstrap, referrals_of(runtime), good.model_dump_json().encode(), headers_for(good, runtime), b"k")
 
         async def good_handled() -> bool:
             async with runtime.db.sessions() as s:
@@ -132,7 +136,7 @@ async def test_malformed_event_is_dead_lettered_with_cause_and_next_event_still_
 
     group = runtime.settings.group_id
     # Keyed "k": records of other tests without an envelope are dead-lettered by every group on the topic.
-    dead = [r for r in await read_topic(kafka_bootstrap, dead_letter_topic(REFERRALS), want=100, timeout=5)
+    dead = [r for r in await read_topic(kafka_bootstrap, dead_letter_topic(referrals_of(runtime)), want=100, timeout=5)
             if dict(r.headers).get("dlt_consumer") == group.encode() and r.key == b"k"]
     causes = sorted(dict(r.headers)["dlt_cause"].decode() for r in dead)
     assert causes == ["business_rule", "envelope", "validation"]
@@ -159,7 +163,7 @@ async def test_outbox_rows_left_by_a_crash_are_sent_on_next_start(kafka_bootstra
 
     runtime2, _ = make_runtime(kafka_bootstrap, database_url, suffix)
     async with runtime2.running():
-        records = [r for r in await read_topic(kafka_bootstrap, topic_for(GuideAssigned), want=10_000, timeout=8)
+        records = [r for r in await read_topic(kafka_bootstrap, topic_for(GuideAssigned, runtime2.settings.partnership_id, runtime2.settings.org_id), want=10_000, timeout=8)
                    if dict(r.headers).get("ce_id") == envelope.id.encode()]
     assert len(records) == 1
     assert records[0].key == str(citizen).encode()
@@ -171,7 +175,7 @@ async def test_trace_context_travels_from_the_consumed_event_to_the_published_on
     trace_id = uuid.uuid4().hex
     headers = [(k, v) for k, v in headers_for(event, runtime)] + [("traceparent", f"00-{trace_id}-{'1' * 16}-01".encode())]
     async with runtime.running():
-        await produce(kafka_bootstrap, REFERRALS, event.model_dump_json().encode(), headers, str(event.citizen_id).encode())
+        await produce(kafka_bootstrap, referrals_of(runtime), event.model_dump_json().encode(), headers, str(event.citizen_id).encode())
 
         async def published() -> bool:
             async with runtime.db.sessions() as s:

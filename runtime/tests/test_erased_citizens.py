@@ -32,7 +32,7 @@ async def test_a_late_referral_of_an_erased_citizen_is_ignored(kafka_bootstrap, 
 
     async def send(event) -> None:  # noqa: ANN001
         envelope = Envelope.for_event(event, partnership=partnership, org="varde-kommune", service="referral")
-        await producer.send_and_wait(topic_for(type(event)), event.model_dump_json().encode(),
+        await producer.send_and_wait(topic_for(type(event), partnership, "varde-kommune"), event.model_dump_json().encode(),
                                      key=envelope.subject.encode(), headers=envelope.to_headers())
 
     async def citizens() -> list[str]:

@@ -21,7 +21,6 @@ from brobygger_contracts.events.referral import ReferralReceived
 from brobygger_runtime.db import new_metadata
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
-from brobygger_runtime.topics import ensure_topics
 from brobygger_stack.embedded_kafka import free_port, wait_until_ready
 from brobygger_stack.kafka_compat_proxy import KafkaCompatProxy, rewrite_api_versions_response
 from brobygger_stack.fixed_keys import for_the_bus, use_test_keys
@@ -50,7 +49,6 @@ def kcat_bootstrap(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     )
     try:
         asyncio.run(wait_until_ready(proxy.bootstrap_servers))
-        asyncio.run(ensure_topics(proxy.bootstrap_servers))
         yield proxy.bootstrap_servers
     finally:
         tansu.terminate()
@@ -104,7 +102,7 @@ async def test_kcat_reads_an_event_with_its_cloudevents_headers(kcat_bootstrap, 
 
         await wait_until(sent)
     # -e: stop at the end of the partitions; one line per record: key, headers, payload
-    out = await kcat("-C", "-b", kcat_bootstrap, "-t", topic_for(GuideAssigned), "-o", "beginning", "-e", "-q",
+    out = await kcat("-C", "-b", kcat_bootstrap, "-t", topic_for(GuideAssigned, partnership, "varde-kommune"), "-o", "beginning", "-e", "-q",
                      "-f", "%k\t%h\t%s\n")
     lines = [line for line in out.splitlines() if envelope.id in line]
     assert len(lines) == 1
@@ -136,7 +134,7 @@ async def test_an_event_produced_by_kcat_is_processed(kcat_bootstrap, database_u
         "ce_time": "2026-11-24T10:00:00Z", "ce_subject": citizen, "ce_partnership": partnership,
         "ce_org": "varde-kommune", "content-type": "application/json",
     }
-    args = ["-P", "-b", kcat_bootstrap, "-t", topic_for(ReferralReceived), "-k", citizen]
+    args = ["-P", "-b", kcat_bootstrap, "-t", topic_for(ReferralReceived, partnership, "varde-kommune"), "-k", citizen]
     for name, value in headers.items():
         args += ["-H", f"{name}={value}"]
     async with runtime.running():

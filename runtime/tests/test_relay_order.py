@@ -22,7 +22,6 @@ from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_runtime.db import new_metadata
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
-from brobygger_runtime.topics import ensure_topics
 from brobygger_stack.embedded_kafka import EmbeddedKafka, free_port, wait_until_ready
 from brobygger_stack.flaky_proxy import FlakyProxy
 from brobygger_stack.testing import service_settings, wait_until
@@ -78,7 +77,6 @@ async def test_no_key_is_reordered_when_the_broker_connection_fails_mid_batch(da
     broker.start()
     try:
         await wait_until_ready(proxy.address)
-        await ensure_topics(proxy.address)
         settings = service_settings(ServiceSettings, "journey", proxy.address, database_url)
         runtime = ServiceRuntime(settings, new_metadata(), service_package=None)
         # Sends give up after a second, so an outage of a few seconds fails
@@ -135,7 +133,8 @@ async def test_no_key_is_reordered_when_the_broker_connection_fails_mid_batch(da
 
             await wait_until(all_sent, timeout=120)
 
-        records = await read_back(proxy.address, topic_for(GuideAssigned), settings.partnership_id, total)
+        records = await read_back(proxy.address, topic_for(GuideAssigned, settings.partnership_id, settings.org_id),
+                                  settings.partnership_id, total)
         inverted, duplicates = inversions(records)
         published = Counter(rec.key for rec in records)
         print(f"\n{total} rows over {len(KEYS)} keys, {len(FAULTS)} faults, {proxy.dropped} connections broken, "

@@ -101,7 +101,7 @@ async def test_refused_rows_are_parked_and_the_rows_behind_them_go_on(kafka_boot
         assert runtime.metrics.outbox_parked._value.get() == 1
         assert await release_parked(database_url, topic="no.such.topic") == 0
 
-    on_broker = await read_topic(kafka_bootstrap, topic_for(GuideAssigned), partnership=settings.partnership_id,
-                                 want=3, timeout=15)
+    on_broker = await read_topic(kafka_bootstrap, topic_for(GuideAssigned, settings.partnership_id, settings.org_id),
+                                partnership=settings.partnership_id, want=3, timeout=15)
     assert [dict(r.headers)["ce_id"].decode() for r in on_broker] == [g["event_id"] for g in good]
     assert len(await read_topic(kafka_bootstrap, missing_topic, want=1, timeout=15)) == 1

@@ -16,6 +16,7 @@ from brobygger_contracts.events.referral import ReferralReceived
 from brobygger_runtime.db import new_metadata
 from brobygger_runtime.errors import PermanentError
 from brobygger_runtime.service import ServiceRuntime
+from brobygger_stack.fixed_keys import for_the_bus, use_test_keys
 from brobygger_stack.operations import consumer_lag, list_dead_letters, outbox_state, replay_dead_letter, republish_outbox
 from brobygger_stack.testing import read_topic_to_end, service_settings, wait_until
 from brobygger_runtime.settings import ServiceSettings
@@ -26,11 +27,12 @@ def journey_like(kafka: str, db_url: str, partnership: str, accepts: set[str]) -
     opened = sa.Table("opened", metadata, sa.Column("citizen_id", sa.String(64), primary_key=True))
     runtime = ServiceRuntime(service_settings(ServiceSettings, "journey", kafka, db_url, partnership_id=partnership),
                              metadata, service_package=None)
+    use_test_keys(runtime)  # no referral here: the citizens' keys are derived as send_referral seals
 
     @runtime.handles(ReferralReceived)
     async def open_journey(event: ReferralReceived, uow) -> None:  # noqa: ANN001
-        if event.postal_code not in accepts:
-            raise PermanentError(f"postal code {event.postal_code} is not served")
+        if event.opened.postal_code not in accepts:
+            raise PermanentError(f"postal code {event.opened.postal_code} is not served")
         await uow.session.execute(opened.insert().values(citizen_id=str(event.citizen_id)))
         await uow.publish(GuideAssigned(journey_id=uuid.uuid4(), citizen_id=event.citizen_id, guide_id="g",
                                         guide_org="varde-kommune", assigned_at=datetime.now(UTC)))
@@ -45,11 +47,16 @@ async def send_referral(kafka: str, partnership: str, postal_code: str) -> Refer
     producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(topic_for(ReferralReceived), event.model_dump_json().encode(),
+        await producer.send_and_wait(referrals(partnership), for_the_bus(event).model_dump_json().encode(),
                                      key=envelope.subject.encode(), headers=envelope.to_headers())
     finally:
         await producer.stop()
     return event
+
+
+def referrals(partnership: str) -> str:
+    """The municipality's referral topic in `partnership`."""
+    return topic_for(ReferralReceived, partnership, "varde-kommune")
 
 
 async def count(runtime: ServiceRuntime, table: sa.Table) -> int:
@@ -60,7 +67,7 @@ async def count(runtime: ServiceRuntime, table: sa.Table) -> int:
 async def test_a_dead_letter_is_replayed_after_the_fix(kafka_bootstrap, database_url):
     partnership = f"ops{uuid.uuid4().hex[:8]}"
     runtime, opened = journey_like(kafka_bootstrap, database_url, partnership, accepts={"6800"})
-    dlt = dead_letter_topic(topic_for(ReferralReceived))
+    dlt = dead_letter_topic(referrals(partnership))
     async with runtime.running():
         event = await send_referral(kafka_bootstrap, partnership, "7500")
 
@@ -78,7 +85,7 @@ async def test_a_dead_letter_is_replayed_after_the_fix(kafka_bootstrap, database
     fixed, opened = journey_like(kafka_bootstrap, database_url, partnership, accepts={"6800", "7500"})
     async with fixed.running():
         target = await replay_dead_letter(kafka_bootstrap, dlt, letters[0].partition, letters[0].offset)
-        assert target == topic_for(ReferralReceived)
+        assert target == referrals(partnership)
 
         async def handled() -> bool:
             return await count(fixed, opened) == 1
@@ -95,8 +102,8 @@ async def test_replay_sends_a_dead_letter_only_back_to_the_topic_its_dlt_belongs
     event = ReferralReceived(referral_id=uuid.uuid4(), citizen_id=uuid.uuid4(), source="gp", postal_code="6800",
                              age_band="65-74", consented_orgs=["varde-kommune"], received_at=datetime.now(UTC))
     envelope = Envelope.for_event(event, partnership=partnership, org="varde-kommune", service="referral")
-    dlt = dead_letter_topic(topic_for(ReferralReceived))
-    forged = [*envelope.to_headers(), ("dlt_original_topic", topic_for(GuideAssigned).encode()),
+    dlt = dead_letter_topic(referrals(partnership))
+    forged = [*envelope.to_headers(), ("dlt_original_topic", topic_for(GuideAssigned, partnership, "varde-kommune").encode()),
               ("dlt_cause", b"business_rule")]
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     await producer.start()
@@ -106,12 +113,15 @@ async def test_replay_sends_a_dead_letter_only_back_to_the_topic_its_dlt_belongs
     finally:
         await producer.stop()
     target = await replay_dead_letter(kafka_bootstrap, dlt, meta.partition, meta.offset)
-    assert target == topic_for(ReferralReceived)
+    assert target == referrals(partnership)
     replayed = [r for r in await read_topic_to_end(kafka_bootstrap, target, partnership=partnership)]
     assert [dict(r.headers).get("ce_id") for r in replayed] == [envelope.id.encode()]
-    assert not [r for r in await read_topic_to_end(kafka_bootstrap, topic_for(GuideAssigned), partnership=partnership)]
+    assert not [r for r in await read_topic_to_end(kafka_bootstrap, topic_for(GuideAssigned, partnership, "varde-kommune"),
+                                                 partnership=partnership)]
     with pytest.raises(ValueError, match="not the dead-letter topic"):
-        await replay_dead_letter(kafka_bootstrap, topic_for(ReferralReceived), meta.partition, meta.offset)
+        await replay_dead_letter(kafka_bootstrap, referrals(partnership), meta.partition, meta.offset)
+    with pytest.raises(ValueError, match="not the dead-letter topic"):
+        await replay_dead_letter(kafka_bootstrap, "brobygger.varde.referral.v1.dlt", meta.partition, meta.offset)
 
 
 async def test_outbox_republish_after_broker_loss_and_backlog(kafka_bootstrap, database_url):
@@ -155,5 +165,5 @@ async def test_consumer_lag_after_everything_is_handled(kafka_bootstrap, databas
             return bool(lag) and all(behind == 0 for behind in lag.values())
 
         await wait_until(caught_up)
-    assert {topic for topic, _ in lag} == {topic_for(ReferralReceived)}
+    assert {topic for topic, _ in lag} == {referrals(partnership)}
     assert all(behind == 0 for behind in lag.values())

@@ -10,11 +10,10 @@ import time
 
 import httpx
 
-from brobygger_contracts import all_topics, topic_for
 from brobygger_contracts.events.matching import MatchProposed
 from brobygger_stack.demo import DemoEndpoints, load_partnership, play
 from brobygger_stack.smtp_catcher import count_in_maildir
-from brobygger_stack.testing import read_topic_to_end, wait_until
+from brobygger_stack.testing import partnership_topics_on, read_topic_to_end, wait_until
 
 
 async def test_demo_partnership_reaches_match_proposals_and_emails(stack, kafka_bootstrap):  # noqa: ANN001
@@ -34,7 +33,9 @@ async def test_demo_partnership_reaches_match_proposals_and_emails(stack, kafka_
     # Every proposal on the bus became one e-mail to the citizen's guide, in the guide's language
     # (counted on the bus: each organisation's matching proposes on its own time).
     async def proposed() -> int:
-        records = await read_topic_to_end(kafka_bootstrap, topic_for(MatchProposed), partnership=stack.partnership_id)
+        matching = await partnership_topics_on(kafka_bootstrap, stack.partnership_id, services={"matching"},
+                                               dead_letters=False)  # every organisation's
+        records = await read_topic_to_end(kafka_bootstrap, matching, partnership=stack.partnership_id)
         return sum(dict(r.headers)["ce_type"].decode() == MatchProposed.event_type() for r in records)
 
     async def one_mail_each() -> bool:
@@ -58,7 +59,8 @@ async def test_no_personal_data_travels_on_the_bus(stack, kafka_bootstrap):  # n
         personal += [card["citizen"]["name"], card["citizen"].get("phone"), card["citizen"].get("address"),
                      card["reason"][:30], card["referrer"].get("name")]
     personal = [p.encode() for p in personal if p]
-    records = await read_topic_to_end(kafka_bootstrap, all_topics(), partnership=stack.partnership_id)
+    every_topic = await partnership_topics_on(kafka_bootstrap, stack.partnership_id)  # dead letters included
+    records = await read_topic_to_end(kafka_bootstrap, every_topic, partnership=stack.partnership_id)
     for record in records:
         blob = (record.value or b"") + b"".join(v for _, v in record.headers or ())
         leaked = [p for p in personal if p in blob]
@@ -92,7 +94,6 @@ async def test_one_trace_follows_a_referral_across_services(stack, kafka_bootstr
     """ReferralReceived (from the HTTP call) and the GuideAssigned it caused share
     one trace; so do NeedsClarified, the MatchProposed it caused and the
     NotificationSent about the e-mail to the guide."""
-    from brobygger_contracts import topic_for
     from brobygger_contracts.events.journey import GuideAssigned, NeedsClarified
     from brobygger_contracts.events.matching import MatchProposed
     from brobygger_contracts.events.notify import NotificationSent
@@ -101,7 +102,9 @@ async def test_one_trace_follows_a_referral_across_services(stack, kafka_bootstr
     results = await asyncio.to_thread(play, DemoEndpoints.of_stack(stack), lambda _line: None, 90)
     citizen = next(r for r in results if r.label.startswith("Lillemor")).citizen_id
 
-    topics = [topic_for(e) for e in (ReferralReceived, GuideAssigned, MatchProposed, NotificationSent)]
+    topics = await partnership_topics_on(kafka_bootstrap, stack.partnership_id, dead_letters=False,
+                                         services={e.publisher for e in (ReferralReceived, GuideAssigned, MatchProposed,
+                                                                         NotificationSent)})
     records: list = []
 
     def trace_of(event_cls, key: str | None = None) -> set[str]:  # noqa: ANN001

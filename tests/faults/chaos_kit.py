@@ -38,12 +38,12 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from brobygger_contracts import EVENTS, all_topics, topic_for
+from brobygger_contracts import EVENTS, parse_topic
 from brobygger_contracts.catalogue import DEAD_LETTER_SUFFIX
 from brobygger_stack.demo import load_partnership
 from brobygger_stack.identity.test_tokens import TestTokens
 from brobygger_stack.stack import EmbeddedStack, InstanceSpec, default_instances
-from brobygger_stack.testing import embedded_identity
+from brobygger_stack.testing import embedded_identity, partnership_topics_on
 
 ORG = "varde-kommune"
 EVENT_CLASSES = {cls.__name__: cls for cls in EVENTS}
@@ -64,8 +64,9 @@ CONSUMES: dict[str, frozenset[str]] = {
 }
 
 
-def topics_consumed(service: str) -> set[str]:
-    return {topic_for(EVENT_CLASSES[name]) for name in CONSUMES[service]}
+def services_consumed(service: str) -> set[str]:
+    """The services whose topics (every organisation's) `service` reads."""
+    return {EVENT_CLASSES[name].publisher for name in CONSUMES[service]}
 
 
 # ---------------------------------------------------------------------------
@@ -139,7 +140,7 @@ class BusTail:
         self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
                                           auto_offset_reset="earliest")
         await self._consumer.start()
-        for topic in all_topics():
+        for topic in await partnership_topics_on(self.bootstrap, self.partnership):
             partitions = self._consumer.partitions_for_topic(topic)
             if not partitions:
                 await self._consumer._client.force_metadata_update()  # noqa: SLF001 - a topic seen for the first time
@@ -269,9 +270,11 @@ class GroupOffsets:
             out[tp] = offset if offset is not None else 0
         return out
 
-    async def lag(self, bus: BusTail, group: str, topics: set[str]) -> int:
-        """How many of the partnership's records on `topics` lie at or after the group's committed offset."""
-        tps = [tp for tp in bus.tps if tp.topic in topics]
+    async def lag(self, bus: BusTail, group: str, services: set[str]) -> int:
+        """How many of the partnership's records on the topics of `services` lie at or after the group's committed offset."""
+        tps = [tp for tp in bus.tps if (name := parse_topic(tp.topic)) and not name.is_dead_letter
+               and name.service in services]
+        topics = {tp.topic for tp in tps}
         committed = await self.committed(group, tps)
         return sum(1 for r in bus.records
                    if r.topic in topics and r.offset >= committed[TopicPartition(r.topic, r.partition)])
@@ -835,7 +838,7 @@ async def system_at_rest(stack: EmbeddedStack, bus: BusTail, offsets: GroupOffse
         return "the bus tail is still reading"
     for name, proc in stack.services.items():
         group = f"{stack.partnership_id}.{proc.org_id}.{proc.package}"
-        behind = await offsets.lag(bus, group, topics_consumed(proc.package))
+        behind = await offsets.lag(bus, group, services_consumed(proc.package))
         if behind:
             return f"{group} lags {behind}"
     for name, url in databases.items():

@@ -81,7 +81,7 @@ class ReferralStream:
     async def _send(self, make) -> None:  # noqa: ANN001
         event = make()
         envelope = Envelope.for_event(event, partnership=self.partnership, org=ORG, service="referral")
-        await self.producer.send_and_wait(topic_for(type(event)), event.model_dump_json().encode(),
+        await self.producer.send_and_wait(topic_for(type(event), self.partnership, ORG), event.model_dump_json().encode(),
                                           key=event.subject().encode(), headers=envelope.to_headers())
         self.event_ids.append(envelope.id)
         self.sent_at.append(time.monotonic())

@@ -98,7 +98,7 @@ async def test_sigkill_between_commit_and_publish_loses_nothing(kafka_bootstrap,
     wanted = set(accepted)
 
     async def published() -> set[str]:
-        records = await read_topic(kafka_bootstrap, topic_for(ReferralReceived), partnership=partnership,
+        records = await read_topic(kafka_bootstrap, topic_for(ReferralReceived, partnership, ORG), partnership=partnership,
                                    want=len(wanted) * 2, timeout=10)
         import json
 
@@ -143,7 +143,8 @@ async def test_sigkill_of_a_consumer_repeats_no_effect(kafka_bootstrap, database
         await engine.dispose()
     assert count == 300, f"{count} journeys for 300 referrals"
 
-    records = await read_topic(kafka_bootstrap, topic_for(GuideAssigned), partnership=partnership, want=10_000, timeout=15)
+    records = await read_topic(kafka_bootstrap, topic_for(GuideAssigned, partnership, ORG), partnership=partnership, want=10_000,
+                               timeout=15)
     ids_per_citizen: dict[str, set[bytes]] = defaultdict(set)
     for record in records:
         headers = dict(record.headers)

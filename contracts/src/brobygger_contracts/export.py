@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel
 
 from brobygger_contracts.base import Event
-from brobygger_contracts.catalogue import EVENTS, SERVICES, dead_letter_topic, topic_for, topic_of_service
+from brobygger_contracts.catalogue import EVENTS, ID_PATTERN, SERVICES, dead_letter_topic, topic_template
 from brobygger_contracts.envelope import CONTENT_TYPE, DeadLetterHeaders, Envelope
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def event_schema(event: type[Event]) -> dict[str, Any]:
             "$id": f"urn:brobygger:schema:{event.event_type()}",
             "$comment": GENERATED,
             "x-ce-type": event.event_type(),
-            "x-topic": topic_for(event),
+            "x-topic": topic_template(event.publisher, event.version),
             "x-kafka-key": event.subject_field,
         }
     )
@@ -120,24 +120,43 @@ def _channel_id(service: str, dead_letter: bool = False) -> str:
     return f"{service}.v1" + (".dlt" if dead_letter else "")
 
 
+def topic_parameters(service: str) -> dict[str, Any]:
+    """The channel parameters of a topic address: whose topic it is."""
+    return {
+        "partnership": {
+            "description": f"The partnership (`PARTNERSHIP_ID`, pattern `{ID_PATTERN}`): topics are never shared "
+                           "between partnerships.",
+        },
+        "org": {
+            "description": f"The organisation whose {service} instance publishes here (`ORG_ID`, pattern "
+                           f"`{ID_PATTERN}`): only its principal may write the topic, and consumers check that "
+                           "`ce_org`, `ce_partnership`, `ce_source` and the event type agree with it.",
+        },
+    }
+
+
 def asyncapi() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     for service in SERVICES:
         events = [e for e in EVENTS if e.publisher == service]
-        topic = topic_of_service(service)
+        topic = topic_template(service)
         channel, dlt_channel = _channel_id(service), _channel_id(service, dead_letter=True)
         channels[channel] = {
             "address": topic,
             "title": topic,
-            "description": f"Events published by {service}, keyed by their subject id.",
+            "description": (f"Events published by one organisation's {service} in one partnership, keyed by their "
+                            "subject id. Consumers subscribe by pattern to every organisation's topic of the "
+                            "services they read in their own partnership."),
+            "parameters": topic_parameters(service),
             "messages": {_message_id(e): {"$ref": f"#/components/messages/{e.event_type()}"} for e in events},
         }
         channels[dlt_channel] = {
             "address": dead_letter_topic(topic),
             "title": dead_letter_topic(topic),
             "description": f"Records of {topic} that a consumer could not process, with the reason.",
+            "parameters": topic_parameters(service),
             "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
         }
         operations[f"{service}.publish"] = {

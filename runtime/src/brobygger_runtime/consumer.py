@@ -5,6 +5,12 @@ bytes (our own parser judges every header and body, so one bad record cannot
 fail the records around it), and it lets the service serve HTTP while the
 consumer connects and joins its group in the background.
 
+It subscribes by pattern to its partnership's topics of the services it has
+handlers for (`subscription_pattern`): every organisation's topic of those
+services, one that joins later included (found when the consumer next reads
+the topic list, every KAFKA_METADATA_MAX_AGE_MS), never another partnership's
+and never a dead-letter topic.
+
 Explicit consumer group, earliest offset, no auto-commit: each partition's
 batch is handled by `BatchDelivery` in one database transaction, and its
 offsets are committed only after that transaction committed. A crash
@@ -21,7 +27,7 @@ from enum import Enum
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
-from brobygger_contracts import EVENTS_BY_TYPE, Event, topic_for
+from brobygger_contracts import EVENTS_BY_TYPE, Event, subscription_pattern
 from brobygger_runtime.batch_delivery import BatchDelivery, Handler, Outcome, ShuttingDown
 from brobygger_runtime.context import RuntimeParts
 from brobygger_runtime.kafka_options import kafka_client_options
@@ -74,8 +80,18 @@ class EventConsumer:
         self.handlers[key] = handler
 
     @property
-    def topics(self) -> list[str]:
-        return sorted({topic_for(EVENTS_BY_TYPE[t]) for t in self.handlers})
+    def services(self) -> list[str]:
+        """The publishing services whose topics this consumer reads."""
+        return sorted({EVENTS_BY_TYPE[t].publisher for t in self.handlers})
+
+    @property
+    def pattern(self) -> str | None:
+        """The regex of the topics subscribed to: this partnership's, of every
+        organisation, of the services (and major versions) handled."""
+        if not self.handlers:
+            return None
+        classes = [EVENTS_BY_TYPE[t] for t in self.handlers]
+        return subscription_pattern(self.parts.settings.partnership_id, self.services, {c.version for c in classes})
 
     @property
     def ready(self) -> bool:
@@ -132,15 +148,17 @@ class EventConsumer:
             fetch_max_wait_ms=s.consumer_fetch_max_wait_ms,
             session_timeout_ms=s.kafka_session_timeout_ms,
             heartbeat_interval_ms=max(1000, s.kafka_session_timeout_ms // 3),
+            metadata_max_age_ms=s.kafka_metadata_max_age_ms,
             **kafka_client_options(s),
         )
-        consumer.subscribe(self.topics, listener=_FinishBatchFirst(self._busy))
+        consumer.subscribe(pattern=self.pattern, listener=_FinishBatchFirst(self._busy))
         return consumer
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while not self._stopping:
             batches = await consumer.getmany(timeout_ms=200, max_records=self.parts.settings.consumer_batch_size)
-            if consumer.assignment():
+            # Joined with partitions, or no topic of the pattern exists yet (none to wait for).
+            if consumer.assignment() or not consumer.subscription():
                 self.state = ConsumerState.consuming
             for tp, records in batches.items():
                 if self._stopping:

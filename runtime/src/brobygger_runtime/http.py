@@ -79,7 +79,8 @@ def build_app(runtime: ServedRuntime, *, title: str, description: str, routers: 
                 checks["broker"] = "ok" if await runtime.broker.ping(timeout=3) else "unreachable"
             except Exception as exc:  # noqa: BLE001
                 checks["broker"] = f"unreachable: {type(exc).__name__}"
-        every_part = checks["database"] == "ok" and checks["broker"] == "ok" and checks["consumer"] in ("consuming", "idle")
+        every_part = (checks["database"] == "ok" and checks["broker"] == "ok"
+                      and checks["consumer"] in ("consuming", "idle") and checks.get("topics", "ok") == "ok")
         serving = checks["database"] == "ok"
         status = "ready" if every_part else ("serving" if serving else "not ready")
         ok = every_part if whole else serving

@@ -18,10 +18,12 @@ from brobygger_contracts import (
     Envelope,
     EnvelopeError,
     Event,
+    TopicName,
+    parse_topic,
     read_payload,
-    topic_for,
     validation_summary,
 )
+from brobygger_contracts.envelope import source_of
 
 
 @dataclass(frozen=True)
@@ -55,41 +57,41 @@ def fingerprint(record: ConsumerRecord) -> str:
 
 @dataclass(frozen=True)
 class Foreign:
-    """A record that names another partnership: not ours to handle, nor to judge."""
+    """A record on another partnership's topic: not ours to handle, nor to judge."""
 
     partnership: str
 
 
-def _named_partnership(record: ConsumerRecord) -> str | None:
-    for key, value in record.headers or ():
-        if key == "ce_partnership" and isinstance(value, bytes):
-            try:
-                return value.decode("utf-8")
-            except UnicodeDecodeError:
-                return None
-    return None
-
-
-def _forged_origin(topic: str, envelope: Envelope, event_cls: type[Event]) -> str | None:
-    """Why the record cannot be what it claims, or None. An event type travels
-    only on its publisher's topic, and says it was sent by that publisher: a
-    writer of one topic (a partner's matching, say) must not speak for another
-    service (referral's CitizenErased) by writing its type there."""
-    if topic != topic_for(event_cls):
-        return f"{envelope.type} belongs on {topic_for(event_cls)}, not {topic}"
-    service = envelope.source.rsplit("/", 1)[-1]
-    if service != event_cls.publisher:
-        return f"{envelope.type} is published by {event_cls.publisher}, but the record says {service[:40]!r} sent it"
+def _forged_origin(origin: TopicName, envelope: Envelope, event_cls: type[Event]) -> str | None:
+    """Why the record cannot be what it claims, or None. The topic is the
+    publisher's identity (only that organisation's service may write it on
+    real Kafka): the envelope must name the same partnership, organisation and
+    service, and the event type must be one that service publishes in that
+    major version. Otherwise a writer of one topic (a partner's matching, say)
+    could speak for another organisation or service (referral's CitizenErased)."""
+    topic = origin.event_topic
+    if envelope.partnership != origin.partnership:
+        return f"the record names partnership {envelope.partnership[:64]!r}, but {topic} is {origin.partnership!r}'s"
+    if envelope.org != origin.org:
+        return f"the record names organisation {envelope.org[:64]!r}, but {topic} is written by {origin.org!r}"
+    if envelope.source != source_of(origin.partnership, origin.org, origin.service):
+        return (f"the record's source {envelope.source[:200]!r} is not "
+                f"{source_of(origin.partnership, origin.org, origin.service)!r}, the publisher of {topic}")
+    if event_cls.publisher != origin.service:
+        return f"{envelope.type} is published by {event_cls.publisher}, not by {origin.service} whose topic {topic} is"
+    if event_cls.version != origin.version:
+        return f"{envelope.type} is a v{event_cls.version} event, but {topic} carries v{origin.version}"
     return None
 
 
 def read_record(record: ConsumerRecord, *, handles: set[str], partnership: str, max_bytes: int) -> Incoming | Foreign | Rejection:
     """The record as an event for us, one not ours, or a rejection with its cause."""
-    # Another partnership's record, however malformed, is for its own consumers
-    # to dead-letter: judging it here would have every group on the topic do so.
-    named = _named_partnership(record)
-    if named is not None and named != partnership:
-        return Foreign(named)
+    origin = parse_topic(record.topic)
+    if origin is None or origin.is_dead_letter:
+        # Consumers subscribe only to publishers' topics: whoever put this here, it speaks for nobody.
+        return Rejection(DeadLetterCause.forged_origin, f"{record.topic[:249]!r} is not a publisher's topic")
+    if origin.partnership != partnership:
+        return Foreign(origin.partnership)  # its own partnership's consumers judge it
     size = len(record.value or b"") + sum(len(k) + len(v or b"") for k, v in record.headers or ())
     if size > max_bytes:
         return Rejection(DeadLetterCause.too_large, f"record of {size} bytes is over the limit of {max_bytes}")
@@ -97,16 +99,13 @@ def read_record(record: ConsumerRecord, *, handles: set[str], partnership: str, 
         envelope = Envelope.from_headers(record.headers or ())
     except EnvelopeError as exc:
         return Rejection(DeadLetterCause.envelope, str(exc))
-    # Other partnerships may share the bus: their records are not ours to judge.
-    if envelope.partnership != partnership:
-        return Incoming(envelope, None)
     event_cls = EVENTS_BY_TYPE.get(envelope.type)
     if event_cls is None:
         return Rejection(DeadLetterCause.unknown_type, f"unknown event type {envelope.type!r}")
+    if (forged := _forged_origin(origin, envelope, event_cls)) is not None:
+        return Rejection(DeadLetterCause.forged_origin, forged)
     if envelope.type not in handles:
         return Incoming(envelope, None)  # a type on this topic that this service does not act on
-    if (forged := _forged_origin(record.topic, envelope, event_cls)) is not None:
-        return Rejection(DeadLetterCause.forged_origin, forged)
     try:
         data = json.loads((record.value or b"").decode("utf-8"))
     except UnicodeDecodeError as exc:

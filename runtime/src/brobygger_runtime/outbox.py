@@ -29,7 +29,7 @@ def row_for(
     row = {
         "event_id": envelope.id,
         "event_type": envelope.type,
-        "topic": topic_for(type(event)),
+        "topic": topic_for(type(event), partnership, org),
         "key": envelope.subject,
         "headers": [[k, v.decode()] for k, v in envelope.to_headers()],
         "payload": event.model_dump_json(),

@@ -30,7 +30,7 @@ from brobygger_runtime.metrics import DeliveryMetrics
 from brobygger_runtime.migrations import upgrade_to_head_async
 from brobygger_runtime.relay import OutboxRelay
 from brobygger_runtime.settings import ServiceSettings
-from brobygger_runtime.topics import ensure_topics
+from brobygger_runtime.topics import OwnTopics
 from brobygger_runtime.tracing import tracer_provider
 from brobygger_runtime.unit_of_work import UnitOfWork, unit_of_work
 
@@ -73,6 +73,9 @@ class ServiceRuntime:
             logger=None,
         )
         self.broker_connected = False
+        self.own_topics = OwnTopics(settings.kafka_bootstrap_servers, settings.partnership_id, settings.service_name,
+                                    settings.org_id, create=settings.kafka_ensure_topics, **kafka_client_options(settings))
+        self._relay_started = False
         self.tracer_provider = tracer_provider(settings.service_name, settings.org_id, settings.otel_exporter_otlp_endpoint)
         self.tracer = self.tracer_provider.get_tracer("brobygger_runtime")
         self.consumer = EventConsumer(self)
@@ -132,7 +135,8 @@ class ServiceRuntime:
         for loop in self._loops:
             loop.start()
         self._started = True
-        log.info("%s started for %s in %s, consuming %s", s.service_name, s.org_id, s.partnership_id, self.consumer.topics)
+        log.info("%s started for %s in %s, consuming topics matching %s", s.service_name, s.org_id, s.partnership_id,
+                 self.consumer.pattern)
 
     async def _migrate_when_the_database_answers(self) -> None:
         """Bring the schema to head; a database that is starting up or closed
@@ -159,8 +163,7 @@ class ServiceRuntime:
         failures = 0
         while True:
             try:
-                if s.kafka_ensure_topics:
-                    await ensure_topics(s.kafka_bootstrap_servers, **kafka_client_options(s))
+                await self.own_topics.check()
                 await self.broker.start()
                 break
             except Exception:  # noqa: BLE001 - the broker may come later; HTTP serves meanwhile
@@ -169,14 +172,27 @@ class ServiceRuntime:
                 await asyncio.sleep(min(10.0, 0.5 * 2**failures))
         self.broker_connected = True
         self.consumer.start()
-        self.relay.start()
         log.info("%s connected to the broker", s.service_name)
+        # The relay publishes only to its own topic: until that exists (an
+        # operator creates it where the broker refuses us) rows wait in the
+        # outbox rather than being parked as undeliverable.
+        waits = 0
+        while not self.own_topics.ok:
+            waits += 1
+            await asyncio.sleep(min(30.0, 0.5 * 2**waits))
+            try:
+                await self.own_topics.check()
+            except Exception:  # noqa: BLE001 - the broker away for a moment: ask again
+                log.warning("checking own topics failed; trying again", exc_info=True)
+        self.relay.start()
+        self._relay_started = True
 
     def readiness(self) -> dict[str, str]:
         """Which parts are up: the database is checked by the caller; here the broker and the consumer."""
         return {
             "broker": "ok" if self.broker_connected else "connecting",
             "consumer": self.consumer.state.value,
+            "topics": self.own_topics.state,
         }
 
     async def stop(self) -> None:
@@ -197,7 +213,9 @@ class ServiceRuntime:
             self._gauge_task.cancel()
             self._gauge_task = None
         if self.broker_connected:
-            await self.relay.stop()
+            if self._relay_started:
+                await self.relay.stop()
+                self._relay_started = False
             await self.broker.stop()
             self.broker_connected = False
         await self.db.dispose()

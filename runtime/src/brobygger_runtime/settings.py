@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from brobygger_contracts.catalogue import check_id
 
 
 class ServiceSettings(BaseSettings):
@@ -16,8 +18,8 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
     service_name: str = Field(default="", description="referral, matching, journey or notify")
-    partnership_id: str = Field(default="demo", pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
-    org_id: str = Field(default="varde-kommune", pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    partnership_id: str = Field(default="demo", description="lowercase letters, digits and hyphens: part of topic names")
+    org_id: str = Field(default="varde-kommune", description="lowercase letters, digits and hyphens: part of topic names")
     instance_id: str = Field(default="", description="this replica's name; defaults to host and pid")
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
@@ -96,7 +98,24 @@ class ServiceSettings(BaseSettings):
         default=1_048_576, ge=1024, description="larger records (body and headers) are dead-lettered as too_large"
     )
     gauge_refresh_seconds: float = Field(default=10.0, gt=0, description="how often lag and domain gauges are refreshed")
-    kafka_ensure_topics: bool = Field(default=True, description="create missing catalogue topics at start-up")
+    kafka_ensure_topics: bool = Field(
+        default=True, description="create this instance's own topic and its .dlt at start-up when missing (the "
+        "embedded broker); where the broker refuses (ACLs), /health/ready says which topic is missing"
+    )
+    kafka_metadata_max_age_ms: int = Field(
+        default=30_000, ge=100, description="how often the consumer re-reads the topic list, so that a topic of an "
+        "organisation that joined later is subscribed without a restart"
+    )
+
+    @field_validator("partnership_id")
+    @classmethod
+    def _partnership_in_topic_names(cls, value: str) -> str:
+        return check_id("PARTNERSHIP_ID", value)
+
+    @field_validator("org_id")
+    @classmethod
+    def _org_in_topic_names(cls, value: str) -> str:
+        return check_id("ORG_ID", value)
 
     @property
     def group_id(self) -> str:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from brobygger_contracts import Envelope, Event, topic_for
+from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_contracts.events.matching import MatchAccepted, MatchDeclined, MatchProposed
 from brobygger_contracts.events.referral import ReferralReceived
 from brobygger_stack.fixed_keys import for_the_bus, opened_payload, use_test_keys
@@ -89,7 +90,8 @@ class RunningJourney:
         await producer.start()
         try:
             await producer.send_and_wait(
-                topic_for(type(event)), for_the_bus(event).model_dump_json().encode(), key=event.subject().encode(),
+                topic_for(type(event), self.settings.partnership_id, org), for_the_bus(event).model_dump_json().encode(),
+                key=event.subject().encode(),
                 headers=envelope.to_headers(),
             )
         finally:
@@ -119,7 +121,8 @@ class RunningJourney:
     async def published(self, event_type: str) -> list[Received]:
         """This partnership's events of `event_type` (e.g. "GuideAssigned") on journey's topic."""
         await self.outbox_drained()
-        return await read_events(self.kafka, "brobygger.journey.v1", self.settings.partnership_id, event_type)
+        s = self.settings
+        return await read_events(self.kafka, topic_for(GuideAssigned, s.partnership_id, s.org_id), s.partnership_id, event_type)
 
     async def outbox(self, event_type: str) -> list[dict]:
         outbox = self.runtime.tables.outbox
@@ -156,8 +159,10 @@ async def read_events(kafka: str, topic: str, partnership: str, event_type: str 
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=f"reader-{uuid.uuid4()}", enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - topics created after this client started
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        if not partitions:
+            return []  # nothing was ever written there
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

@@ -6,10 +6,11 @@ import uuid
 
 import sqlalchemy as sa
 
+from brobygger_contracts import dead_letter_topic, topic_for
 from brobygger_contracts.events.matching import MatchDeclined, MatchProposed
 from brobygger_contracts.events.referral import ConsentChanged
 from journey.adapters.tables import journeys
-from journey_testkit import accept_match, propose, read_events, referral, wait_until
+from journey_testkit import ORG, accept_match, propose, read_events, referral, wait_until
 
 
 async def test_friend_and_activity_both_accepted_then_the_friend_falls_through(journey_service):
@@ -47,13 +48,14 @@ async def test_proposal_after_exit_is_refused_to_the_dead_letter_topic(journey_s
     )
     await svc.send(late, wait=False)
     group = svc.settings.group_id
+    dlt = dead_letter_topic(topic_for(MatchProposed, svc.settings.partnership_id, ORG))  # where svc.send put it
 
     async def dead_lettered() -> bool:
-        records = await read_events(svc.kafka, "brobygger.matching.v1.dlt", svc.settings.partnership_id)
+        records = await read_events(svc.kafka, dlt, svc.settings.partnership_id)
         return any(r.headers.get("dlt_consumer") == group for r in records)
 
     await wait_until(dead_lettered, what="the late proposal dead-lettered")
-    [dead] = [r for r in await read_events(svc.kafka, "brobygger.matching.v1.dlt", svc.settings.partnership_id)
+    [dead] = [r for r in await read_events(svc.kafka, dlt, svc.settings.partnership_id)
               if r.headers.get("dlt_consumer") == group]
     assert dead.headers["dlt_cause"] == "business_rule"
     assert "exited" in dead.headers["dlt_reason"]

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from brobygger_contracts import Envelope, topic_for
+from brobygger_contracts import Envelope, topic_for, topic_of_service
 from brobygger_contracts.events.referral import ReferralReceived
 from brobygger_stack.processes import ServiceProcess
 from brobygger_stack.testing import listen_ports
@@ -71,7 +71,7 @@ async def test_sigkill_of_the_lease_holder_loses_and_repeats_no_timer(kafka_boot
 
     assert holder in ("replica-a", "replica-b")
     assert sorted(opened) == sorted(str(e.citizen_id) for e in events) and set(opened.values()) == {1}
-    records = await read_events(kafka_bootstrap, "brobygger.journey.v1", partnership, "FollowUpDue")
+    records = await read_events(kafka_bootstrap, topic_of_service("journey", partnership, ORG), partnership, "FollowUpDue")
     # The bus is at-least-once: a relay killed before marking a row sent republishes it under the same id.
     ids_per_citizen: dict[str, set[str]] = {}
     for record in records:
@@ -87,7 +87,7 @@ async def _produce(kafka: str, partnership: str, events: list[ReferralReceived])
         for event in events:
             envelope = Envelope.for_event(event, partnership=partnership, org=ORG, service="referral")
             await producer.send_and_wait(
-                topic_for(ReferralReceived), event.model_dump_json().encode(), key=event.subject().encode(),
+                topic_for(ReferralReceived, partnership, ORG), event.model_dump_json().encode(), key=event.subject().encode(),
                 headers=envelope.to_headers(),
             )
     finally:

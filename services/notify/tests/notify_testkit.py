@@ -74,7 +74,7 @@ async def produce(kafka: str, event: Event, partnership: str, *, org: str = "var
     producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(topic_for(type(event)), for_the_bus(event).model_dump_json().encode(),
+        await producer.send_and_wait(topic_for(type(event), partnership, org), for_the_bus(event).model_dump_json().encode(),
                                      key=event.subject().encode(), headers=envelope.to_headers())
     finally:
         await producer.stop()
@@ -89,7 +89,7 @@ async def produce_many(kafka: str, events: list[Event], partnership: str, *, org
     try:
         for event in events:
             envelope = Envelope.for_event(event, partnership=partnership, org=org, service=event.publisher)
-            await producer.send_and_wait(topic_for(type(event)), for_the_bus(event).model_dump_json().encode(),
+            await producer.send_and_wait(topic_for(type(event), partnership, org), for_the_bus(event).model_dump_json().encode(),
                                          key=event.subject().encode(), headers=envelope.to_headers())
             ids.append(envelope.id)
     finally:
@@ -98,16 +98,18 @@ async def produce_many(kafka: str, events: list[Event], partnership: str, *, org
 
 
 async def notify_events(kafka: str, partnership: str, want: int, timeout: float = 15.0,
-                        event_type: str | None = None) -> list[tuple[dict, dict]]:
-    """(headers, payload) of notify's events for this partnership, waiting for `want` of them."""
-    topic = topic_for(NotificationSent)
+                        event_type: str | None = None, org: str = "varde-kommune") -> list[tuple[dict, dict]]:
+    """(headers, payload) of the events of `org`'s notify in this partnership, waiting for `want` of them."""
+    topic = topic_for(NotificationSent, partnership, org)
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka, auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     found: list[tuple[dict, dict]] = []
     try:
         # Every partition assigned, no consumer group: nothing to wait for (a group join takes seconds).
-        await consumer.topics()
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - the client's own view, new topics included
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            return found  # notify never published here
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         deadline = asyncio.get_running_loop().time() + timeout

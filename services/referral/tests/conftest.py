@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
-from brobygger_contracts import EVENTS_BY_TYPE
+from brobygger_contracts import EVENTS_BY_TYPE, topic_of_service
 from brobygger_contracts.sealed import SEALED_FIELD
 from brobygger_runtime.sealing import open_event
 from brobygger_runtime.service import ServiceRuntime
@@ -32,7 +32,6 @@ from referral_cards import make_card  # noqa: E402
 
 PARTNERSHIP_ORGS = "varde-kommune,red-cross,abf"
 TEST_KEY_ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()
-REFERRAL_TOPIC = "brobygger.referral.v1"
 
 
 @dataclass
@@ -59,11 +58,13 @@ class RunningReferral:
                 raise AssertionError(f"{unsent} outbox rows still unsent")
             await asyncio.sleep(0.05)
 
-    async def published(self, topic: str = REFERRAL_TOPIC) -> list["Published"]:
-        """Every event of this test's partnership on the topic, read from the broker after the outbox drained;
+    async def published(self, topic: str | None = None) -> list["Published"]:
+        """Every event of this test's partnership on the topic (default: this instance's own), read from the
+        broker after the outbox drained;
         each payload shows its sealed fields too, opened with referral's own keys (`raw_value` as sent)."""
         await self.outbox_drained()
-        found = await read_partnership_events(self.kafka, topic, self.settings.partnership_id)
+        own = topic_of_service("referral", self.settings.partnership_id, self.settings.org_id)
+        found = await read_partnership_events(self.kafka, topic or own, self.settings.partnership_id)
         sealed = [p for p in found if p.payload.get(SEALED_FIELD)]
         async with self.runtime.db.sessions() as session:
             keys = await self.runtime.citizen_keys.keys_for([p.headers["ce_subject"] for p in sealed], session)
@@ -91,8 +92,10 @@ async def read_partnership_events(kafka: str, topic: str, partnership: str) -> l
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=f"reader-{uuid.uuid4()}", enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()  # fetches the cluster metadata
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - the client's own view, new topics included
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        if not partitions:
+            return []  # nothing was ever written there
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

@@ -113,7 +113,7 @@ async def _publish_as(kafka: str, partnership: str, service: str, event) -> None
     producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(topic_for(type(event)), event.model_dump_json().encode(),
+        await producer.send_and_wait(topic_for(type(event), partnership, "varde-kommune"), event.model_dump_json().encode(),
                                      key=envelope.subject.encode(), headers=envelope.to_headers())
     finally:
         await producer.stop()

@@ -96,39 +96,67 @@ def token(
         raise typer.Exit(1) from exc
 
 
+def _client_options() -> dict:
+    """SASL/TLS settings for operator commands, from the services' variables
+    (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_CAFILE); none for the embedded broker."""
+    from brobygger_runtime.kafka_options import kafka_client_options
+    from brobygger_runtime.settings import ServiceSettings
+
+    return kafka_client_options(ServiceSettings(service_name="operator"))
+
+
+def _partnership(partnership_file: Path | None, partnership: str | None):  # noqa: ANN202
+    from brobygger_stack.partnership import Partnership
+
+    described = Partnership.load(partnership_file)
+    if partnership and partnership != described.id:
+        from dataclasses import replace
+
+        from brobygger_contracts.catalogue import check_id
+
+        described = replace(described, id=check_id("partnership", partnership))
+    return described
+
+
+PARTNERSHIP_FILE = typer.Option(None, "--partnership-file", envvar="PARTNERSHIP_FILE",
+                                help="JSON naming the partnership and which organisation runs which service; "
+                                     "default the demo partnership's (demo_partnership.json)")
+PARTNERSHIP_ID = typer.Option(None, "--partnership", envvar="PARTNERSHIP_ID", help="overrides the file's partnership id")
+
+
 @topics_app.command("create")
 def topics_create(
     bootstrap: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS"),
     partitions: int = 3,
     replication: int = 1,
+    partnership_file: Path = PARTNERSHIP_FILE,
+    partnership: str = PARTNERSHIP_ID,
 ) -> None:
-    """Create every catalogue topic and its dead-letter topic that is missing."""
+    """Create every missing topic of the partnership: one per organisation and
+    service it runs (brobygger.<partnership>.<service>.<org>.v1), each with its .dlt."""
     from brobygger_runtime.topics import ensure_topics
 
-    created = asyncio.run(ensure_topics(bootstrap, partitions=partitions, replication=replication))
-    typer.echo("created: " + (", ".join(created) if created else "nothing, all topics exist"))
+    described = _partnership(partnership_file, partnership)
+    created = asyncio.run(ensure_topics(bootstrap, described.id, described.runs, partitions=partitions,
+                                        replication=replication, **_client_options()))
+    typer.echo(f"partnership {described.id}: created " + (", ".join(created) if created else "nothing, all topics exist"))
 
 
 @topics_app.command("check")
-def topics_check(bootstrap: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS")) -> None:
-    """Exit 1 when a catalogue topic is missing."""
-    from aiokafka.admin import AIOKafkaAdminClient
+def topics_check(
+    bootstrap: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS"),
+    partnership_file: Path = PARTNERSHIP_FILE,
+    partnership: str = PARTNERSHIP_ID,
+) -> None:
+    """Exit 1 when a topic of the partnership is missing."""
+    from brobygger_runtime.topics import missing_topics
 
-    from brobygger_contracts import all_topics
-
-    async def existing() -> set[str]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            return set(await admin.list_topics())
-        finally:
-            await admin.close()
-
-    missing = sorted(set(all_topics()) - asyncio.run(existing()))
+    described = _partnership(partnership_file, partnership)
+    missing = asyncio.run(missing_topics(bootstrap, described.topics(), **_client_options()))
     if missing:
         typer.echo("missing topics: " + ", ".join(missing), err=True)
         raise typer.Exit(1)
-    typer.echo("all catalogue topics exist")
+    typer.echo(f"all {len(described.topics())} topics of partnership {described.id} exist")
 
 
 @outbox_app.command("backlog")
@@ -183,22 +211,22 @@ def outbox_republish(
 
 
 @dlt_app.command("list")
-def dlt_list(topic: str = typer.Argument(..., help="e.g. brobygger.referral.v1.dlt"),
+def dlt_list(topic: str = typer.Argument(..., help="e.g. brobygger.varde.referral.varde-kommune.v1.dlt"),
              bootstrap: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS")) -> None:
     """Dead-lettered records with their cause."""
     from brobygger_stack.operations import list_dead_letters, run
 
-    for d in run(list_dead_letters(bootstrap, topic)):
+    for d in run(list_dead_letters(bootstrap, topic, **_client_options())):
         typer.echo(f"{d.partition}@{d.offset}  {d.cause:<14} {d.ce_type or '-'}  from {d.original} by {d.consumer}: {d.reason}")
 
 
 @dlt_app.command("replay")
 def dlt_replay(topic: str, partition: int, offset: int,
                bootstrap: str = typer.Option(..., envvar="KAFKA_BOOTSTRAP_SERVERS")) -> None:
-    """Send one dead-lettered record back to its original topic."""
+    """Send one dead-lettered record back to the topic its .dlt belongs to (never one the record names)."""
     from brobygger_stack.operations import replay_dead_letter, run
 
-    typer.echo(f"replayed to {run(replay_dead_letter(bootstrap, topic, partition, offset))}")
+    typer.echo(f"replayed to {run(replay_dead_letter(bootstrap, topic, partition, offset, **_client_options()))}")
 
 
 @app.command()
@@ -207,7 +235,7 @@ def lag(group: str = typer.Argument(..., help="<partnership>.<org>.<service>"),
     """Consumer lag of a group per partition."""
     from brobygger_stack.operations import consumer_lag, run
 
-    for (topic, partition), behind in sorted(run(consumer_lag(bootstrap, group)).items()):
+    for (topic, partition), behind in sorted(run(consumer_lag(bootstrap, group, **_client_options())).items()):
         typer.echo(f"{topic}[{partition}]  {behind}")
 
 

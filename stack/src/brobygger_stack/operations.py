@@ -1,7 +1,8 @@
 """Operator tasks: outbox backlog, parked rows and republishing, dead letters, consumer lag.
 
 Plain functions over a database URL or a broker address, so the CLI, tests and
-scripts share them.
+scripts share them. `client_options` are the Kafka security settings
+(SASL/TLS: `brobygger_runtime.kafka_options`), none for the embedded broker.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from brobygger_contracts import all_topics
-from brobygger_contracts.catalogue import DEAD_LETTER_SUFFIX
+from brobygger_contracts import parse_topic
 from brobygger_runtime.db import new_metadata
 from brobygger_runtime import outbox as outbox_rows
 from brobygger_runtime.outbox import backlog, mark_for_republish
@@ -119,8 +119,9 @@ class DeadLetter:
     ce_id: str | None
 
 
-async def _read_all(bootstrap: str, topic: str) -> list:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+async def _read_all(bootstrap: str, topic: str, **client_options) -> list:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
+                                **client_options)
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
@@ -145,9 +146,12 @@ def _headers(record) -> dict[str, str]:  # noqa: ANN001
     return {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
 
 
-async def list_dead_letters(bootstrap: str, dlt_topic: str) -> list[DeadLetter]:
+async def list_dead_letters(bootstrap: str, dlt_topic: str, **client_options) -> list[DeadLetter]:
+    name = parse_topic(dlt_topic)
+    if name is None or not name.is_dead_letter:
+        raise ValueError(f"{dlt_topic!r} is not a dead-letter topic (brobygger.<partnership>.<service>.<org>.v<n>.dlt)")
     letters = []
-    for record in await _read_all(bootstrap, dlt_topic):
+    for record in await _read_all(bootstrap, dlt_topic, **client_options):
         h = _headers(record)
         letters.append(DeadLetter(
             record.partition, record.offset, h.get("dlt_cause", "?"), h.get("dlt_reason", ""), h.get("dlt_consumer", ""),
@@ -161,27 +165,27 @@ def replay_target(dlt_topic: str) -> str:
     """The only topic a dead letter of `dlt_topic` may go back to: the one that
     dead-letter topic belongs to. Never a topic the record names itself (its
     `dlt_original_topic` header is as forgeable as the rest of it)."""
-    target = dlt_topic.removesuffix(DEAD_LETTER_SUFFIX)
-    if target == dlt_topic or target not in all_topics():
-        raise ValueError(f"{dlt_topic!r} is not the dead-letter topic of a catalogue topic")
-    return target
+    name = parse_topic(dlt_topic)
+    if name is None or not name.is_dead_letter:
+        raise ValueError(f"{dlt_topic!r} is not the dead-letter topic of a publisher's topic")
+    return name.event_topic
 
 
-async def replay_dead_letter(bootstrap: str, dlt_topic: str, partition: int, offset: int) -> str:
+async def replay_dead_letter(bootstrap: str, dlt_topic: str, partition: int, offset: int, **client_options) -> str:
     """Send a dead-lettered record back to the topic its dead-letter topic belongs
     to, without the dlt_ headers.
 
     The consumer handles it like any new record; its inbox did not record the
     event when it failed, so the fixed handler runs once."""
     target = replay_target(dlt_topic)
-    for record in await _read_all(bootstrap, dlt_topic):
+    for record in await _read_all(bootstrap, dlt_topic, **client_options):
         if record.partition == partition and record.offset == offset:
             headers = [(k, v) for k, v in record.headers or () if not k.startswith(DLT_HEADER_PREFIX)]
             claimed = _headers(record).get("dlt_original_topic")
             if claimed and claimed != target:
                 log.warning("dead letter %s/%d@%d claims it came from %s; replaying to %s", dlt_topic, partition, offset,
                             claimed[:249], target)
-            producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+            producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **client_options)
             await producer.start()
             try:
                 await producer.send_and_wait(target, record.value, key=record.key, headers=headers)
@@ -191,18 +195,21 @@ async def replay_dead_letter(bootstrap: str, dlt_topic: str, partition: int, off
     raise LookupError(f"no record at {dlt_topic}/{partition}@{offset}")
 
 
-async def consumer_lag(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
-    """Records behind the end of each catalogue partition the group has committed on.
+async def consumer_lag(bootstrap: str, group: str, **client_options) -> dict[tuple[str, int], int]:
+    """Records behind the end of each partition of the group's partnership's
+    event topics (a group is `<partnership>.<org>.<service>`) that it has committed on.
 
     Reads the committed offsets through a consumer of the group that does not
     join it (the admin client's OffsetFetch is not understood by every
     Kafka-compatible broker; the consumer's is)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    partnership = group.split(".", 1)[0]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **client_options)
     await consumer.start()
     try:
-        topics = await consumer.topics()
-        tps = [TopicPartition(t, p) for t in sorted(set(all_topics()) & topics)
-               for p in sorted(consumer.partitions_for_topic(t) or ())]
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - the client's view, with every topic
+        ours = sorted(t for t in await consumer.topics()
+                      if (name := parse_topic(t)) and not name.is_dead_letter and name.partnership == partnership)
+        tps = [TopicPartition(t, p) for t in ours for p in sorted(consumer.partitions_for_topic(t) or ())]
         committed = {tp: await consumer.committed(tp) for tp in tps}
         committed = {tp: offset for tp, offset in committed.items() if offset is not None}
         ends = await consumer.end_offsets(list(committed)) if committed else {}

@@ -12,6 +12,7 @@ from pathlib import Path
 from brobygger_runtime.topics import ensure_topics
 from brobygger_stack.embedded_kafka import EmbeddedKafka, free_port, wait_until_ready
 from brobygger_stack.identity.provider import IdentityProvider
+from brobygger_stack.partnership import Partnership
 from brobygger_stack.processes import ServiceProcess
 from brobygger_stack.smtp_catcher import SmtpCatcher
 
@@ -56,6 +57,13 @@ class EmbeddedStack:
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     _own_identity: bool = False
 
+    def runs(self) -> dict[str, set[str]]:
+        """Which organisation runs which service: the demo partnership's, and every instance started."""
+        runs = {org: set(services) for org, services in Partnership.load().runs.items()}
+        for spec in self.instances:
+            runs.setdefault(spec.org_id, set()).add(spec.package)
+        return runs
+
     @property
     def maildir(self) -> Path:
         return self.workdir / "mail"
@@ -67,7 +75,8 @@ class EmbeddedStack:
             self.broker = EmbeddedKafka(log_path=str(self.workdir / "logs" / "tansu.log")).start()
             self.kafka_bootstrap_servers = self.broker.bootstrap_servers
         asyncio.run(wait_until_ready(self.kafka_bootstrap_servers))
-        asyncio.run(ensure_topics(self.kafka_bootstrap_servers))
+        # Every topic of the partnership, as its operator would create them (`brobygger topics create`).
+        asyncio.run(ensure_topics(self.kafka_bootstrap_servers, self.partnership_id, self.runs()))
         self.smtp = SmtpCatcher(port=self.smtp_port or free_port(), maildir=self.maildir).start()
         if self.identity is None:
             self.identity = IdentityProvider(workdir=self.workdir, port=self.identity_port).start()

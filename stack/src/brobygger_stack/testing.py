@@ -17,7 +17,6 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from brobygger_runtime.topics import ensure_topics
 from brobygger_stack.embedded_kafka import EmbeddedKafka, wait_until_ready
 
 if False:  # typing only
@@ -36,10 +35,15 @@ LOCAL_POSTGRES = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.
 # overrides this default). 2 s keeps the heartbeat (a third of it, at least
 # 1 s) inside the session on a busy 2-core machine.
 TEST_SESSION_TIMEOUT_MS = 2000
+# Consumers subscribe by pattern and see a topic created after they started
+# when they next read the topic list: every 30 s in production, every 0.5 s
+# in tests (each test's partnership gets its topics as its services start).
+TEST_METADATA_MAX_AGE_MS = 500
 
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("KAFKA_SESSION_TIMEOUT_MS", str(TEST_SESSION_TIMEOUT_MS))
+    os.environ.setdefault("KAFKA_METADATA_MAX_AGE_MS", str(TEST_METADATA_MAX_AGE_MS))
     config.addinivalue_line(
         "markers", "needs_docker: needs a Docker engine (Keycloak, Apache Kafka); reported as not run where there is none"
     )
@@ -111,7 +115,9 @@ def service_credentials(service: str, org: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Bootstrap servers of a real Kafka-API broker with the catalogue's topics."""
+    """Bootstrap servers of a real Kafka-API broker. Topics are per partnership:
+    each service creates its own at start (the embedded broker lets it), and
+    the broker creates one a test writes to first."""
     configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if configured:
         servers, stop = configured, None
@@ -126,7 +132,6 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         broker = EmbeddedKafka(log_path=str(log)).start()
         servers, stop = broker.bootstrap_servers, broker.stop
     asyncio.run(wait_until_ready(servers))
-    asyncio.run(ensure_topics(servers))
     try:
         yield servers
     finally:
@@ -361,6 +366,24 @@ async def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05) -
         await asyncio.sleep(interval)
 
 
+async def partnership_topics_on(kafka: str, partnership: str, *, services: set[str] | None = None,
+                                dead_letters: bool = True) -> list[str]:
+    """The topics of `partnership` the broker has now, of every organisation
+    (optionally only those `services` publish; with or without dead-letter topics)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from brobygger_contracts import parse_topic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        names = await admin.list_topics()
+    finally:
+        await admin.close()
+    return sorted(t for t in names if (n := parse_topic(t)) and n.partnership == partnership
+                  and (services is None or n.service in services) and (dead_letters or not n.is_dead_letter))
+
+
 async def read_topic(kafka: str, topic: str | list[str], *, partnership: str | None = None, want: int = 1,
                      timeout: float = 20.0) -> list:
     """Records of one or more topics from the start, optionally only one partnership's.
@@ -379,12 +402,16 @@ async def read_topic(kafka: str, topic: str | list[str], *, partnership: str | N
     deadline = loop.time() + timeout
     try:
         while True:
-            await consumer.topics()  # refreshes the cluster metadata
+            # The client's own view of the cluster (topics() returns a copy and leaves it as it was):
+            # topics are created as each test's services start, after this reader may have.
+            await consumer._client.force_metadata_update()  # noqa: SLF001
             known = {t: consumer.partitions_for_topic(t) for t in topics}
             if all(known.values()) or loop.time() >= deadline:
                 break
             await asyncio.sleep(0.1)  # a topic not created yet: wait for it as a reader of the group would
         partitions = [TopicPartition(t, p) for t, ps in known.items() for p in sorted(ps or ())]
+        if not partitions:
+            return records  # no such topic (yet): nothing was written to it
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         while len(records) < want and loop.time() < deadline:
@@ -412,8 +439,10 @@ async def read_topic_to_end(kafka: str, topic: str | list[str], *, partnership: 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     try:
-        await consumer.topics()
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - topics created after the client started
         partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        if not partitions:
+            return records  # none of these topics exists: nothing was written to them
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

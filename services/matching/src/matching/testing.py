@@ -12,7 +12,7 @@ from typing import Any, AsyncIterator
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from brobygger_contracts import Envelope, Event, EVENTS_BY_TYPE, topic_for
+from brobygger_contracts import Envelope, Event, EVENTS_BY_TYPE, subscription_pattern, topic_for
 from brobygger_contracts.events.journey import NeedsClarified
 from brobygger_contracts.events.matching import MatchProposed
 from brobygger_contracts.events.referral import ReferralReceived
@@ -21,7 +21,6 @@ from brobygger_stack.identity.test_tokens import TestTokens
 from brobygger_stack.testing import embedded_identity, service_settings
 from matching.bootstrap import Settings, build
 
-MATCHING_TOPIC = topic_for(MatchProposed)
 ORG = "red-cross"
 
 
@@ -54,20 +53,25 @@ async def publish(kafka: str, partnership: str, *events: Event, org: str = "vard
     try:
         for event in events:
             envelope = Envelope.for_event(event, partnership=partnership, org=org, service=event.publisher)
-            await producer.send_and_wait(topic_for(type(event)), for_the_bus(event).model_dump_json().encode(),
+            await producer.send_and_wait(topic_for(type(event), partnership, org), for_the_bus(event).model_dump_json().encode(),
                                          key=event.subject().encode(), headers=envelope.to_headers())
     finally:
         await producer.stop()
 
 
 async def read_events(kafka: str, partnership: str, want: int, timeout: float = 60.0, settle: float = 0.0,
-                      topic: str = MATCHING_TOPIC) -> list[Event]:
-    """The events of one partnership on a topic, read from the start with a fresh consumer group.
+                      topic: str | None = None) -> list[Event]:
+    """The events of one partnership on a topic (default: every matching topic of the
+    partnership, whichever organisation publishes), read from the start with a fresh consumer group.
 
     Returns once `want` events arrived (then waits `settle` seconds more for any extra) or at the timeout.
     """
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka, auto_offset_reset="earliest",
-                                group_id=f"reader-{uuid.uuid4()}")
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=f"reader-{uuid.uuid4()}",
+                                metadata_max_age_ms=500)  # a matching instance may create its topic after this starts
+    if topic is None:
+        consumer.subscribe(pattern=subscription_pattern(partnership, ["matching"]))
+    else:
+        consumer.subscribe([topic])
     await consumer.start()
     found: list[Event] = []
     loop = asyncio.get_running_loop()

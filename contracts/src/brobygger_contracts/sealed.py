@@ -101,7 +101,8 @@ class SealedEvent(Event):
         part_fields = type(self).sealed_part.model_fields
         secret = {name: data.pop(name) for name in list(data) if name in part_fields}
         super().__init__(**data)
-        if secret:
+        # A part whose fields all have defaults is there even when none was given (then it seals its defaults).
+        if secret or not any(field.is_required() for field in part_fields.values()):
             self._opened = type(self).sealed_part(**secret)
 
     @property

@@ -14,7 +14,7 @@ OWNER, PARTNER, OUTSIDER = "varde-kommune", "red-cross", "abf"
 """The test card's consent names varde-kommune (the owning organisation) and red-cross; abf is a
 member of the partnership outside this citizen's consent."""
 
-ROUTE_COUNT = 13
+ROUTE_COUNT = 14
 """The service's own routes (without /health/*, /metrics and the runtime's access-log route)."""
 
 

@@ -10,6 +10,8 @@ from aiokafka import AIOKafkaProducer
 
 from brobygger_contracts import Envelope, topic_for
 from brobygger_contracts.events.journey import GuideAssigned, JourneyCompleted, JourneyStateChanged
+from brobygger_contracts.sealed import SealedEvent
+from brobygger_runtime.sealing import seal_event
 from referral_cards import REFERRERS, make_card
 
 
@@ -150,8 +152,10 @@ async def test_the_referrer_follows_the_citizen_through_journey_events(referral_
         (moved("attend", "active", "active"), "active"),
         (JourneyCompleted(journey_id=journey, citizen_id=citizen, outcome="completed", days_in_journey=240, completed_at=now), "completed"),
     ]
+    async with referral_service.runtime.db.sessions() as s:  # journey seals with the key referral hands it
+        key = await referral_service.runtime.citizen_keys.key_for(str(citizen), s)
     for event, milestone in steps:
-        await _publish_as(kafka, partnership, "journey", event)
+        await _publish_as(kafka, partnership, "journey", seal_event(event, key) if isinstance(event, SealedEvent) else event)
         status = await _status_reaches(client, accepted["referral_id"], milestone)
         assert status["status"] == milestone, (event, status)
     assert [m["milestone"] for m in status["milestones"]] == ["received", "contacted", "matched", "first_visit_done", "active", "completed"]

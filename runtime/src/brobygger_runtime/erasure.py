@@ -38,6 +38,11 @@ def digest(subject: str) -> str:
     return hashlib.sha256(subject.encode()).hexdigest()
 
 
+def erased_log_subject(subject: str) -> str:
+    """How the access log names an erased citizen: by digest, never by id."""
+    return f"erased:{digest(subject)}"
+
+
 async def erased_among(session: AsyncSession, table: sa.Table, subjects: Iterable[str]) -> set[str]:
     """The subjects of `subjects` that were erased."""
     by_digest = {digest(s): s for s in set(subjects)}
@@ -60,9 +65,15 @@ async def remember(session: AsyncSession, table: sa.Table, subjects: Iterable[st
 
 async def forget_copies(uow: "UnitOfWork", subject: str) -> int:
     """Strip the sealed content of this service's outbox rows about `subject` (in
-    the unit of work's transaction, including rows it buffered) and checkpoint
-    SQLite after the commit. Returns how many outbox rows were stripped."""
+    the unit of work's transaction, including rows it buffered), file its access-log
+    entries under the subject's digest instead of its id, and checkpoint SQLite after
+    the commit. Returns how many outbox rows were stripped."""
+    subject = str(subject)
     await uow.flush_outbox()
-    stripped = await outbox.strip_sealed(uow.session, uow.runtime.tables.outbox, str(subject))
+    stripped = await outbox.strip_sealed(uow.session, uow.runtime.tables.outbox, subject)
+    # Who read the citizen's data stays accountable (found again by whoever holds the id),
+    # but the log no longer names the id that the bus and the outboxes carried.
+    log = uow.runtime.tables.access_log
+    await uow.session.execute(log.update().where(log.c.subject_id == subject).values(subject_id=erased_log_subject(subject)))
     uow.after_commit(uow.runtime.db.checkpoint)
     return stripped

@@ -14,7 +14,9 @@ import sqlalchemy as sa
 from brobygger_contracts.events.journey import GuideAssigned, JourneyCompleted, JourneyStateChanged, NeedsClarified
 from brobygger_contracts.types import UclaScore
 from brobygger_runtime.unit_of_work import UnitOfWork
+from brobygger_runtime import erasure
 from journey.adapters import repository as repo
+from journey.adapters.anonymise import anonymise_journey
 from journey.adapters.tables import contacts, group_members, journeys, proposals
 from journey.domain.clarification import Clarification, Ucla
 from journey.domain.errors import NotFound
@@ -245,16 +247,15 @@ async def consent_changed(uow: UnitOfWork, ctx: Context, citizen_id: UUID, conse
 
 
 async def erase_citizen(uow: UnitOfWork, ctx: Context, citizen_id: UUID) -> bool:
-    """Forget who the citizen is and every free-text note; keep anonymous counts.
-
-    The journey keeps its states, dates, source and UCLA totals for the reports,
-    under a fresh random id that leads back to no one.
-    """
+    """Forget who the citizen is and every free-text note; keep anonymous counts
+    (`anonymise_journey`: fresh random ids, times coarsened to the month, UCLA totals only).
+    Their group places go, and the sealed boxes of journey's outbox rows about them."""
     s = uow.session
     ids = (await s.scalars(sa.select(journeys.c.journey_id).where(journeys.c.citizen_id == str(citizen_id)))).all()
     await s.execute(group_members.delete().where(group_members.c.citizen_id == str(citizen_id)))
     for journey_id in ids:
         await _forget_journey(uow, ctx, journey_id)
+    await erasure.forget_copies(uow, citizen_id)
     return bool(ids)
 
 
@@ -270,14 +271,6 @@ async def forget_ended_journeys(uow: UnitOfWork, ctx: Context) -> int:
     return len(ids)
 
 
-async def _forget_journey(uow: UnitOfWork, ctx: Context, journey_id: str) -> None:
-    """Who it was about and every note: gone; states, dates, source and UCLA totals stay, under a random id."""
-    s = uow.session
-    await s.execute(contacts.update().where(contacts.c.journey_id == journey_id).values(note=None, by=None))
-    await s.execute(
-        journeys.update().where(journeys.c.journey_id == journey_id).values(
-            citizen_id=f"erased-{uuid.uuid4()}", clarification=None, exit_note=None, postal_code="000",
-            age_band="unknown", erased=True,
-        )
-    )
-    await repo.cancel_timers(s, journey_id, ctx.now())
+async def _forget_journey(uow: UnitOfWork, ctx: Context, journey_id: str) -> None:  # noqa: ARG001
+    """Who it was about and every note: gone; states, spans, source and UCLA totals stay, under a random id."""
+    await anonymise_journey(uow.session, journey_id)

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from brobygger_runtime.unit_of_work import UnitOfWork
+from journey.adapters.anonymise import ucla_total
 from journey.adapters.tables import groups, journeys, punch_cards, served_interests, timers, visits
 from journey.domain.journey import State
 from journey.domain.reports import MIN_CELL, PairedMeasure, WaitingCitizen, gap_report, loneliness_change, waiting_summary
@@ -127,7 +128,9 @@ async def group_figures(uow: UnitOfWork) -> dict:
 
 
 def _total(answers: dict | None) -> int | None:
-    return sum(answers[k] for k in ("lack_companionship", "left_out", "isolated")) if answers else None
+    """The UCLA total of the answers (a forgotten journey keeps only the total)."""
+    reduced = ucla_total(answers)
+    return reduced["total"] if reduced else None
 
 
 async def loneliness(uow: UnitOfWork) -> dict:

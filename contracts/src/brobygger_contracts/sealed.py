@@ -130,3 +130,12 @@ class SealedEvent(Event):
         copy._opened = self._opened
         return copy
 
+
+
+def readable(event: Event) -> dict[str, Any]:
+    """An event's fields as JSON values, its opened sealed part's among them and the box left out:
+    what an API shows a caller who may see it, what notify's rules and templates read."""
+    fields = event.model_dump(mode="json", exclude={SEALED_FIELD})
+    if isinstance(event, SealedEvent) and event.is_open:
+        fields.update(event.opened.model_dump(mode="json"))
+    return fields

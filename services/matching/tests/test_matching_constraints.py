@@ -80,4 +80,4 @@ async def test_citizen_preferences_rank_volunteers(kafka_bootstrap, database_url
         proposed = of_type(await read_events(kafka_bootstrap, partnership, want=3), MatchProposed)
         assert [str(p.candidate_id) for p in proposed] == [liked["volunteer_id"]]
         assert liked["volunteer_id"] != smoker["volunteer_id"]
-        assert {"a woman, as wished", "a non-smoker, as wished", "of a similar age (75-84)"} <= set(proposed[0].reasons)
+        assert {"a woman, as wished", "a non-smoker, as wished", "of a similar age (75-84)"} <= set(proposed[0].opened.reasons)

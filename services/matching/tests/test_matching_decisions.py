@@ -58,6 +58,6 @@ async def test_decline_proposes_the_next_candidate_never_the_same_and_accept_res
 
         events = await read_events(kafka_bootstrap, partnership, want=3 + 3 + 3 + 1 + 1)
         assert [p.candidate_id for p in of_type(events, MatchProposed) if p.citizen_id == citizen] == [uuid.UUID(i) for i in ids]
-        reasons = [(d.candidate_id, d.reason.value) for d in of_type(events, MatchDeclined)]
+        reasons = [(d.candidate_id, d.opened.reason.value) for d in of_type(events, MatchDeclined)]
         assert reasons == [(uuid.UUID(ids[0]), "did_not_click"), (uuid.UUID(ids[1]), "wrong_time"), (uuid.UUID(ids[2]), "other")]
         assert [(a.citizen_id, str(a.candidate_id)) for a in of_type(events, MatchAccepted)] == [(other, ids[0])]

@@ -22,10 +22,10 @@ async def test_a_volunteers_exact_home_does_not_change_the_distance_a_proposal_g
                       clarification(citizen, postal_code="6800", wishes=["friend"]))
         events = await read_events(kafka_bootstrap, partnership, want=2)
         proposal = of_type(events, MatchProposed)[0]
-        assert proposal.distance_km is not None and proposal.distance_km == round(proposal.distance_km)
-        assert any(reason.endswith(f"{int(proposal.distance_km)} km away") for reason in proposal.reasons), proposal.reasons
+        assert proposal.opened.distance_km is not None and proposal.opened.distance_km == round(proposal.opened.distance_km)
+        assert any(reason.endswith(f"{int(proposal.opened.distance_km)} km away") for reason in proposal.opened.reasons), proposal.opened.reasons
         stored = (await api.get("/proposals", params={"citizen_id": str(citizen)})).json()
-        assert stored[0]["distance_km"] == proposal.distance_km
+        assert stored[0]["distance_km"] == proposal.opened.distance_km
 
         # The same volunteer anywhere else in Janderup: the same answer.
         moved = await api.post("/volunteers", json=volunteer(postal_code="6851", latitude=55.60, longitude=8.45,
@@ -35,5 +35,5 @@ async def test_a_volunteers_exact_home_does_not_change_the_distance_a_proposal_g
                       clarification(other, postal_code="6800", wishes=["friend"]))
         events = await read_events(kafka_bootstrap, partnership, want=4)
         again = [p for p in of_type(events, MatchProposed) if p.citizen_id == other][0]
-        assert again.distance_km == proposal.distance_km
+        assert again.opened.distance_km == proposal.opened.distance_km
         assert moved.status_code == 201

@@ -33,7 +33,7 @@ async def test_each_instance_acts_only_on_citizens_whose_consent_names_its_org(k
             own = red_volunteer if p.proposing_org == "red-cross" else abf_volunteer
             assert str(p.candidate_id) == own["volunteer_id"]
             said = "both enjoy baking and cooking" if p.proposing_org == "red-cross" else "båda tycker om bakning och matlagning"
-            assert said in p.reasons
+            assert said in p.opened.reasons
         # Neither instance even keeps the other's citizen.
         assert (await red.get(f"/citizens/{only_abf}/candidates")).status_code == 404
         assert (await abf.get(f"/citizens/{only_red}/candidates")).status_code == 404

@@ -36,15 +36,15 @@ async def test_needs_clarified_proposes_the_best_volunteer_and_activity_with_rea
         friend, place = proposed["volunteer_friend"], proposed["activity"]
         assert friend.candidate_id == uuid.UUID(good.json()["volunteer_id"])
         assert friend.candidate_id != uuid.UUID(weaker.json()["volunteer_id"])
-        assert friend.candidate_name is None  # never a volunteer's name
+        assert friend.opened.candidate_name is None  # never a volunteer's name
         assert friend.proposing_org == ORG and friend.citizen_id == citizen and friend.rank == 1
-        assert "both enjoy baking and cooking and walking" in friend.reasons
-        assert "in the same area" in friend.reasons
-        assert "both free on Tuesday mornings" in friend.reasons
+        assert "both enjoy baking and cooking and walking" in friend.opened.reasons
+        assert "in the same area" in friend.opened.reasons
+        assert "both free on Tuesday mornings" in friend.opened.reasons
         assert 0 < friend.score <= 1
         assert place.candidate_id == uuid.UUID(walk.json()["activity_id"])
-        assert place.candidate_name == "Gåfællesskab Varde"
-        assert "an activity for walking" in place.reasons
+        assert place.opened.candidate_name == "Gåfællesskab Varde"
+        assert "an activity for walking" in place.opened.reasons
         metrics = (await api.get("/metrics")).text
         assert 'brobygger_matching_proposals_total{kind="volunteer_friend"} 1.0' in metrics
         assert 'brobygger_matching_proposals_total{kind="activity"} 1.0' in metrics
@@ -60,8 +60,8 @@ async def test_clarification_before_consent_waits_for_it_and_unknown_postal_code
         await publish(kafka_bootstrap, partnership, referral(citizen, [ORG], postal_code="9999"))
         proposed = of_type(await read_events(kafka_bootstrap, partnership, want=2), MatchProposed)
         assert len(proposed) == 1
-        assert proposed[0].distance_km is None
-        assert "distance unknown: postal code 9999 is not in the table" in proposed[0].reasons
+        assert proposed[0].opened.distance_km is None
+        assert "distance unknown: postal code 9999 is not in the table" in proposed[0].opened.reasons
 
 
 async def test_consent_withdrawal_and_erasure_forget_the_citizen(kafka_bootstrap, database_url):

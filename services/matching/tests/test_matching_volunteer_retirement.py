@@ -58,7 +58,7 @@ async def test_retiring_withdraws_pending_proposals_ends_accepted_matches_and_pr
         announced = [e for e in of_type(events, VolunteerRegistered) if str(e.volunteer_id) == best]
         assert [e.active for e in announced] == [True, False]
         declined = of_type(events, MatchDeclined)
-        assert {(d.citizen_id, str(d.candidate_id), d.reason.value) for d in declined} == {
+        assert {(d.citizen_id, str(d.candidate_id), d.opened.reason.value) for d in declined} == {
             (waiting, best, "candidate_unavailable"), (matched, best, "candidate_unavailable")}
         assert sorted((str(p.candidate_id), str(p.citizen_id)) for p in of_type(events, MatchProposed)) == sorted(
             (candidate, str(citizen)) for candidate in (best, second) for citizen in (waiting, matched))

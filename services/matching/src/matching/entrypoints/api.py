@@ -12,6 +12,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
+from brobygger_contracts.sealed import readable
 from brobygger_runtime.auth import Caller, Role, requires
 from brobygger_runtime.body_limit import read_capped_body
 from brobygger_runtime.http import runtime_of
@@ -69,8 +70,9 @@ async def interests(
 @router.post("/volunteers", status_code=201, tags=["registry"])
 async def register_volunteer(body: VolunteerIn, caller: Caller = Depends(requires(Role.coordinator)),
                              runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
-    """Register (or update) a volunteer friend of this organisation; publishes `VolunteerRegistered`.
-    Coordinators of this instance's organisation.
+    """Register (or update) a volunteer friend of this organisation; publishes `VolunteerRegistered`
+    (without the volunteer's traits: those stay here). Coordinators of this instance's organisation;
+    the answer shows the profile as stored.
 
     Registering a retired volunteer again brings them back (active).
     """
@@ -78,7 +80,11 @@ async def register_volunteer(body: VolunteerIn, caller: Caller = Depends(require
     volunteer = body.to_domain(runtime.settings.org_id, body.volunteer_id or uuid.uuid4())
     async with runtime.unit_of_work() as uow:
         event = await registry.register_volunteer(uow, volunteer)
-    return event.model_dump(mode="json")
+    return readable(event) | {
+        "interests": list(volunteer.interests), "languages": list(volunteer.languages),
+        "postal_code": volunteer.postal_code, "max_travel_km": volunteer.max_travel_km,
+        "availability": repo.slots_json(volunteer.availability),
+    }
 
 
 @router.get("/volunteers", tags=["registry"])
@@ -122,8 +128,8 @@ async def retire_volunteer(volunteer_id: UUID, body: RetireIn | None = None,
     return {
         "volunteer_id": str(volunteer_id), "active": False, "retired_at": retirement.at.isoformat(),
         "reason": retirement.reason.value, "already_retired": retired.already,
-        "declined": [e.model_dump(mode="json") for e in retired.declined],
-        "next_proposals": [e.model_dump(mode="json") for e in retired.proposed],
+        "declined": [readable(e) for e in retired.declined],
+        "next_proposals": [readable(e) for e in retired.proposed],
     }
 
 
@@ -135,7 +141,7 @@ async def publish_activity(body: ActivityIn, caller: Caller = Depends(requires(R
     activity = body.to_domain(runtime.settings.org_id, body.activity_id or uuid.uuid4())
     async with runtime.unit_of_work() as uow:
         event = await registry.publish_activity(uow, activity)
-    return event.model_dump(mode="json")
+    return readable(event)
 
 
 @router.post("/activities/import", tags=["registry"],
@@ -275,7 +281,7 @@ async def accept(proposal_id: UUID, caller: Caller = Depends(requires(*STAFF)),
     with _refusals():
         async with runtime.unit_of_work() as uow:
             event = await decisions.accept(uow, proposal_id)
-    return event.model_dump(mode="json")
+    return readable(event)
 
 
 @router.post("/proposals/{proposal_id}/decline", tags=["matching"])
@@ -289,8 +295,8 @@ async def decline(proposal_id: UUID, body: DeclineIn | None = None, caller: Call
     with _refusals():
         async with runtime.unit_of_work() as uow:
             declined, following = await decisions.decline(uow, proposal_id, reason)
-    return {"declined": declined.model_dump(mode="json"),
-            "next_proposal": following.model_dump(mode="json") if following else None}
+    return {"declined": readable(declined),
+            "next_proposal": readable(following) if following else None}
 
 
 @router.post("/assignments/run", tags=["matching"])
@@ -301,4 +307,4 @@ async def run_assignment(caller: Caller = Depends(requires(Role.coordinator)),
     own_organisation(caller, runtime, "the batch assignment")
     async with runtime.unit_of_work() as uow:
         made = await assignment.assign_waiting_citizens(uow)
-    return {"proposed": len(made), "proposals": [e.model_dump(mode="json") for e in made]}
+    return {"proposed": len(made), "proposals": [readable(e) for e in made]}

@@ -8,7 +8,7 @@ from brobygger_contracts import EVENTS, Event
 from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_contracts.events.notify import NotificationFailed
 from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralReceived
-from brobygger_contracts.sealed import SEALED_FIELD, SealedEvent
+from brobygger_contracts.sealed import readable
 from brobygger_runtime.unit_of_work import UnitOfWork
 from notify.adapters import repository as repo
 from notify.domain.rules import RuleBook
@@ -23,9 +23,7 @@ EVENT_CLASSES = {cls.__name__: cls for cls in EVENTS}
 def facts_of(event: Event) -> dict[str, Any]:
     """The event's fields as plain JSON values, its opened sealed part's among them: what rules
     test and templates show (the box itself is no fact)."""
-    facts = event.model_dump(mode="json", exclude={SEALED_FIELD})
-    if isinstance(event, SealedEvent) and event.is_open:
-        facts.update(event.opened.model_dump(mode="json"))
+    facts = readable(event)
     if isinstance(event, NotificationFailed):
         facts["failed_recipient_id"] = facts["recipient_id"]
     return facts

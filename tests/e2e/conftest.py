@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest_asyncio
@@ -13,12 +14,11 @@ from brobygger_stack.stack import EmbeddedStack, default_instances
 from brobygger_stack.testing import embedded_identity, listen_ports
 
 
-@pytest_asyncio.fixture
-async def stack(kafka_bootstrap, database_url_factory, tmp_path: Path):  # noqa: ANN001, ANN201
-    instances = default_instances(base_port=_free_base_port())
-    databases = {f"{i.package}@{i.org_id}": await database_url_factory(i.package) for i in instances}
+@asynccontextmanager
+async def running_stack(kafka: str, databases: dict[str, str], workdir: Path, instances: list, name: str = "e2e"):
+    """An EmbeddedStack on the session's broker and identity provider, under a fresh partnership."""
     running = EmbeddedStack(
-        workdir=tmp_path / "stack", partnership_id=f"e2e{uuid.uuid4().hex[:8]}", kafka_bootstrap_servers=kafka_bootstrap,
+        workdir=workdir, partnership_id=f"{name}{uuid.uuid4().hex[:8]}", kafka_bootstrap_servers=kafka,
         database_url_for=databases, instances=instances, identity=embedded_identity(),
     )
     await asyncio.to_thread(running.start)
@@ -28,7 +28,15 @@ async def stack(kafka_bootstrap, database_url_factory, tmp_path: Path):  # noqa:
         await asyncio.to_thread(running.stop)
 
 
-def _free_base_port() -> int:
+@pytest_asyncio.fixture
+async def stack(kafka_bootstrap, database_url_factory, tmp_path: Path):  # noqa: ANN001, ANN201
+    instances = default_instances(base_port=free_base_port())
+    databases = {f"{i.package}@{i.org_id}": await database_url_factory(i.package) for i in instances}
+    async with running_stack(kafka_bootstrap, databases, tmp_path / "stack", instances) as running:
+        yield running
+
+
+def free_base_port() -> int:
     """A run of free ports for the instances (base, base+1 .. base+11), below the
     ephemeral range so no outgoing connection takes one before its service binds it."""
     return listen_ports(12)

@@ -43,7 +43,7 @@ COMMON_SETTINGS = {
     "ORG_ID": "example-org",
     "KAFKA_BOOTSTRAP_SERVERS": "kafka-bootstrap.kafka.svc:9093",
     "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
-    "KAFKA_SASL_MECHANISM": "PLAIN",
+    "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
     "KAFKA_ENABLE_IDEMPOTENCE": "true",
     "KAFKA_ENSURE_TOPICS": "false",
     "HTTP_HOST": "0.0.0.0",

@@ -185,7 +185,7 @@ class BuiltService:
 
     name: str
     metric_labels: dict[str, set[str]]  # every exposed sample name -> its label names
-    consumed_topics: set[str]
+    consumed_services: set[str]  # the publishers whose topics it reads (by pattern)
     routes: set[str]
 
 
@@ -229,7 +229,7 @@ def built_services(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BuiltS
         built[service] = BuiltService(
             name=service,
             metric_labels=_metric_labels(runtime.metrics.registry),
-            consumed_topics=set(runtime.consumer.topics),
+            consumed_services=set(runtime.consumer.services),
             routes={getattr(r, "path", "") for r in app.routes},
         )
     return built

@@ -11,6 +11,7 @@ import re
 from urllib.parse import urlparse
 
 import jsonschema
+import yaml
 import pytest
 
 # An exact version: 1.2, 1.2.3, v1.2.3, optionally with a variant (-slim-bookworm), or a digest.
@@ -146,11 +147,68 @@ def test_kafka_runs_in_kraft_mode_without_auto_created_topics(compose) -> None:
     assert env["CLUSTER_ID"]
 
 
-def test_the_topic_job_runs_the_cli_with_options_it_has(compose, deploy) -> None:
+def kafka_ca(directory):  # noqa: ANN001, ANN201
+    """deploy/compose/make_certs.py's CA certificate, made in `directory`."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "deploy/compose/make_certs.py"
+    spec = importlib.util.spec_from_file_location("make_certs", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.make(directory)
+    return directory / "ca.pem"
+
+
+def test_the_init_job_runs_the_generated_script_with_every_principals_password(compose, raw_compose, repo) -> None:
     job = compose["services"]["topics"]
-    assert job["entrypoint"] == ["brobygger"] and job["restart"] == "no"
-    deploy.assert_cli_accepts(job["command"])
-    assert job["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    assert job["image"] == compose["services"]["kafka"]["image"] and job["restart"] == "no"
+    assert job["entrypoint"] == ["/bin/bash", "/init/init.sh"]
+    assert "./deploy/kafka/init.sh:/init/init.sh:ro" in job["volumes"]
+    script = (repo / "deploy/kafka/init.sh").read_text()
+    needed = set(re.findall(r"\$\{(KAFKA_[A-Z_]+_PASSWORD):\?", script))
+    assert needed and needed <= set(job["environment"])
+    raw = raw_compose["services"]["topics"]["environment"]
+    assert all(raw[name] == f"${{{name}:?set it in .env; see deploy/README.md}}" for name in needed)
+    assert job["environment"]["KAFKA_INIT_BOOTSTRAP"] == "kafka:9094"
+
+
+def test_every_client_listener_requires_sasl_over_tls_and_the_rest_a_client_certificate(compose) -> None:
+    env = compose["services"]["kafka"]["environment"]
+    protocols = dict(item.split(":") for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    listeners = {item.split("://")[0] for item in env["KAFKA_LISTENERS"].split(",")}
+    assert set(protocols) == listeners
+    internal = {env["KAFKA_CONTROLLER_LISTENER_NAMES"], env["KAFKA_INTER_BROKER_LISTENER_NAME"]}
+    for listener, protocol in protocols.items():
+        if listener in internal:
+            assert protocol == "SSL", listener
+            assert env[f"KAFKA_LISTENER_NAME_{listener}_SSL_CLIENT_AUTH"] == "required", listener
+        else:
+            assert protocol == "SASL_SSL", f"{listener} lets clients in without SASL over TLS"
+    assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert set(env["KAFKA_SUPER_USERS"].split(";")) == {"User:kafka-broker", "User:bus-init"}
+    # services connect to a SASL_SSL listener the broker advertises
+    advertised = dict(reversed(item.split("://")) for item in env["KAFKA_ADVERTISED_LISTENERS"].split(","))
+    for name, svc in brobygger_containers(compose).items():
+        service_env = svc["environment"]
+        assert protocols[advertised[service_env["KAFKA_BOOTSTRAP_SERVERS"]]] == "SASL_SSL", name
+        assert service_env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and service_env["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+
+
+def test_every_service_instance_is_its_own_principal_with_its_own_password(compose, raw_compose, repo) -> None:
+    acls = yaml.safe_load((repo / "deploy/kafka/acls.yaml").read_text())
+    principals = {p["principal"].removeprefix("User:") for p in acls["principals"]}
+    used, passwords = [], []
+    for name, svc in brobygger_containers(compose).items():
+        env, raw = svc["environment"], raw_compose["services"][name]["environment"]
+        assert env["KAFKA_SASL_USERNAME"] == f"{svc['command'][0]}.{env['ORG_ID']}", name
+        assert raw["KAFKA_SASL_PASSWORD"].startswith("${KAFKA_") and ":?" in raw["KAFKA_SASL_PASSWORD"], name
+        used.append(env["KAFKA_SASL_USERNAME"])
+        passwords.append(raw["KAFKA_SASL_PASSWORD"])
+    assert sorted(used) == sorted(principals)
+    assert len(set(passwords)) == len(passwords), "two instances share a Kafka password"
 
 
 def test_prometheus_and_grafana_get_their_files_from_deploy(compose, repo) -> None:
@@ -163,13 +221,15 @@ def test_prometheus_and_grafana_get_their_files_from_deploy(compose, repo) -> No
     assert any(m.startswith("./deploy/grafana/dashboards:") for m in mounts)
 
 
-def test_each_container_environment_builds_its_service(compose, deploy, monkeypatch) -> None:
+def test_each_container_environment_builds_its_service(compose, deploy, monkeypatch, tmp_path) -> None:
     """The composition root accepts the settings (API keys, rules, SMTP...): built, not started."""
     import importlib
 
+    ca = kafka_ca(tmp_path)
     for name, svc in brobygger_containers(compose).items():
         service = svc["command"][0]
-        settings = deploy.parse_settings(service, svc["environment"], monkeypatch)
+        # the CA file the container mounts, made here as deploy/compose/make_certs.py makes it
+        settings = deploy.parse_settings(service, {**svc["environment"], "KAFKA_SSL_CAFILE": str(ca)}, monkeypatch)
         runtime, app = importlib.import_module(f"{service}.bootstrap").build(settings)
         assert runtime.settings.group_id == f"varde.{settings.org_id}.{service}", name
         assert "/health/ready" in {getattr(r, "path", "") for r in app.routes}

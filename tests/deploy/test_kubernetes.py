@@ -165,7 +165,8 @@ def test_configuration_is_settings_the_code_reads_and_complete(rendered, deploy,
         assert settings.org_id == org and settings.partnership_id == "varde"
         assert settings.kafka_enable_idempotence is True and settings.kafka_ensure_topics is False
         assert settings.database_url.startswith("postgresql+asyncpg://")
-        assert settings.kafka_sasl_username == org, "the principal is the organisation (deploy/kafka/acls.yaml)"
+        assert settings.kafka_sasl_username == f"{name}.{org}", "each service of each organisation is its own principal"
+        assert settings.kafka_sasl_mechanism == "SCRAM-SHA-512" and settings.kafka_security_protocol == "SASL_SSL"
         assert str(settings.http_port) in {str(p["containerPort"]) for p in c["ports"]}
         # every issuer over https (no AUTH_PLAIN_HTTP_HOSTS here), each trusted for one organisation;
         # the service's own tokens come from its organisation's issuer, as its own client
@@ -211,6 +212,10 @@ def test_topic_job_runs_the_cli_against_the_bus(rendered, deploy) -> None:
     deploy.assert_cli_accepts(c["command"][1:])
     config = of_kind(objects, "ConfigMap")[c["envFrom"][0]["configMapRef"]["name"]]["data"]
     assert config["KAFKA_BOOTSTRAP_SERVERS"]
+    # as the bus operator's principal, over SASL/SCRAM and TLS like every other client
+    assert config["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and config["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    assert config["KAFKA_SASL_USERNAME"] == "varde-bus-admin" and config["PARTNERSHIP_ID"] == "varde"
+    assert "KAFKA_SASL_PASSWORD" in environment(objects, c)
 
 
 @pytest.mark.parametrize("org", sorted(OVERLAYS))
@@ -255,7 +260,8 @@ def test_no_secret_is_committed(repo, deploy) -> None:
     for org in OVERLAYS:
         sources = deploy.generator_sources(K8S / "overlays" / org)
         secret_sources = [p for p in sources if p.parent.name == "secrets"]
-        assert len(secret_sources) == len(OVERLAYS[org]), org
+        operates_the_bus = org == "varde-kommune"  # the topic job's operator credential
+        assert len(secret_sources) == len(OVERLAYS[org]) + operates_the_bus, org
         for source in secret_sources:
             ignored = subprocess.run(["git", "check-ignore", "-q", str(source)], cwd=repo)
             assert ignored.returncode == 0, f"{source} is not gitignored"
@@ -264,6 +270,9 @@ def test_no_secret_is_committed(repo, deploy) -> None:
             example = source.with_name(source.name + ".example")
             assert subprocess.run(["git", "check-ignore", "-q", str(example)], cwd=repo).returncode == 1, example
             values = deploy.read_env_file(example)
+            if source.name == "kafka-topics.env":
+                assert set(values) == {"KAFKA_SASL_PASSWORD"} and values["KAFKA_SASL_PASSWORD"] == "", example
+                continue
             assert {"DATABASE_URL", "KAFKA_SASL_PASSWORD", "AUTH_CLIENT_SECRET"} <= set(values), example
             for key, value in values.items():
                 if key == "DATABASE_URL":

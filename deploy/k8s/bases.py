@@ -28,7 +28,10 @@ PORT = 8000
 
 # service -> (requests, memory limit, extra settings in the ConfigMap)
 SERVICES: dict[str, tuple[dict[str, str], str, dict[str, str]]] = {
-    "referral": ({"cpu": "100m", "memory": "192Mi"}, "512Mi", {"PARTNERSHIP_ORGS": ""}),
+    "referral": ({"cpu": "100m", "memory": "192Mi"}, "512Mi", {
+        "PARTNERSHIP_ORGS": "",
+        # the subject-access report asks the organisation's own services; a partner's run elsewhere (overlay)
+        "SUBJECT_ACCESS_SERVICES": f"journey=http://journey:{PORT},notify=http://notify:{PORT},matching=http://matching:{PORT}"}),
     "matching": ({"cpu": "200m", "memory": "256Mi"}, "768Mi", {"ASSIGNMENT_INTERVAL_SECONDS": "300",
                                                                "REASONS_LANGUAGE": "en"}),
     "journey": ({"cpu": "100m", "memory": "192Mi"}, "512Mi", {"FIRST_CONTACT_WORKING_DAYS": "3", "HOLIDAY_COUNTRY": "DK"}),

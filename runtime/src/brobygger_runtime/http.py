@@ -107,9 +107,9 @@ def build_app(runtime: ServedRuntime, *, title: str, description: str, routers: 
     for kind in (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
         app.add_exception_handler(kind, unavailable)
 
-    from brobygger_runtime import access_log  # it depends on runtime_of below
+    from brobygger_runtime import access_log, subject_access  # they depend on runtime_of below
 
-    for router in [*routers, access_log.router()]:
+    for router in [*routers, access_log.router(), subject_access.router()]:
         app.include_router(router)
     return app
 

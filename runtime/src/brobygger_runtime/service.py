@@ -30,6 +30,7 @@ from brobygger_runtime.metrics import DeliveryMetrics
 from brobygger_runtime.migrations import upgrade_to_head_async
 from brobygger_runtime.relay import OutboxRelay
 from brobygger_runtime.settings import ServiceSettings
+from brobygger_runtime.subject_access import PersonalData
 from brobygger_runtime.topics import OwnTopics
 from brobygger_runtime.tracing import tracer_provider
 from brobygger_runtime.unit_of_work import UnitOfWork, unit_of_work
@@ -82,12 +83,19 @@ class ServiceRuntime:
         self.relay = OutboxRelay(self)
         self._gauges: list[Callable[[], Awaitable[None]]] = []
         self._loops: list[BackgroundLoop] = []
+        self.personal_data: PersonalData | None = None
         self._gauge_task: asyncio.Task[None] | None = None
         self._connect_task: asyncio.Task[None] | None = None
         self._started = False
 
     def wake_relay(self) -> None:
         self.relay.wake()
+
+    def provides_personal_data(self, provider: PersonalData) -> PersonalData:
+        """Decorator: what this service holds about a citizen, for the subject-access report
+        (`GET /citizens/{id}/personal-data`, see subject_access.py)."""
+        self.personal_data = provider
+        return provider
 
     def handles(self, event_cls: type[Event]) -> Callable[[Handler], Handler]:
         """Decorator: `@runtime.handles(ReferralReceived)` registers a handler."""

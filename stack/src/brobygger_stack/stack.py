@@ -102,6 +102,9 @@ class EmbeddedStack:
             env["CITIZEN_KEYS_URL"] = f"http://127.0.0.1:{referral.port}/citizen-keys"
         if spec.package == "referral":
             env["KEY_ENCRYPTION_KEY"] = self.key_encryption_key()
+            # the subject-access report asks every other instance for its part
+            env["SUBJECT_ACCESS_SERVICES"] = ",".join(
+                f"{i.package}@{i.org_id}=http://127.0.0.1:{i.port}" for i in self.instances if i.package != "referral")
         if self.identity is not None:
             client_id = f"brobygger-{spec.package}"
             env.update({

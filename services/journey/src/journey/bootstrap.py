@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
 from journey.adapters.gauges import install_gauges
+from journey.adapters.personal_data import personal_data
 from journey.adapters.holiday_calendar import public_holidays, supported
 from journey.adapters.tables import metadata
 from journey.domain.timers import TimerPolicy
@@ -70,6 +71,7 @@ def build(settings: Settings | None = None, ctx: Context | None = None) -> tuple
     ctx = ctx or settings.context()
     runtime = JourneyRuntime(settings, ctx)
     kafka.register(runtime, ctx)
+    runtime.provides_personal_data(personal_data)
     install_gauges(runtime, ctx)
     app = runtime.http_app(
         "Brobygger journey",

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
+from matching.adapters.personal_data import personal_data
 from matching.adapters.tables import metadata
 from matching.entrypoints import api, kafka, schedule
 
@@ -34,6 +35,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings, metadata, service_package="matching")
     kafka.register(runtime)
+    runtime.provides_personal_data(personal_data)
     app = runtime.http_app(
         "Brobygger matching",
         routers=[api.router],

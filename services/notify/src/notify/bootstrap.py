@@ -7,6 +7,7 @@ from pydantic import Field, field_validator
 
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
+from notify.adapters.personal_data import personal_data
 from notify.adapters.channels import EmailChannel, SmsChannel, WebhookChannel
 from notify.adapters.citizen_contacts import CitizenContacts
 from notify.adapters.rules_file import load_rule_book
@@ -103,6 +104,7 @@ def build(settings: Settings | None = None, dispatcher_clock=None,  # noqa: ANN0
     runtime.run_in_background(runtime.dispatcher)  # stops before the relay drains the outbox
     runtime.gauge_refresher(runtime.dispatcher.refresh_gauges)
     kafka.register(runtime, rules)
+    runtime.provides_personal_data(personal_data)
     app = runtime.http_app(
         "Brobygger notify",
         routers=[api.router],

@@ -8,10 +8,12 @@ from pydantic import Field, field_validator
 from brobygger_runtime.citizen_keys import CitizenKeys
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
+from brobygger_runtime.subject_access import parse_services
 from referral.adapters.key_store import KeyEncryptionKey, OwnKeys
 from referral.adapters.metrics import ReferralMetrics
+from referral.adapters.personal_data import personal_data
 from referral.adapters.tables import metadata
-from referral.entrypoints import api, batch_api, citizens_api, kafka, keys_api
+from referral.entrypoints import api, batch_api, citizens_api, kafka, keys_api, subject_access_api
 from referral.entrypoints.auth import Access
 from referral.entrypoints.errors import install_error_handlers
 from referral.service_layer.referrals import Partnership
@@ -24,6 +26,18 @@ class Settings(ServiceSettings):
         default="",
         description="comma list of the partnership's organisations (consent may name only these); default ORG_ID alone",
     )
+
+    subject_access_services: str = Field(
+        default="",
+        description="where the subject-access report asks each other service for its part: comma list of "
+        "label=base URL, e.g. journey=http://journey:8003,matching@red-cross=https://matching.redcross.example",
+    )
+
+    @field_validator("subject_access_services")
+    @classmethod
+    def _service_urls(cls, value: str) -> str:
+        parse_services(value)
+        return value
 
     key_encryption_key: str = Field(
         default="", validate_default=True, repr=False,
@@ -48,9 +62,10 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
     runtime.citizen_keys = CitizenKeys(OwnKeys(KeyEncryptionKey.from_setting(settings.key_encryption_key)), None,
                                        settings.org_id)
     kafka.register(runtime)
+    runtime.provides_personal_data(personal_data)
     app = runtime.http_app(
         "Brobygger referral",
-        routers=[batch_api.router, api.router, citizens_api.router, keys_api.router],
+        routers=[batch_api.router, api.router, citizens_api.router, keys_api.router, subject_access_api.router],
         description="Referral cards, consent, triage and the closed loop to the referrer. "
         "The only service holding citizens' personal data.",
     )

@@ -243,10 +243,10 @@ def test_making_a_required_field_optional_is_incompatible():
 
 
 def test_moving_an_event_to_another_topic_is_incompatible():
-    old = {"type": "object", "properties": {}, "x-topic": "brobygger.referral.v1"}
-    new = {**old, "x-topic": "brobygger.journey.v1"}
+    old = {"type": "object", "properties": {}, "x-topic": "brobygger.{partnership}.referral.{org}.v1"}
+    new = {**old, "x-topic": "brobygger.{partnership}.journey.{org}.v1"}
     assert incompatibilities(old, new) == [
-        "the event: `x-topic` changed from 'brobygger.referral.v1' to 'brobygger.journey.v1'"
+        "the event: `x-topic` changed from 'brobygger.{partnership}.referral.{org}.v1' to 'brobygger.{partnership}.journey.{org}.v1'"
     ]
 
 

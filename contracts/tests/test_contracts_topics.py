@@ -26,7 +26,7 @@ def test_parse_topic_reads_back_what_topic_of_service_wrote():
 
 
 @pytest.mark.parametrize("name", [
-    "brobygger.referral.v1",  # the old shared topic
+    "brobygger.referral.v2",  # the shape of the old shared topics
     "brobygger.varde.referral.v1",
     "brobygger.varde.billing.varde-kommune.v1",  # no such service
     "brobygger.varde.referral.Varde.v1",  # upper case

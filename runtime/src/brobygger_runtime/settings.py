@@ -86,6 +86,10 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)
     outbox_retention_days: int = Field(default=30, ge=0)
+    retention_months_after_exit: int = Field(
+        default=12, ge=1, description="personal data of an ended journey is deleted this many months after its exit "
+        "(every service that keeps any: the same setting everywhere)")
+    retention_check_seconds: float = Field(default=600.0, gt=0, description="how often the retention sweep looks")
     broker_reset_check_seconds: float = Field(
         default=30.0, gt=0, description="how often the relay checks that the broker still has what it published"
     )

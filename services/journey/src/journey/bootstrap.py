@@ -30,8 +30,6 @@ class Settings(ServiceSettings):
     match_wait_limit_days: int = Field(default=30, ge=0, description="clarified citizens waiting longer for a match are reported")
     first_visit_wait_limit_days: int = Field(default=14, ge=0, description="accepted matches waiting longer for the first visit are reported")
     timer_poll_seconds: float = Field(default=30.0, gt=0, description="how often the scheduler looks for due timers")
-    retention_months_after_exit: int = Field(
-        default=12, ge=1, description="personal data of an ended journey is deleted this many months after its exit")
 
     @field_validator("holiday_country")
     @classmethod

@@ -9,7 +9,9 @@ from pydantic import Field
 
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
+from brobygger_runtime import retention
 from matching.adapters.personal_data import personal_data
+from matching.service_layer.citizens import forget_ended_journeys
 from matching.adapters.tables import metadata
 from matching.entrypoints import api, kafka, schedule
 
@@ -42,6 +44,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         description="Volunteer friends, activities and new groups, proposed with reasons; the citizen chooses.",
     )
     schedule.schedule_assignments(runtime, settings.assignment_interval_seconds)
+    runtime.retention = retention.install(runtime, forget_ended_journeys)
     return runtime, app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from pydantic import Field, field_validator
 
+from brobygger_runtime import retention
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
 from notify.adapters.personal_data import personal_data
@@ -16,6 +17,7 @@ from notify.adapters.templates import TemplateLibrary
 from notify.adapters.webhook_address import Resolver, WebhookPolicy
 from notify.domain.model import QuietHours
 from notify.entrypoints import api, kafka
+from notify.service_layer import notifications
 from notify.service_layer.dispatch import Dispatcher, DispatchPolicy
 
 
@@ -76,6 +78,7 @@ class NotifyRuntime(ServiceRuntime):
 
     dispatcher: Dispatcher
     webhook_policy: WebhookPolicy
+    retention: retention.RetentionSweeper
 
 
 def build(settings: Settings | None = None, dispatcher_clock=None,  # noqa: ANN001
@@ -105,6 +108,7 @@ def build(settings: Settings | None = None, dispatcher_clock=None,  # noqa: ANN0
     runtime.gauge_refresher(runtime.dispatcher.refresh_gauges)
     kafka.register(runtime, rules)
     runtime.provides_personal_data(personal_data)
+    runtime.retention = retention.install(runtime, notifications.forget_ended_journeys)
     app = runtime.http_app(
         "Brobygger notify",
         routers=[api.router],

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from pydantic import Field, field_validator
 
 from brobygger_runtime.citizen_keys import CitizenKeys
+from brobygger_runtime import retention
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
 from brobygger_runtime.subject_access import parse_services
@@ -16,6 +17,7 @@ from referral.adapters.tables import metadata
 from referral.entrypoints import api, batch_api, citizens_api, kafka, keys_api, subject_access_api
 from referral.entrypoints.auth import Access
 from referral.entrypoints.errors import install_error_handlers
+from referral.service_layer.citizens import forget_ended_journeys
 from referral.service_layer.referrals import Partnership
 
 
@@ -63,6 +65,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
                                        settings.org_id)
     kafka.register(runtime)
     runtime.provides_personal_data(personal_data)
+    runtime.retention = retention.install(runtime, forget_ended_journeys)
     app = runtime.http_app(
         "Brobygger referral",
         routers=[batch_api.router, api.router, citizens_api.router, keys_api.router, subject_access_api.router],

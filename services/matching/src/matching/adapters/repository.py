@@ -67,6 +67,11 @@ async def _drop_matches(session: AsyncSession, key: str) -> None:
     await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
 
 
+async def citizens_whose_journey_ended(session: AsyncSession, before: datetime) -> list[UUID]:
+    query = sa.select(citizens.c.citizen_id).where(citizens.c.journey_ended_at < before)
+    return [UUID(c) for c in (await session.scalars(query)).all()]
+
+
 async def stop_waiting(session: AsyncSession, citizen_id: UUID, now: datetime) -> None:
     """The citizen no longer looks for a match: open proposals are withdrawn (their slots freed),
     group places given up and needs dropped; accepted matches and consent stay."""

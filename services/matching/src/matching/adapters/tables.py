@@ -24,6 +24,8 @@ citizens = sa.Table(
     sa.Column("guide_id", sa.String(200), nullable=True, comment="the guide journey assigned (GuideAssigned): whose caseload"),
     sa.Column("guide_org", sa.String(64), nullable=True, comment="the organisation of that guide"),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("journey_ended_at", UtcDateTime(), nullable=True, index=True,
+              comment="JourneyCompleted: the row goes RETENTION_MONTHS_AFTER_EXIT months later"),
 )
 
 volunteers = sa.Table(

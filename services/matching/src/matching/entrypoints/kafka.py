@@ -51,7 +51,7 @@ def register(runtime: ServiceRuntime) -> None:
 
     @runtime.handles(JourneyCompleted)
     async def on_journey_completed(event: JourneyCompleted, uow: UnitOfWork) -> None:
-        await citizens.stop_matching(uow, event.citizen_id)
+        await citizens.journey_ended(uow, event.citizen_id, event.completed_at)
 
     @runtime.handles(NeedsClarified)
     async def on_needs(event: NeedsClarified, uow: UnitOfWork) -> None:

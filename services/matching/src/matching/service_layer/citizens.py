@@ -47,6 +47,21 @@ async def stop_matching(uow: UnitOfWork, citizen_id: UUID) -> None:
     await repo.stop_waiting(uow.session, citizen_id, datetime.now(UTC))
 
 
+async def journey_ended(uow: UnitOfWork, citizen_id: UUID, ended_at: datetime) -> None:
+    """Nothing more is proposed; what is kept about the citizen goes when retention's time is up."""
+    await stop_matching(uow, citizen_id)
+    if await repo.citizen_row(uow.session, citizen_id) is not None:
+        await repo.save_citizen(uow.session, citizen_id, datetime.now(UTC), journey_ended_at=ended_at)
+
+
+async def forget_ended_journeys(uow: UnitOfWork, ended_before: datetime) -> int:
+    """Retention: citizens whose journey ended before `ended_before` leave matching (as on erasure)."""
+    gone = await repo.citizens_whose_journey_ended(uow.session, ended_before)
+    for citizen_id in gone:
+        await repo.erase_citizen(uow.session, citizen_id)
+    return len(gone)
+
+
 async def record_needs(uow: UnitOfWork, needs: CitizenProfile) -> None:
     """Store the clarification and propose, once the consent is known to name this organisation.
 

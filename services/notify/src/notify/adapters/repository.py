@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.adapters.tables import citizen_consent, citizen_guide, citizen_referrer, contact, delivery, erased_citizen
+from notify.adapters.tables import citizen_consent, citizen_guide, citizen_referrer, contact, delivery, erased_citizen, journey_ended
 from notify.domain.model import FOLLOWING_REFERRER, Channel, Contact, DeliveryStatus, QuietHours
 
 
@@ -138,6 +138,19 @@ async def following_referrers(session: AsyncSession, citizen_id: str) -> list[st
         .order_by(citizen_referrer.c.referrer_org)
     )
     return list(result.scalars())
+
+
+async def record_journey_end(session: AsyncSession, citizen_id: str, ended_at: datetime) -> None:
+    stmt = _upsert(session, journey_ended).values(citizen_id=citizen_id, ended_at=ended_at)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[journey_ended.c.citizen_id], set_={"ended_at": ended_at}))
+
+
+async def journeys_ended_before(session: AsyncSession, before: datetime) -> list[str]:
+    return list((await session.scalars(sa.select(journey_ended.c.citizen_id).where(journey_ended.c.ended_at < before))).all())
+
+
+async def forget_journey_end(session: AsyncSession, citizen_id: str) -> None:
+    await session.execute(journey_ended.delete().where(journey_ended.c.citizen_id == citizen_id))
 
 
 async def mark_erased(session: AsyncSession, citizen_id: str) -> None:

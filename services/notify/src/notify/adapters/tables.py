@@ -71,6 +71,15 @@ erased_citizen = sa.Table(
     sa.Column("erased_at", Timestamp, nullable=False),
 )
 
+journey_ended = sa.Table(
+    "journey_ended",
+    metadata,
+    # JourneyCompleted: RETENTION_MONTHS_AFTER_EXIT months later notify forgets the citizen
+    # (links, contact row, deliveries' addresses and variables), as on erasure.
+    sa.Column("citizen_id", sa.String(64), primary_key=True),
+    sa.Column("ended_at", Timestamp, nullable=False, index=True),
+)
+
 delivery = sa.Table(
     "delivery",
     metadata,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from brobygger_contracts import EVENTS, Event
-from brobygger_contracts.events.journey import GuideAssigned
+from brobygger_contracts.events.journey import GuideAssigned, JourneyCompleted
 from brobygger_contracts.events.notify import NotificationFailed
 from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralReceived
 from brobygger_contracts.sealed import readable
@@ -75,8 +75,13 @@ def register(runtime: "NotifyRuntime", rules: RuleBook) -> None:
         if await notifications.change_consent(uow, str(event.citizen_id), consented, event.changed_at):
             runtime.dispatcher.wake()
 
+    async def on_journey_completed(event: JourneyCompleted, uow: UnitOfWork) -> None:
+        await repo.record_journey_end(uow.session, str(event.citizen_id), event.completed_at)  # for retention
+        if JourneyCompleted.__name__ in rules.events:
+            await plan(event, uow)
+
     own = {GuideAssigned: on_guide_assigned, CitizenErased: on_citizen_erased, ReferralReceived: on_referral,
-           ConsentChanged: on_consent_changed}
+           ConsentChanged: on_consent_changed, JourneyCompleted: on_journey_completed}
     for event_cls, handler in own.items():
         runtime.handles(event_cls)(handler)
     for name in sorted(rules.events - {cls.__name__ for cls in own}):

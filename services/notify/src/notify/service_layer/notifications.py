@@ -241,6 +241,16 @@ async def erase_citizen(uow: UnitOfWork, citizen_id: str) -> int:
     return links
 
 
+async def forget_ended_journeys(uow: UnitOfWork, ended_before: datetime) -> int:
+    """Retention: citizens whose journey ended before `ended_before` are forgotten as on erasure
+    (links, their contact row, deliveries' addresses and variables); returns how many."""
+    gone = await repo.journeys_ended_before(uow.session, ended_before)
+    for citizen_id in gone:
+        await erase_citizen(uow, citizen_id)
+        await repo.forget_journey_end(uow.session, citizen_id)
+    return len(gone)
+
+
 class CannotResend(Exception):
     """Only a failed or uncertain delivery can be sent again."""
 

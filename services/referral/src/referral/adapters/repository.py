@@ -181,6 +181,18 @@ async def move_referrals(session: AsyncSession, from_citizen: str, to_citizen: s
     await session.execute(referrals.update().where(referrals.c.citizen_id == from_citizen).values(citizen_id=to_citizen))
 
 
+async def citizens_whose_journey_ended(session: AsyncSession, ended: list[str], before: datetime) -> list[str]:
+    """Citizens not erased whose journey reached one of the `ended` milestones before `before`
+    and who were not referred again since."""
+    later_card = sa.exists().where(referrals.c.citizen_id == milestones.c.citizen_id,
+                                   referrals.c.received_at > milestones.c.reached_at)
+    query = (sa.select(milestones.c.citizen_id).distinct()
+             .join(citizens, citizens.c.citizen_id == milestones.c.citizen_id)
+             .where(citizens.c.erased_at.is_(None), milestones.c.milestone.in_(ended), milestones.c.reached_at < before,
+                    ~later_card))
+    return list((await session.scalars(query)).all())
+
+
 async def erase_personal_data(session: AsyncSession, citizen_id: str, at: datetime) -> None:
     """Clears every PERSONAL column of the citizen, of the referrals about them and of their
     consent changes, and deletes when they reached which milestone (exact dates of their journey)."""

@@ -21,6 +21,9 @@ class Milestone(str, Enum):
     escalated = "escalated"
 
 
+JOURNEY_ENDED = frozenset({Milestone.completed, Milestone.dropped_out, Milestone.declined, Milestone.escalated})
+"""Milestones after which the journey is over: retention's clock starts."""
+
 _RANK = {
     Milestone.received: 0,
     Milestone.contacted: 1,

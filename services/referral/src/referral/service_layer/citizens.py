@@ -16,7 +16,7 @@ from referral.domain.access import may_change_consent, may_read_contact
 from referral.domain.card import Problem
 from referral.domain.consent import ConsentGiver, unknown_orgs
 from referral.domain.errors import Erased, Forbidden, Hidden, NotFound, Refused
-from referral.domain.status import Milestone, current_status, in_order
+from referral.domain.status import JOURNEY_ENDED, Milestone, current_status, in_order
 from referral.service_layer.referrals import Partnership, Unprocessable, citizen_of, publish_consent_change
 
 
@@ -84,6 +84,18 @@ async def erase(uow: UnitOfWork, citizen_id: str, now: datetime) -> None:
     await keys.delete_data_key(uow, citizen_id)  # crypto-shredding: no sealed copy opens again
     await erasure.forget_copies(uow, citizen_id)
     await uow.publish(CitizenErased(citizen_id=uuid.UUID(citizen_id), erased_at=now))
+
+
+async def forget_ended_journeys(uow: UnitOfWork, ended_before: datetime) -> int:
+    """Retention: a citizen whose journey ended (completed, dropped out, declined, escalated)
+    before `ended_before` and who was not referred again is erased as on request: personal
+    data gone here, every service told. Returns how many."""
+    now = datetime.now(UTC)
+    ended = [m.value for m in JOURNEY_ENDED]
+    gone = await repo.citizens_whose_journey_ended(uow.session, ended, ended_before)
+    for citizen_id in gone:
+        await erase(uow, citizen_id, now)
+    return len(gone)
 
 
 @dataclass(frozen=True)

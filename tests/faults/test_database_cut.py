@@ -34,6 +34,8 @@ from aiokafka import AIOKafkaProducer
 from brobygger_contracts import Envelope, topic_for
 from brobygger_contracts.events.referral import ReferralEscalated, ReferralReceived
 from brobygger_stack.embedded_kafka import free_port
+from brobygger_stack.fixed_keys import FixedKeyServer, for_the_bus
+from brobygger_stack.testing import service_credentials
 from brobygger_stack.processes import ServiceProcess
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -81,7 +83,7 @@ class ReferralStream:
     async def _send(self, make) -> None:  # noqa: ANN001
         event = make()
         envelope = Envelope.for_event(event, partnership=self.partnership, org=ORG, service="referral")
-        await self.producer.send_and_wait(topic_for(type(event), self.partnership, ORG), event.model_dump_json().encode(),
+        await self.producer.send_and_wait(topic_for(type(event), self.partnership, ORG), for_the_bus(event).model_dump_json().encode(),
                                           key=event.subject().encode(), headers=envelope.to_headers())
         self.event_ids.append(envelope.id)
         self.sent_at.append(time.monotonic())
@@ -116,9 +118,11 @@ async def test_database_cut_while_consuming_loses_nothing_and_dead_letters_nothi
     started = time.monotonic()
     partnership = f"cut{uuid.uuid4().hex[:8]}"
     db_url = await database_url_factory("journey")
+    keys = FixedKeyServer().__enter__()  # referral's key endpoint, for the referrals this test writes itself
     journey = ServiceProcess("journey", ORG, free_port(), log_path=tmp_path / "journey.log", env={
         "PARTNERSHIP_ID": partnership, "PARTNERSHIP_ORGS": f"{ORG},red-cross", "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "DATABASE_URL": db_url, "OUTBOX_POLL_SECONDS": "0.2",
+        "DATABASE_URL": db_url, "OUTBOX_POLL_SECONDS": "0.2", "CITIZEN_KEYS_URL": keys.url,
+        **service_credentials("journey", ORG),
     })
     journey.start()
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
@@ -241,3 +245,4 @@ async def test_database_cut_while_consuming_loses_nothing_and_dead_letters_nothi
         if producer_started:
             await producer.stop()
         journey.stop()
+        keys.__exit__()

@@ -9,6 +9,7 @@ end with exactly one journey and one `GuideAssigned` event id.
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from brobygger_contracts.events.referral import ReferralReceived
 from brobygger_stack.embedded_kafka import free_port
 from brobygger_stack.processes import ServiceProcess
 from brobygger_stack.identity.test_tokens import TestTokens
-from brobygger_stack.testing import embedded_identity, read_topic
+from brobygger_stack.testing import embedded_identity, read_topic, service_credentials
 
 ORG = "varde-kommune"
 
@@ -52,10 +53,15 @@ def card(n: int) -> dict:
     }
 
 
-def process(package: str, kafka: str, db_url: str, partnership: str, workdir: Path) -> ServiceProcess:
+KEY_ENCRYPTION_KEY = base64.b64encode(bytes(range(32))).decode()
+"""Referral's, the same across its restarts (else the keys it stored would not unwrap)."""
+
+
+def process(package: str, kafka: str, db_url: str, partnership: str, workdir: Path, **env: str) -> ServiceProcess:
     return ServiceProcess(package, ORG, free_port(), log_path=workdir / f"{package}.log", env={
         "PARTNERSHIP_ID": partnership, "PARTNERSHIP_ORGS": f"{ORG},red-cross",
         "KAFKA_BOOTSTRAP_SERVERS": kafka, "DATABASE_URL": db_url, "OUTBOX_POLL_SECONDS": "0.2",
+        "KEY_ENCRYPTION_KEY": KEY_ENCRYPTION_KEY, **service_credentials(package, ORG), **env,
     })
 
 
@@ -119,7 +125,8 @@ async def test_sigkill_of_a_consumer_repeats_no_effect(kafka_bootstrap, database
     referral_db = await database_url_factory("referral")
     journey_db = await database_url_factory("journey")
     referral = process("referral", kafka_bootstrap, referral_db, partnership, tmp_path).start()
-    journey = process("journey", kafka_bootstrap, journey_db, partnership, tmp_path).start()
+    journey = process("journey", kafka_bootstrap, journey_db, partnership, tmp_path,
+                      CITIZEN_KEYS_URL=f"{referral.url}/citizen-keys").start()
     referral.wait_ready()
     journey.wait_ready()
     async with httpx.AsyncClient(base_url=journey.url, auth=staff_auth()) as http:

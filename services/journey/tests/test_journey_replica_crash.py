@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from brobygger_contracts import Envelope, topic_for, topic_of_service
 from brobygger_contracts.events.referral import ReferralReceived
+from brobygger_stack.fixed_keys import FixedKeyServer, for_the_bus
 from brobygger_stack.processes import ServiceProcess
-from brobygger_stack.testing import listen_ports
+from brobygger_stack.testing import listen_ports, service_credentials
 from journey.adapters.tables import journeys, timers
 from journey_testkit import ORG, read_events, referral, wait_until
 
@@ -24,8 +25,14 @@ CITIZENS = 40
 
 
 async def test_sigkill_of_the_lease_holder_loses_and_repeats_no_timer(kafka_bootstrap, database_url, tmp_path):
+    with FixedKeyServer() as keys:  # referral's key endpoint, for the referrals this test writes itself
+        await _sigkill_of_the_lease_holder(kafka_bootstrap, database_url, tmp_path, keys.url)
+
+
+async def _sigkill_of_the_lease_holder(kafka_bootstrap, database_url, tmp_path, keys_url: str):  # noqa: ANN001
     partnership = f"t{uuid.uuid4().hex[:10]}"
     env = {
+        "CITIZEN_KEYS_URL": keys_url, **service_credentials("journey", ORG),
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "DATABASE_URL": database_url, "PARTNERSHIP_ID": partnership,
         "FIRST_CONTACT_WORKING_DAYS": "0",  # due at the referral itself: the real clock fires it at once
         "TIMER_POLL_SECONDS": "0.05", "LEASE_SECONDS": "1", "OUTBOX_POLL_SECONDS": "0.05",
@@ -87,7 +94,7 @@ async def _produce(kafka: str, partnership: str, events: list[ReferralReceived])
         for event in events:
             envelope = Envelope.for_event(event, partnership=partnership, org=ORG, service="referral")
             await producer.send_and_wait(
-                topic_for(ReferralReceived, partnership, ORG), event.model_dump_json().encode(), key=event.subject().encode(),
+                topic_for(ReferralReceived, partnership, ORG), for_the_bus(event).model_dump_json().encode(), key=event.subject().encode(),
                 headers=envelope.to_headers(),
             )
     finally:

@@ -162,8 +162,8 @@ def match_proposed(citizen_id: uuid.UUID, **overrides) -> MatchProposed:  # noqa
     values = dict(
         proposal_id=uuid.uuid4(), citizen_id=citizen_id, kind="activity", candidate_id=uuid.uuid4(),
         candidate_name="Gåfællesskab Varde", proposing_org="varde-kommune", score=0.82,
-        reasons=["both enjoy walking", "1.2 km away", "both free on Tuesday mornings"],
-        distance_km=1.2, proposed_at=datetime.now(UTC),
+        reasons=["both enjoy walking", "1 km away", "both free on Tuesday mornings"],
+        distance_km=1, proposed_at=datetime.now(UTC),
     )
     values.update(overrides)
     return MatchProposed(**values)

@@ -12,8 +12,9 @@ from collections import Counter
 import httpx
 import pytest
 
+from brobygger_stack.fixed_keys import FixedKeyServer
 from brobygger_stack.processes import ServiceProcess
-from brobygger_stack.testing import listen_ports
+from brobygger_stack.testing import listen_ports, service_credentials
 from notify_testkit import (
     ScriptedSmtp, contact_body, guide_assigned, match_proposed, notify_events, produce_many, refer, tokens, wait_until,
 )
@@ -34,12 +35,14 @@ async def _log(url: str) -> list[dict]:
 async def test_sigkill_mid_stream_never_sends_an_email_twice(kafka_bootstrap, database_url, tmp_path):
     partnership = f"t{uuid.uuid4().hex[:10]}"
     port = listen_ports()  # the restarted process listens on the same port
-    with ScriptedSmtp(delay=0.03) as smtp:
+    with ScriptedSmtp(delay=0.03) as smtp, FixedKeyServer() as keys:
         env = {
+            "CITIZEN_KEYS_URL": keys.url,  # referral's key endpoint, for the events this test writes itself
+            **service_credentials("notify", "varde-kommune"),
             "PARTNERSHIP_ID": partnership, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "DATABASE_URL": database_url,
             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "MAIL_FROM": "brobygger@varde.example",
             "LEASE_SECONDS": "1.5", "DISPATCHER_POLL_SECONDS": "0.05", "OUTBOX_POLL_SECONDS": "0.05",
-            "LOG_JSON": "false", "KAFKA_ENSURE_TOPICS": "false",
+            "LOG_JSON": "false",
         }
         proc = notify_process(env, port, tmp_path / "notify-1.log").start()
         try:

@@ -11,6 +11,7 @@ import httpx
 import sqlalchemy as sa
 
 from notify.bootstrap import build
+from brobygger_stack.fixed_keys import use_test_keys
 from notify_testkit import (
     ScriptedSmtp, contact_body, guide_assigned, match_proposed, notify_settings, produce_many, refer, tokens, wait_until,
 )
@@ -23,6 +24,7 @@ async def test_two_replicas_send_each_message_once(kafka_bootstrap, database_url
         first = notify_settings(kafka_bootstrap, database_url, smtp.port, instance_id="replica-a", lease_seconds=1.5)
         second = first.model_copy(update={"instance_id": "replica-b"})
         (rt_a, app_a), (rt_b, _app_b) = build(first), build(second)
+        use_test_keys(rt_a), use_test_keys(rt_b)  # no referral here: keys derived as `produce_many` seals
         await rt_a.start()
         await rt_b.start()
         stopped = set()

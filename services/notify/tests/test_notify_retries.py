@@ -9,6 +9,7 @@ import hmac
 import uuid
 from datetime import UTC, datetime
 
+from brobygger_contracts.sealed import readable
 from notify.adapters import repository as repo
 from notify.domain.model import Channel, Contact, new_notification_id
 from notify_testkit import (
@@ -76,7 +77,7 @@ async def test_a_delivery_left_sending_by_a_crash_is_reported_uncertain_not_rese
                 session, source_event_id="ev-crashed", source_event_type="MatchProposed", rule_id="r",
                 template="match_proposed", recipient_role="guide", recipient_id="guide-c", citizen_id=None,
                 allowed_channels="email", notification_id=key,
-                variables=match_proposed(uuid.uuid4()).model_dump(mode="json"),
+                variables=readable(match_proposed(uuid.uuid4())),
             )
             await repo.update_delivery(session, seq, status="sending", channel="email", language="da", attempts=1,
                                        next_attempt_at=datetime.now(UTC))

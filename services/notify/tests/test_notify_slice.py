@@ -61,7 +61,7 @@ async def _mail_the_guide_once(kafka_bootstrap, database_url, smtp_catcher) -> N
         mail = mails[0]
         assert mail.recipients == ["guide-sv@varde.example"]
         assert "förslag" in mail.subject and "Gåfællesskab Varde" in mail.subject
-        for reason in proposal.reasons:
+        for reason in proposal.opened.reasons:
             assert reason in mail.body
         assert "82 av 100" in mail.body and "Hej Hanne Jensen" in mail.body
         assert mail.message["Message-ID"].endswith("@varde.example>")

@@ -1,7 +1,8 @@
 """Citizens' data keys for tests and benchmarks that run a service without
 referral: each citizen's key is derived from their id with a fixed secret, so
 whoever puts an event on the bus and the service that reads it agree on it
-without talking. Never used outside tests and benchmarks (the services get
+without talking (`FixedKeyServer` answers them over HTTP for service
+processes). Never used outside tests and benchmarks (the services get
 their keys from referral's key endpoint, CITIZEN_KEYS_URL).
 
     source = use_test_keys(runtime)            # the service's key client asks these
@@ -11,8 +12,12 @@ their keys from referral's key endpoint, CITIZEN_KEYS_URL).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from brobygger_contracts import EVENTS
@@ -71,3 +76,37 @@ def opened(event: Event) -> Event:
     if isinstance(event, SealedEvent) and event.sealed is not None:
         return open_event(event, derived_key(event.subject()))
     return event
+
+
+class FixedKeyServer:
+    """Stands in for referral's key endpoint where a test runs services as processes without
+    referral: `POST /citizen-keys` answers every id with its derived test key. Set the processes'
+    CITIZEN_KEYS_URL to `url`.
+
+        with FixedKeyServer() as keys:
+            ServiceProcess("journey", ..., env={"CITIZEN_KEYS_URL": keys.url, ...})
+    """
+
+    def __enter__(self) -> "FixedKeyServer":
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server interface
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                keys = {c: base64.b64encode(derived_key(c)).decode() for c in body.get("citizen_ids", [])}
+                answer = json.dumps({"keys": keys, "withheld": []}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/citizen-keys"
+        threading.Thread(target=self._server.serve_forever, name="fixed-keys", daemon=True).start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -25,7 +25,11 @@ app.add_typer(dlt_app, name="dlt")
 
 
 def _print_where(stack: EmbeddedStack) -> None:
-    typer.echo(f"Kafka (embedded Tansu): {stack.kafka_bootstrap_servers}")
+    from brobygger_contracts import partnership_topics
+
+    typer.echo(f"Kafka (embedded Tansu): {stack.kafka_bootstrap_servers} (loopback only: it enforces no ACLs)")
+    topics = [t for t in partnership_topics(stack.partnership_id, stack.runs()) if not t.endswith(".dlt")]
+    typer.echo(f"topics of partnership {stack.partnership_id} (each with its .dlt): {', '.join(topics)}")
     typer.echo(f"SMTP catcher: 127.0.0.1:{stack.smtp.port if stack.smtp else '?'}, mail kept in {stack.maildir}")
     for proc in stack.services.values():
         typer.echo(f"{proc.name:<26} API {proc.url}   docs {proc.url}/docs   metrics {proc.url}/metrics")

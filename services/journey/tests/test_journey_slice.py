@@ -93,7 +93,7 @@ async def test_clarification_publishes_needs_clarified(journey_service):
     p = clarified.payload
     assert p["citizen_id"] == str(event.citizen_id)
     assert p["guide_id"] == "guide-anna"
-    assert p["interests"] == ["baking", "walking"]
+    assert p["interests"] == ["baking_and_cooking", "walking"]  # "baking" is a word for the code
     assert p["postal_code"] == "6800"  # the referral's, since the clarification gave none
     assert p["languages"] == ["da"]  # as the guide recorded it
     assert p["wishes"] == ["friend", "activity"]
@@ -108,7 +108,7 @@ async def test_invalid_clarification_is_refused_naming_the_field_and_publishes_n
     await svc.send(event)
     cases = {
         "interests": {**CLARIFICATION, "interests": []},
-        "interests.0": {**CLARIFICATION, "interests": ["Baking"]},
+        "interests.0": {**CLARIFICATION, "interests": ["curling"]},
         "baseline.left_out": {**CLARIFICATION, "baseline": {"lack_companionship": 1, "left_out": 4, "isolated": 1}},
         "baseline.isolated": {**CLARIFICATION, "baseline": {"lack_companionship": 1, "left_out": 1, "isolated": 0}},
     }
@@ -174,3 +174,25 @@ async def test_every_transition_is_an_event(journey_service):
     ]
     logged = (await svc.client.get(f"/journeys/{event.citizen_id}")).json()
     assert len(logged["transitions"]) == len(changes)
+
+
+async def test_clarification_understands_interest_words_in_three_languages(journey_service):
+    """Issue 15 case 5: "gåtur" was refused with 422; words in Danish, Swedish or English, any case and
+    with or without accents, become codes, and an unknown word's 422 lists the close matches."""
+    svc = journey_service
+    event = referral()
+    await svc.send(event)
+    body = {**CLARIFICATION, "interests": ["Gåtur", "kaffe", "promenad", "COFFEE"]}
+    reply = await svc.client.post(f"/journeys/{event.citizen_id}/clarification", json=body)
+    assert reply.status_code == 201, reply.text
+    (clarified,) = await svc.published("NeedsClarified")
+    assert clarified.payload["interests"] == ["walking", "coffee_and_conversation"]
+
+    other = referral()
+    await svc.send(other)
+    reply = await svc.client.post(f"/journeys/{other.citizen_id}/clarification",
+                                  json={**CLARIFICATION, "interests": ["gatur", "kafe"]})
+    assert reply.status_code == 422
+    (error,) = reply.json()["detail"]
+    assert error["loc"][1:] == ["interests", 1]
+    assert "'kafe'" in error["msg"] and "'kaffe'" in error["msg"] and "'cafe'" in error["msg"]

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from brobygger_contracts.events.journey import Companion, JourneyOutcome, Wish
+from brobygger_contracts.interests import InterestWords
 from brobygger_contracts.types import Barrier, TimeSlot
 from brobygger_runtime.paging import Limit, Offset
 from brobygger_runtime.text import line, paragraphs
@@ -64,7 +65,7 @@ class GuideIn(BaseModel):
 
 
 class ClarificationIn(BaseModel):
-    interests: list[InterestCode] = Field(min_length=1)
+    interests: InterestWords
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] | None = Field(
         default=None, min_length=1, description="defaults to the referral's language"
     )

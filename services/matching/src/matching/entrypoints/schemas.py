@@ -5,25 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from brobygger_runtime.text import line
 from brobygger_contracts.events.matching import DeclineReason
 from brobygger_contracts.types import DayPart, Language, OrgId, PostalCode, Weekday
-from matching.domain import taxonomy
+from brobygger_contracts.interests import InterestWords
 from matching.domain.model import Preferences, Slot, Traits
 from matching.domain.registry import Activity, RetireReason, Volunteer
-
-
-def _codes(words: list[str]) -> list[str]:
-    try:
-        return taxonomy.interest_codes(words)
-    except taxonomy.UnknownInterest as exc:
-        raise ValueError(str(exc)) from exc
-
-
-InterestWords = Annotated[list[str], Field(min_length=1, description="words in Danish, Swedish or English, or codes"),
-                          AfterValidator(_codes)]
 
 
 Gender = Literal["female", "male", "other"]

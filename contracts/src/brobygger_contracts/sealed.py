@@ -125,11 +125,8 @@ class SealedEvent(Event):
         return copy
 
     def with_box(self, box: SealedBox | None) -> Self:
-        """A copy carrying `box` in `sealed` (the runtime, after sealing `opened`)."""
-        copy = self.model_copy(update={SEALED_FIELD: box})
-        copy._opened = self._opened
-        return copy
-
+        """A copy carrying `box` in `sealed` (the runtime, after sealing `opened`; the opened part stays)."""
+        return self.model_copy(update={SEALED_FIELD: box})
 
 
 def readable(event: Event) -> dict[str, Any]:

@@ -133,8 +133,6 @@ class HttpKeySource:
         self.url = url
         self.auth = auth
         self.timeout = timeout
-        self.calls = 0
-        """HTTP requests made (one per batch of at most MAX_IDS_PER_CALL ids)."""
 
     async def fetch(self, citizen_ids: list[str], session: AsyncSession | None = None) -> dict[str, bytes]:
         keys: dict[str, bytes] = {}
@@ -144,7 +142,6 @@ class HttpKeySource:
         return keys
 
     async def _ask(self, client: httpx.AsyncClient, citizen_ids: list[str]) -> dict[str, bytes]:
-        self.calls += 1
         try:
             response = await client.post(self.url, json={"citizen_ids": citizen_ids})
         except httpx.TransportError as exc:

@@ -121,9 +121,10 @@ def _short_type(ce_type: str) -> str:
 
 
 class BusTail:
-    """Reads every catalogue topic and dead-letter topic from the start, keeping
-    the records of one partnership (dead letters also when only `dlt_consumer`
-    names one of its groups). Flows wait on it per key."""
+    """Reads every topic of one partnership, dead-letter topics included, from
+    the start, and each one created later as it appears (its services create
+    their own as they start); keeps that partnership's records (dead letters
+    also when only `dlt_consumer` names one of its groups). Flows wait on it per key."""
 
     def __init__(self, bootstrap: str, partnership: str) -> None:
         self.bootstrap = bootstrap
@@ -131,6 +132,7 @@ class BusTail:
         self.records: list[Rec] = []
         self.by_key: dict[str, list[Rec]] = defaultdict(list)
         self.tps: list[TopicPartition] = []
+        self._followed_at = 0.0
         self._waiters: dict[str, asyncio.Event] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
@@ -140,16 +142,30 @@ class BusTail:
         self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
                                           auto_offset_reset="earliest")
         await self._consumer.start()
-        for topic in await partnership_topics_on(self.bootstrap, self.partnership):
-            partitions = self._consumer.partitions_for_topic(topic)
-            if not partitions:
-                await self._consumer._client.force_metadata_update()  # noqa: SLF001 - a topic seen for the first time
-                partitions = self._consumer.partitions_for_topic(topic) or set()
-            self.tps += [TopicPartition(topic, p) for p in sorted(partitions)]
-        self._consumer.assign(self.tps)
-        await self._consumer.seek_to_beginning(*self.tps)
+        await self._follow_new_topics()
         self._task = asyncio.create_task(self._run(), name="bus-tail")
         return self
+
+    async def _follow_new_topics(self) -> None:
+        """Add the partnership's topics created since the last look, read from their start;
+        the partitions already read keep their positions."""
+        assert self._consumer is not None
+        self._followed_at = asyncio.get_running_loop().time()
+        known = {tp.topic for tp in self.tps}
+        new = [t for t in await partnership_topics_on(self.bootstrap, self.partnership) if t not in known]
+        if not new:
+            return
+        # every topic's metadata: the client's own refresh asks only for the topics already assigned
+        cluster = await self._consumer._client.fetch_all_metadata()  # noqa: SLF001
+        added = [TopicPartition(t, p) for t in new for p in sorted(cluster.partitions_for_topic(t) or ())]
+        if not added:
+            return  # not in the metadata yet: the next look finds them
+        positions = {tp: await self._consumer.position(tp) for tp in self.tps}
+        self.tps += added
+        self._consumer.assign(self.tps)
+        for tp, position in positions.items():
+            self._consumer.seek(tp, position)
+        await self._consumer.seek_to_beginning(*added)
 
     async def stop(self) -> None:
         if self._task:
@@ -171,6 +187,11 @@ class BusTail:
         assert self._consumer is not None
         try:
             while True:
+                if asyncio.get_running_loop().time() - self._followed_at > 0.5:
+                    await self._follow_new_topics()
+                if not self.tps:
+                    await asyncio.sleep(0.2)
+                    continue
                 batch = await self._consumer.getmany(timeout_ms=200, max_records=5000)
                 for tp, records in batch.items():
                     for record in records:
@@ -203,7 +224,8 @@ class BusTail:
         if self.error is not None:
             raise RuntimeError(f"the bus tail stopped: {self.error!r}")
         assert self._consumer is not None
-        ends = await self._consumer.end_offsets(self.tps)
+        await self._follow_new_topics()
+        ends = await self._consumer.end_offsets(self.tps) if self.tps else {}
         for tp in self.tps:
             if await self._consumer.position(tp) < ends[tp]:
                 return False

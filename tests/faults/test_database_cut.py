@@ -172,7 +172,7 @@ async def test_database_cut_while_consuming_loses_nothing_and_dead_letters_nothi
             busy = None
             if not await bus.caught_up():
                 busy = "the bus tail is still reading"
-            elif behind := await offsets.lag(bus, group, kit.topics_consumed("journey")):
+            elif behind := await offsets.lag(bus, group, kit.services_consumed("journey")):
                 busy = f"journey lags {behind} records"
             elif (unsent := (await kit.outbox_unsent(db_url))[0]):
                 busy = f"journey's outbox has {unsent} unsent rows"

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
-from brobygger_contracts import EVENTS_BY_TYPE, topic_of_service
+from brobygger_contracts import topic_of_service
 from brobygger_contracts.sealed import SEALED_FIELD
-from brobygger_runtime.sealing import open_event
 from brobygger_runtime.service import ServiceRuntime
+from brobygger_stack.fixed_keys import opened_payload
 from brobygger_stack.identity.test_tokens import TestTokens
 from brobygger_stack.testing import service_settings
 from referral.bootstrap import Settings, build
@@ -70,8 +70,7 @@ class RunningReferral:
             keys = await self.runtime.citizen_keys.keys_for([p.headers["ce_subject"] for p in sealed], session)
         for p in sealed:
             if (key := keys.get(p.headers["ce_subject"])) is not None:  # an erased citizen's stay shut
-                event = open_event(EVENTS_BY_TYPE[p.headers["ce_type"]].model_validate(p.payload), key)
-                p.payload = p.payload | event.opened.model_dump(mode="json")
+                p.payload = p.payload | opened_payload(p.payload, p.headers["ce_type"], key)
         return found
 
 

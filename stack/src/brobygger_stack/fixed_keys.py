@@ -53,9 +53,9 @@ _SEALING = {cls.event_type(): cls for cls in EVENTS if issubclass(cls, SealedEve
 _BY_NAME = {cls.__name__: cls for cls in _SEALING.values()}
 
 
-def opened_payload(payload: dict[str, Any], event_type: str | None = None) -> dict[str, Any]:
-    """A payload read from the bus or an outbox with its box opened under the test key: the
-    sealed fields beside the clear ones (as before they were sealed), `sealed` gone.
+def opened_payload(payload: dict[str, Any], event_type: str | None = None, key: bytes | None = None) -> dict[str, Any]:
+    """A payload read from the bus or an outbox with its box opened under `key` (default the test
+    key): the sealed fields beside the clear ones (as before they were sealed), `sealed` gone.
     `event_type`: the `ce_type` or the class name; without it the payload is returned as it is
     when it has no box."""
     box = payload.get(SEALED_FIELD)
@@ -65,7 +65,7 @@ def opened_payload(payload: dict[str, Any], event_type: str | None = None) -> di
     if cls is None:
         raise ValueError(f"name the event type of a sealed payload, not {event_type!r}")
     subject = str(payload[cls.subject_field])
-    part = open_box(SealedBox.model_validate(box), derived_key(subject), associated_data(cls.event_type(), subject),
+    part = open_box(SealedBox.model_validate(box), key or derived_key(subject), associated_data(cls.event_type(), subject),
                     cls.sealed_part)
     clear = {k: v for k, v in payload.items() if k != SEALED_FIELD}
     return clear | part.model_dump(mode="json")

@@ -27,7 +27,9 @@ from typing import Any
 # Documentation only, or identity of the document rather than of the data.
 IGNORED = frozenset({"description", "title", "examples", "$comment", "$id", "$schema", "$defs", "readOnly"})
 # Handled by name below; everything else is compared for equality.
-STRUCTURAL = frozenset({"properties", "required", "enum", "items", "anyOf", "oneOf", "type", "$ref"})
+STRUCTURAL = frozenset({"properties", "required", "enum", "items", "anyOf", "oneOf", "type", "$ref", "x-sealed-part"})
+SEALED_PART = "x-sealed-part"
+"""The plaintext of an event's sealed box (`sealed.PART_SCHEMA_KEY`): held to the same rule as the event."""
 
 
 def incompatibilities(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -82,6 +84,10 @@ class _Comparison:
                 if removed:
                     problems.append(f"{where}: enum narrowed, removed {_show(removed)}")
         problems += self.properties(old, new, path, seen, defn)
+        if SEALED_PART in old and SEALED_PART in new:
+            problems += self.node(old[SEALED_PART], new[SEALED_PART], "sealed", seen, defn)
+        elif SEALED_PART in old or SEALED_PART in new:
+            problems.append(f"{where}: sealed part added or removed")
         if "items" in old and "items" in new:
             problems += self.node(old["items"], new["items"], f"{path}[]", seen, defn)
         elif "items" in old or "items" in new:

@@ -103,3 +103,16 @@ def test_each_milestone_reads_differently(language):
     bodies = {state: LIBRARY.render("journey_milestone_referrer", language, {**SAMPLE, "to_state": state}).body
               for state in ("contacted", "match_accepted", "active")}
     assert len(set(bodies.values())) == 3
+
+
+def test_a_proposals_reasons_are_rendered_in_the_readers_language_from_their_codes():
+    """Issue 15 case 5: the reasons were frozen in the proposing instance's language (here Danish)."""
+    proposal = {**SAMPLE, "reasons": ["en aktivitet med gåture", "1 km væk"], "reason_codes": [
+        {"code": "activity_for", "params": {"interests": ["walking", "coffee_and_conversation"]}},
+        {"code": "km", "params": {"km": 1}}, {"code": "transport", "params": {"need": "flex_transport"}}]}
+    swedish = LIBRARY.render("match_proposed", "sv", proposal).body
+    assert "- en aktivitet med promenader och fika och samtal\n- 1 km bort\n- resa: färdtjänst/flexlinje" in swedish
+    english = LIBRARY.render("match_proposed", "en", proposal).body
+    assert "- an activity for walking and coffee and conversation\n- 1 km away\n" in english
+    older = LIBRARY.render("match_proposed", "sv", {**proposal, "reason_codes": None}).body
+    assert "- en aktivitet med gåture\n- 1 km væk\n" in older  # a proposal from before codes: as written

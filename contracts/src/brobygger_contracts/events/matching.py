@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from brobygger_contracts.base import Event
+from brobygger_contracts.base import Event, WireModel
 from brobygger_contracts.sealed import SealedEvent, SealedPart
 from brobygger_contracts.types import InterestCode, Language, OrgId, PostalCode, TimeSlot
 
@@ -28,6 +28,28 @@ class DeclineReason(str, Enum):
     health = "health"
     candidate_unavailable = "candidate_unavailable"
     other = "other"
+
+
+class TransportNeed(str, Enum):
+    """How a citizen with a transport barrier gets to an activity; the guide arranges it."""
+
+    volunteer_driver = "volunteer_driver"
+    """A volunteer drives the citizen door to door (mobility)."""
+    flex_transport = "flex_transport"
+    """The municipality's flex transport (Flextur), for longer or unknown distances."""
+    accompanied_bus_ride = "accompanied_bus_ride"
+    """Someone rides the bus with the citizen the first times."""
+
+
+class MatchReason(WireModel):
+    """One reason a candidate fits, as a code with parameters; whoever shows it renders it in the reader's
+    language (`brobygger_contracts.reason_texts`)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z_]{1,40}$")
+    """E.g. `both_enjoy`, `km`, `free`, `subsidised`, `hearing_loop`, `transport`."""
+    params: dict[str, int | str | list[str]] = {}
+    """Codes and numbers only: `interests` and `languages` (codes), `slots` (`tue morning`), `km`, `dkk`,
+    `postal_code`, `age_band`, `gender`, `need` (a `TransportNeed`)."""
 
 
 class VolunteerRegistered(Event, publisher="matching", subject="volunteer_id"):
@@ -80,6 +102,16 @@ class ActivityPublished(Event, publisher="matching", subject="activity_id"):
     """Whether a companion may come along to the first visits."""
     practice_community: bool = False
     """A low-threshold practice community (øvefællesskab): a stepping stone."""
+    languages: list[Language] | None = None
+    """Languages spoken at the activity; empty when not stated (then no constraint)."""
+    interpreter_available: bool | None = None
+    """An interpreter can be arranged, so a citizen who speaks none of `languages` may still come."""
+    hearing_loop: bool | None = None
+    """A hearing loop (teleslynge) in the meeting room."""
+    cost_dkk: float | None = Field(default=None, ge=0)
+    """The price of taking part, in kroner; 0 or empty is free."""
+    reduced_cost_dkk: float | None = Field(default=None, ge=0)
+    """A subsidised price for those who cannot pay the full one (0: subsidised in full); empty when there is none."""
     published_at: datetime
     """When this version was published."""
 
@@ -93,6 +125,13 @@ class MatchProposedSealed(SealedPart):
     """Human-readable reasons, e.g. `both enjoy baking`, `1 km away`."""
     distance_km: int | None = Field(default=None, ge=0)
     """Whole kilometres between the centroids of the citizen's and the candidate's postal areas."""
+    reason_codes: list[MatchReason] | None = None
+    """The reasons as codes with parameters, to render in the reader's language (`reasons` is the proposing
+    instance's language, kept for readers written before)."""
+    transport_need: TransportNeed | None = None
+    """What the guide must arrange for the citizen to get there; empty when nothing (or a volunteer friend)."""
+    cost_dkk: int | None = Field(default=None, ge=0)
+    """What the citizen pays, whole kroner (the subsidised price for a citizen with a money barrier); empty when not stated."""
 
 
 class MatchProposed(SealedEvent, publisher="matching", sealed_part=MatchProposedSealed):

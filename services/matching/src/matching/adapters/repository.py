@@ -195,6 +195,10 @@ async def activity_candidates(session: AsyncSession) -> list[Candidate]:
             practice_community=r.practice_community,
             availability=slots_of(r.schedule),
             name=r.name,
+            cost_dkk=r.cost_dkk,
+            reduced_cost_dkk=r.reduced_cost_dkk,
+            hearing_loop=r.hearing_loop,
+            interpreter_available=r.interpreter_available,
         )
         for r in rows
     ]

@@ -63,9 +63,12 @@ activities = sa.Table(
     sa.Column("schedule", sa.JSON, nullable=False),
     sa.Column("seats", sa.Integer, nullable=True),
     sa.Column("cost_dkk", sa.Float, nullable=True),
+    sa.Column("reduced_cost_dkk", sa.Float, nullable=True, comment="a subsidised price; empty when there is none"),
     sa.Column("step_free", sa.Boolean, nullable=False),
     sa.Column("accompaniment_welcome", sa.Boolean, nullable=False),
     sa.Column("practice_community", sa.Boolean, nullable=False),
+    sa.Column("hearing_loop", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("interpreter_available", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("published_at", UtcDateTime(), nullable=False),
 )
 
@@ -80,6 +83,8 @@ proposals = sa.Table(
     sa.Column("rank", sa.Integer, nullable=False),
     sa.Column("reasons", sa.JSON, nullable=False),
     sa.Column("distance_km", sa.Float, nullable=True),
+    sa.Column("transport_need", sa.String(32), nullable=True, comment="what the guide arranges: volunteer_driver, flex_transport, accompanied_bus_ride"),
+    sa.Column("cost_dkk", sa.Integer, nullable=True, comment="what the citizen pays, whole kroner"),
     sa.Column("status", sa.String(16), nullable=False, comment="proposed, accepted, declined, withdrawn (the candidate stopped before an answer) or ended (after acceptance)"),
     sa.Column("decline_reason", sa.String(32), nullable=True),
     sa.Column("proposed_at", UtcDateTime(), nullable=False),

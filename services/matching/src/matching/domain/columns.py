@@ -10,6 +10,7 @@ from uuid import UUID
 import numpy as np
 
 from matching.domain import taxonomy
+from matching.domain.barriers import HEARING, MONEY, cost_tier
 from matching.domain.geo import reach_km
 from matching.domain.model import GENDERS, SLOT_COUNT, Candidate, CitizenProfile, Slot
 
@@ -30,6 +31,9 @@ class CandidatePool:
     trained: np.ndarray
     step_free: np.ndarray
     accompaniment_welcome: np.ndarray
+    cost_tier: np.ndarray       # int8: barriers.CostTier (free, subsidised, paid only)
+    hearing_loop: np.ndarray    # bool: an activity with a hearing loop, or a volunteer (one to one, face to face)
+    interpreter: np.ndarray     # bool: an interpreter can be arranged (no common language needed)
     slots: np.ndarray           # bool (n, SLOT_COUNT)
     vocabulary: list[str]
     language_vocabulary: list[str]
@@ -84,6 +88,9 @@ class CandidatePool:
             trained=np.array([k.trained for k in candidates], dtype=bool),
             step_free=np.array([k.step_free for k in candidates], dtype=bool),
             accompaniment_welcome=np.array([k.accompaniment_welcome for k in candidates], dtype=bool),
+            cost_tier=np.array([cost_tier(k) for k in candidates], dtype=np.int8),
+            hearing_loop=np.array([k.hearing_loop or k.traits is not None for k in candidates], dtype=bool),
+            interpreter=np.array([k.interpreter_available for k in candidates], dtype=bool),
             slots=_slot_matrix([k.availability for k in candidates]),
             vocabulary=vocabulary,
             language_vocabulary=languages,
@@ -118,6 +125,8 @@ class CitizenBlock:
     reach_km: np.ndarray
     needs_step_free: np.ndarray
     wants_accompaniment: np.ndarray
+    money: np.ndarray           # bool: a money barrier (paid-only candidates excluded, free ones first)
+    hearing: np.ndarray         # bool: a hearing barrier (hearing loops first)
     slots: np.ndarray           # bool (m, SLOT_COUNT)
     wanted_gender: np.ndarray   # int, as pool.gender; 0 = no preference
     non_smoker: np.ndarray
@@ -139,6 +148,8 @@ class CitizenBlock:
             reach_km=np.array([reach_km(c.max_travel_km, c.barriers) for c in citizens], dtype=float),
             needs_step_free=np.array([c.needs_step_free for c in citizens], dtype=bool),
             wants_accompaniment=np.array([c.wants_accompaniment for c in citizens], dtype=bool),
+            money=np.array([MONEY in c.barriers for c in citizens], dtype=bool),
+            hearing=np.array([HEARING in c.barriers for c in citizens], dtype=bool),
             slots=_slot_matrix([c.availability for c in citizens]),
             wanted_gender=np.array([_code(c.preferences.gender, GENDERS) for c in citizens], dtype=int),
             non_smoker=np.array([c.preferences.non_smoker for c in citizens], dtype=bool),

@@ -118,5 +118,12 @@ class Candidate:
     availability: frozenset[Slot] = field(default_factory=frozenset)
     """A volunteer's free slots or an activity's schedule."""
     name: str | None = None
+    cost_dkk: float | None = None
+    """What taking part costs; None or 0 is free (a volunteer friend always is)."""
+    reduced_cost_dkk: float | None = None
+    """A subsidised price for those who cannot pay the full one (0: subsidised in full); None when there is none."""
+    hearing_loop: bool = False
+    interpreter_available: bool = False
+    """An interpreter can be arranged, so a citizen who speaks none of its languages can still take part."""
     traits: Traits | None = None
     """A volunteer's traits; None for activities, where a citizen's preferences do not apply."""

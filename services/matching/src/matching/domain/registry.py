@@ -66,6 +66,10 @@ class Activity:
     schedule: frozenset[Slot] = frozenset()
     seats: int | None = None
     cost_dkk: float | None = None
+    reduced_cost_dkk: float | None = None
+    """A subsidised price for those who cannot pay the full one (0: subsidised in full)."""
     step_free: bool = False
     accompaniment_welcome: bool = True
     practice_community: bool = False
+    hearing_loop: bool = False
+    interpreter_available: bool = False

@@ -20,10 +20,11 @@ from uuid import UUID
 
 import numpy as np
 
+from matching.domain.barriers import HEARING, MONEY, CostTier
 from matching.domain.columns import CandidatePool, CitizenBlock
 from matching.domain.geo import REACH_FACTORS, Point, distance_grid, reach_km
 from matching.domain.model import CitizenProfile, Candidate, Kind, Slot
-from matching.domain.reasons import language_list, reasons
+from matching.domain.reasons import Reason, language_list, reason_codes
 
 WEIGHT_INTERESTS = 0.45
 WEIGHT_DISTANCE = 0.25
@@ -41,6 +42,7 @@ class Exclusion(str, Enum):
     out_of_reach = "out_of_reach"
     not_step_free = "not_step_free"
     accompaniment_not_welcome = "accompaniment_not_welcome"
+    paid_only = "paid_only"
     already_proposed = "already_proposed"
 
 
@@ -118,12 +120,13 @@ def score_block(block: CitizenBlock, pool: CandidatePool) -> Scores:
     common_language = _overlap(block.languages, pool.languages_f32) > 0
     violations = {
         Exclusion.not_consented: ~block.consent[:, pool.org_index] if n else np.zeros((m, 0), dtype=bool),
-        Exclusion.no_common_language: states_languages & ~common_language,
+        Exclusion.no_common_language: states_languages & ~common_language & ~pool.interpreter[None, :],
         Exclusion.no_capacity: np.broadcast_to(pool.capacity_left < 1, (m, n)),
         Exclusion.not_trained: np.broadcast_to(~pool.trained, (m, n)),
         Exclusion.out_of_reach: out_of_reach,
         Exclusion.not_step_free: block.needs_step_free[:, None] & ~pool.step_free[None, :],
         Exclusion.accompaniment_not_welcome: block.wants_accompaniment[:, None] & ~pool.accompaniment_welcome[None, :],
+        Exclusion.paid_only: block.money[:, None] & (pool.cost_tier == CostTier.paid_only)[None, :],
     }
     return Scores(score=score, distance_km=distance, violations=violations)
 
@@ -135,6 +138,7 @@ class PoolScores:
     score: np.ndarray
     distance_km: np.ndarray     # NaN = unknown
     violations: dict[Exclusion, np.ndarray]
+    priority: np.ndarray        # int: what the citizen's barriers put first (0), before any score
 
     @property
     def eligible(self) -> np.ndarray:
@@ -151,7 +155,19 @@ def score_pool(citizen: CitizenProfile, pool: CandidatePool, exclude: frozenset[
     violations[Exclusion.already_proposed] = (
         np.array([i in exclude for i in pool.ids], dtype=bool) if exclude else np.zeros(len(pool), dtype=bool)
     )
-    return PoolScores(score=scores.score[0], distance_km=scores.distance_km[0], violations=violations)
+    return PoolScores(score=scores.score[0], distance_km=scores.distance_km[0], violations=violations,
+                      priority=_priority(citizen, pool))
+
+
+def _priority(citizen: CitizenProfile, pool: CandidatePool) -> np.ndarray:
+    """Barriers rank before scores: with a money barrier free before subsidised; with a hearing barrier a
+    hearing loop before none (money first). 0 = first; all 0 for a citizen with neither barrier."""
+    priority = np.zeros(len(pool), dtype=np.int8)
+    if MONEY in citizen.barriers:
+        priority += 2 * pool.cost_tier
+    if HEARING in citizen.barriers:
+        priority += ~pool.hearing_loop
+    return priority
 
 
 def top_eligible(scores: PoolScores, limit: int) -> np.ndarray:
@@ -159,11 +175,11 @@ def top_eligible(scores: PoolScores, limit: int) -> np.ndarray:
     rows = np.flatnonzero(scores.eligible)
     if rows.size == 0 or limit <= 0:
         return rows[:0]
-    if rows.size > limit:
-        keep = np.argpartition(-scores.score[rows], limit - 1)[:limit]
+    if rows.size > limit:  # priority outweighs any score difference (scores are in [0, 1])
+        keep = np.argpartition(2.0 * scores.priority[rows] - scores.score[rows], limit - 1)[:limit]
         rows = rows[keep]
     distance = np.nan_to_num(scores.distance_km[rows], nan=np.inf)
-    return rows[np.lexsort((distance, -scores.score[rows]))]
+    return rows[np.lexsort((distance, -scores.score[rows], scores.priority[rows]))]
 
 
 @dataclass(frozen=True)
@@ -174,7 +190,10 @@ class Assessment:
     score: float
     distance_km: float | None
     reasons: list[str] = field(default_factory=list)
+    """The reasons rendered in the instance's language."""
     exclusions: dict[Exclusion, str] = field(default_factory=dict)
+    reason_codes: list[Reason] = field(default_factory=list)
+    """The same reasons as codes with parameters, for any reader's language."""
 
     @property
     def eligible(self) -> bool:
@@ -206,8 +225,10 @@ def assess_all(citizen: CitizenProfile, candidates: Sequence[Candidate], exclude
     if not candidates:
         return []
     scores = score_pool(citizen, CandidatePool.of(candidates), exclude)
-    judged = [_assessment(citizen, k, scores, row, language) for row, k in enumerate(candidates)]
-    return sorted(judged, key=lambda a: (not a.eligible, -a.score, a.distance_km if a.distance_km is not None else np.inf))
+    judged = [(_assessment(citizen, k, scores, row, language), int(scores.priority[row])) for row, k in enumerate(candidates)]
+    judged.sort(key=lambda ap: (not ap[0].eligible, ap[1], -ap[0].score,
+                                ap[0].distance_km if ap[0].distance_km is not None else np.inf))
+    return [a for a, _ in judged]
 
 
 def assess(citizen: CitizenProfile, candidate: Candidate) -> Assessment:
@@ -222,13 +243,14 @@ def _assessment(citizen: CitizenProfile, candidate: Candidate, scores: PoolScore
         for exclusion, violated in scores.violations.items()
         if violated[row]
     }
-    return Assessment(
-        candidate=candidate,
-        score=round(float(scores.score[row]), 4),
-        distance_km=distance_km,
-        reasons=reasons(citizen, candidate, distance_km, language),
-        exclusions=exclusions,
-    )
+    return _with_reasons(citizen, candidate, round(float(scores.score[row]), 4), distance_km, exclusions, language)
+
+
+def _with_reasons(citizen: CitizenProfile, candidate: Candidate, score: float, distance_km: float | None,
+                  exclusions: dict[Exclusion, str], language: str) -> Assessment:
+    codes = reason_codes(citizen, candidate, distance_km)
+    return Assessment(candidate=candidate, score=score, distance_km=distance_km,
+                      reasons=[reason.text(language) for reason in codes], exclusions=exclusions, reason_codes=codes)
 
 
 def _why_excluded(exclusion: Exclusion, citizen: CitizenProfile, candidate: Candidate, distance_km: float | None) -> str:
@@ -250,6 +272,8 @@ def _why_excluded(exclusion: Exclusion, citizen: CitizenProfile, candidate: Cand
             return "the citizen needs step-free access and the activity has none"
         case Exclusion.accompaniment_not_welcome:
             return "the citizen wants company to the first visits and the activity does not welcome it"
+        case Exclusion.paid_only:
+            return f"the citizen has a money barrier and the activity costs {candidate.cost_dkk:.0f} kr with no subsidised price"
         case Exclusion.already_proposed:
             return "already proposed to this citizen before"
     raise AssertionError(exclusion)
@@ -261,7 +285,7 @@ def slots(pairs: Iterable[tuple[str, str]]) -> frozenset[Slot]:
 
 __all__ = [
     "Assessment", "CandidatePool", "CitizenBlock", "Exclusion", "PoolScores", "Scores", "score_block", "Point", "assess", "assess_all", "rank",
-    "reach_km", "reasons", "score_pool", "slots", "top_eligible",
+    "reach_km", "score_pool", "slots", "top_eligible",
 ]
 
 
@@ -275,5 +299,5 @@ def assessment_in_block(citizen: CitizenProfile, candidate: Candidate, scores: S
         for exclusion, violated in scores.violations.items()
         if violated[row, column]
     }
-    return Assessment(candidate=candidate, score=round(float(scores.score[row, column]), 4), distance_km=distance_km,
-                      reasons=reasons(citizen, candidate, distance_km, language), exclusions=exclusions)
+    return _with_reasons(citizen, candidate, round(float(scores.score[row, column]), 4), distance_km, exclusions,
+                         language)

@@ -10,8 +10,9 @@ from typing import Any, Iterator
 from uuid import UUID
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 
+from brobygger_contracts.reason_texts import language_of, render_all
 from brobygger_contracts.sealed import readable
 from brobygger_runtime.auth import Caller, Role, requires
 from brobygger_runtime.body_limit import read_capped_body
@@ -179,9 +180,16 @@ async def list_activities(response: Response, page: Page = Depends(),
     return page.cut(await _rows(runtime, page.apply(query)), response)
 
 
+def reader_language(runtime: ServiceRuntime = Depends(runtime_of),
+                    accept_language: str | None = Header(default=None)) -> str:
+    """The language reasons are shown in: the first of da, sv, en the `Accept-Language` header names,
+    else the instance's REASONS_LANGUAGE."""
+    return language_of(accept_language, runtime.settings.reasons_language)
+
+
 @router.get("/citizens/{citizen_id}/candidates", tags=["matching"])
 async def candidates(citizen_id: UUID, kind: Kind = Query(Kind.volunteer_friend),
-                     caller: Caller = Depends(requires(*STAFF)),
+                     caller: Caller = Depends(requires(*STAFF)), language: str = Depends(reader_language),
                      runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """Every candidate of one kind judged for the citizen: score and reasons, or why it is excluded.
     Coordinators of an organisation the citizen's consent names, guides of such an organisation
@@ -194,14 +202,14 @@ async def candidates(citizen_id: UUID, kind: Kind = Query(Kind.volunteer_friend)
         if profile is None or runtime.settings.org_id not in profile.consented_orgs:
             raise HTTPException(404, detail=f"no clarified citizen {citizen_id} whose consent names {runtime.settings.org_id}")
         earlier = frozenset(UUID(p.candidate_id) for p in await repo.proposals_of(session, citizen_id) if p.kind == kind.value)
-        judged = assess_all(profile, await repo.candidates(session, kind), exclude=earlier,
-                            language=runtime.settings.reasons_language)
+        judged = assess_all(profile, await repo.candidates(session, kind), exclude=earlier, language=language)
     return {
         "citizen_id": str(citizen_id),
         "kind": kind.value,
         "candidates": [
             {"candidate_id": str(a.candidate.candidate_id), "name": a.candidate.name, "eligible": a.eligible,
              "score": a.score, "distance_km": a.distance_km, "reasons": a.reasons,
+             "reason_codes": [r.as_json() for r in a.reason_codes],
              "excluded_because": {e.value: why for e, why in a.exclusions.items()}}
             for a in judged
         ],
@@ -241,11 +249,13 @@ async def gaps(min_citizens: int = Query(MIN_CELL, ge=1, description=f"hide area
 
 @router.get("/proposals", tags=["matching"])
 async def list_proposals(response: Response, citizen_id: UUID | None = None, page: Page = Depends(),
-                         caller: Caller = Depends(requires(*STAFF)),
+                         caller: Caller = Depends(requires(*STAFF)), language: str = Depends(reader_language),
                          runtime: ServiceRuntime = Depends(runtime_of)) -> list[dict[str, Any]]:
     """Proposals and their state, a page at a time (`limit`, `offset`; `X-Next-Offset` names the next page), only of
     citizens whose consent names the caller's organisation (a guide: of their own caseload). Guides and coordinators;
-    a `citizen_id` the caller may not see answers an empty list, and the refusal is logged."""
+    a `citizen_id` the caller may not see answers an empty list, and the refusal is logged. Reasons are rendered in
+    the `Accept-Language` (da, sv, en; default the instance's REASONS_LANGUAGE), with their codes in `reason_codes`;
+    `transport_need` is what the guide must arrange, `cost_dkk` what the citizen pays."""
     if citizen_id is not None and await visible_citizen(runtime, caller, citizen_id, fields=("proposals",),
                                                         purpose="proposals") is None:
         return []  # the same as for a citizen without proposals: a list never tells whom the caller may not open
@@ -256,7 +266,14 @@ async def list_proposals(response: Response, citizen_id: UUID | None = None, pag
     rows = page.cut(await _rows(runtime, page.apply(query)), response)
     if citizen_id is None:
         await log_reads(runtime, caller, (r["citizen_id"] for r in rows), fields=("proposals",), purpose="proposals")
-    return rows
+    return [_shown_proposal(r, language) for r in rows]
+
+
+def _shown_proposal(row: dict[str, Any], language: str) -> dict[str, Any]:
+    """A proposal row with its reasons in the reader's language (rows from before codes keep their text)."""
+    stored = row["reasons"]
+    codes = [r for r in stored if isinstance(r, dict)]
+    return row | {"reasons": render_all(stored, language), "reason_codes": codes or None}
 
 
 async def _proposal_in_consent(runtime: ServiceRuntime, caller: Caller, proposal_id: UUID, purpose: str) -> None:

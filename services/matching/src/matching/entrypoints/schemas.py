@@ -72,18 +72,24 @@ class ActivityIn(BaseModel):
     longitude: float | None = Field(default=None, ge=-180, le=180)
     schedule: list[TimeSlotIn] = []
     seats: int | None = Field(default=None, ge=0, description="seats; empty when there is no limit")
-    cost_dkk: float | None = Field(default=None, ge=0)
+    cost_dkk: float | None = Field(default=None, ge=0, description="the price; empty or 0 is free")
+    reduced_cost_dkk: float | None = Field(default=None, ge=0, description="a subsidised price for those who cannot "
+                                           "pay the full one (0: free for them); empty when there is none")
     step_free: bool = False
     accompaniment_welcome: bool = True
     practice_community: bool = False
+    hearing_loop: bool = False
+    interpreter_available: bool = Field(default=False, description="an interpreter can be arranged: a citizen "
+                                        "who speaks none of `languages` may still be proposed it")
 
     def to_domain(self, org: str, activity_id: UUID) -> Activity:
         return Activity(
             activity_id=activity_id, org=self.org or org, name=self.name, interests=tuple(self.interests),
             postal_code=self.postal_code, languages=tuple(self.languages), address=self.address,
             latitude=self.latitude, longitude=self.longitude, schedule=frozenset(s.slot() for s in self.schedule),
-            seats=self.seats, cost_dkk=self.cost_dkk, step_free=self.step_free,
+            seats=self.seats, cost_dkk=self.cost_dkk, reduced_cost_dkk=self.reduced_cost_dkk, step_free=self.step_free,
             accompaniment_welcome=self.accompaniment_welcome, practice_community=self.practice_community,
+            hearing_loop=self.hearing_loop, interpreter_available=self.interpreter_available,
         )
 
 

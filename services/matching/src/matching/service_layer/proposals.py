@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from brobygger_contracts.events.matching import MatchProposed, ProposalKind
+from brobygger_contracts.events.matching import MatchProposed, MatchReason, ProposalKind
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
 from matching.adapters.metrics import metrics_of
 from matching.adapters.tables import proposals
+from matching.domain.barriers import price_for, transport_need
 from matching.domain.model import CitizenProfile, Kind, Wish
 from matching.domain.scoring import Assessment, rank
 
@@ -49,6 +50,10 @@ def shown_distance(distance_km: float | None) -> float | None:
 async def record_proposal(uow: UnitOfWork, profile: CitizenProfile, chosen: Assessment, rank_number: int) -> MatchProposed:
     now = datetime.now(UTC)
     candidate = chosen.candidate
+    need = transport_need(profile, candidate, chosen.distance_km)
+    price = price_for(profile, candidate) if candidate.kind is Kind.activity else None
+    cost_dkk = None if price is None else round(price)
+    codes = [reason.as_json() for reason in chosen.reason_codes]
     event = MatchProposed(
         proposal_id=uuid.uuid4(),
         citizen_id=profile.citizen_id,
@@ -58,14 +63,18 @@ async def record_proposal(uow: UnitOfWork, profile: CitizenProfile, chosen: Asse
         proposing_org=uow.runtime.settings.org_id,
         score=chosen.score,
         reasons=chosen.reasons,
+        reason_codes=[MatchReason(**code) for code in codes],
+        transport_need=need,
+        cost_dkk=cost_dkk,
         distance_km=shown_distance(chosen.distance_km),
         rank=rank_number,
         proposed_at=now,
     )
     await uow.session.execute(proposals.insert().values(
         proposal_id=str(event.proposal_id), citizen_id=str(profile.citizen_id), kind=candidate.kind.value,
-        candidate_id=str(candidate.candidate_id), score=chosen.score, rank=rank_number, reasons=chosen.reasons,
-        distance_km=shown_distance(chosen.distance_km), status="proposed", proposed_at=now,
+        candidate_id=str(candidate.candidate_id), score=chosen.score, rank=rank_number, reasons=codes,
+        distance_km=shown_distance(chosen.distance_km), transport_need=need.value if need else None, cost_dkk=cost_dkk,
+        status="proposed", proposed_at=now,
     ))
     await uow.publish(event)
     metrics_of(uow.runtime).proposals.labels(candidate.kind.value).inc()

@@ -80,8 +80,9 @@ async def publish_activity(uow: UnitOfWork, activity: Activity) -> ActivityPubli
         "interests": list(activity.interests), "languages": list(activity.languages),
         "postal_code": activity.postal_code, "address": activity.address, "latitude": activity.latitude,
         "longitude": activity.longitude, "schedule": repo.slots_json(activity.schedule), "seats": activity.seats,
-        "cost_dkk": activity.cost_dkk, "step_free": activity.step_free,
+        "cost_dkk": activity.cost_dkk, "reduced_cost_dkk": activity.reduced_cost_dkk, "step_free": activity.step_free,
         "accompaniment_welcome": activity.accompaniment_welcome, "practice_community": activity.practice_community,
+        "hearing_loop": activity.hearing_loop, "interpreter_available": activity.interpreter_available,
         "published_at": now,
     })
     event = ActivityPublished(
@@ -89,6 +90,8 @@ async def publish_activity(uow: UnitOfWork, activity: Activity) -> ActivityPubli
         postal_code=activity.postal_code, latitude=activity.latitude, longitude=activity.longitude,
         schedule=repo.slots_json(activity.schedule), seats=activity.seats, step_free=activity.step_free,
         accompaniment_welcome=activity.accompaniment_welcome, practice_community=activity.practice_community,
+        languages=list(activity.languages), interpreter_available=activity.interpreter_available,
+        hearing_loop=activity.hearing_loop, cost_dkk=activity.cost_dkk, reduced_cost_dkk=activity.reduced_cost_dkk,
         published_at=now,
     )
     await uow.publish(event)

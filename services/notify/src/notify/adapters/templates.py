@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, UndefinedError, pass_context
 
+from brobygger_contracts.reason_texts import render_all
 from notify.domain.model import LANGUAGES
 
 
@@ -69,6 +70,8 @@ class TemplateLibrary:
 
     def render(self, template: str, language: str, variables: Mapping[str, Any], timezone: str | None = None) -> RenderedMessage:
         language = language if language in LANGUAGES else "en"
+        if variables.get("reason_codes"):  # a proposal's reasons in the reader's language, not the proposer's
+            variables = {**variables, "reasons": render_all(variables["reason_codes"], language)}
         try:
             text = self.env.get_template(f"{language}/{template}.txt.j2").render(
                 **variables, language=language, timezone=timezone or DEFAULT_TIMEZONE)

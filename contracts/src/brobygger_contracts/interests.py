@@ -100,7 +100,7 @@ INTERESTS: tuple[Interest, ...] = (
     _i("film", "film", "film", "film",
        "movies", "cinema", "films", "biograf", "biografen", "filmklub", "bio", "filmklubb"),
     _i("self_help_group", "self-help group", "selvhjælpsgruppe", "självhjälpsgrupp",
-       "support group", "peer support", "grief group", "selvhjælp", "samtalegruppe", "sorggruppe",
+       "self help", "self-help", "support group", "peer support", "grief group", "selvhjælp", "samtalegruppe", "sorggruppe",
        "stödgrupp", "samtalsgrupp", "sorgegrupp"),
     _i("study_circle", "study circle", "studiekreds", "studiecirkel",
        "course", "courses", "evening class", "learning", "kursus", "foredrag", "aftenskole", "kurs",

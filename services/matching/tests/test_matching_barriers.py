@@ -75,3 +75,14 @@ def test_transport_need_follows_the_barrier_and_the_distance():
     chosen = rank(citizen("transport"), [far])[0]
     assert [r.as_json() for r in chosen.reason_codes][-1] == {"code": "transport", "params": {"need": "flex_transport"}}
     assert render_all([chosen.reason_codes[-1]], "da") == ["transport: flextur (guiden bestiller den)"]
+
+
+def test_a_spreadsheet_row_carries_the_barrier_attributes():
+    from matching.entrypoints import csv_import
+
+    parsed = csv_import.parse("name;interests;postal_code;cost_dkk;reduced_cost_dkk;hearing_loop;interpreter_available\n"
+                              "Promenad och fika;promenad|fika;6800;120,50;0;ja;nej\n")
+    assert parsed.errors == []
+    (_line, row), = parsed.rows
+    assert (row.interests, row.cost_dkk, row.reduced_cost_dkk) == (["walking", "coffee_and_conversation"], 120.5, 0.0)
+    assert row.hearing_loop is True and row.interpreter_available is False

@@ -2,7 +2,8 @@
 
 Columns (header names, any order): name, interests, postal_code are required;
 org, activity_id, languages, address, latitude, longitude, schedule, seats,
-cost_dkk, step_free, accompaniment_welcome, practice_community are optional.
+cost_dkk, reduced_cost_dkk, step_free, accompaniment_welcome, practice_community,
+hearing_loop, interpreter_available are optional.
 Lists (interests, languages, schedule) are separated by `|` or by whichever of
 `;` and `,` is not the column separator. A schedule entry is `tue morning`,
 also in Danish or Swedish (`tirsdag formiddag`, `tisdag förmiddag`).
@@ -22,7 +23,7 @@ from matching.entrypoints.schemas import ActivityIn
 
 REQUIRED = ("name", "interests", "postal_code")
 LISTS = ("interests", "languages", "schedule")
-FLAGS = ("step_free", "accompaniment_welcome", "practice_community")
+FLAGS = ("step_free", "accompaniment_welcome", "practice_community", "hearing_loop", "interpreter_available")
 TRUE = {"1", "true", "yes", "y", "ja", "j", "x"}
 FALSE = {"0", "false", "no", "n", "nej"}
 
@@ -132,7 +133,7 @@ def _cell(row: dict[str, Any], name: str, value: str, delimiter: str) -> None:
         if value.casefold() not in TRUE | FALSE:
             raise _CellError(name, f"{value!r} is not yes or no")
         row[name] = value.casefold() in TRUE
-    elif name in ("latitude", "longitude", "cost_dkk"):
+    elif name in ("latitude", "longitude", "cost_dkk", "reduced_cost_dkk"):
         row[name] = value.replace(",", ".") if delimiter == ";" else value  # decimal comma
     else:
         row[name] = value

@@ -169,6 +169,15 @@ def match_proposed(citizen_id: uuid.UUID, **overrides) -> MatchProposed:  # noqa
     return MatchProposed(**values)
 
 
+async def citizen_of_guide(kafka: str, partnership: str, client, guide_id: str, language: str) -> uuid.UUID:  # noqa: ANN001
+    """A referred citizen whose guide (with an e-mail contact in `language`) journey assigned."""
+    assert (await client.post("/contacts", json=contact_body(guide_id, language))).status_code == 201
+    citizen = uuid.uuid4()
+    await refer(kafka, partnership, [citizen])
+    await produce(kafka, guide_assigned(citizen, guide_id), partnership, org="varde-kommune")
+    return citizen
+
+
 def contact_body(recipient_id: str, language: str = "da", **extra) -> dict:  # noqa: ANN003
     body = {"recipient_id": recipient_id, "role": "guide", "display_name": "Hanne Jensen",
             "email": f"{recipient_id}@varde.example", "language": language}

@@ -3,21 +3,14 @@ matching instance reaches a Swedish guide with its reasons in Swedish (before, i
 
 from __future__ import annotations
 
-import uuid
-
-from notify_testkit import (
-    contact_body, guide_assigned, match_proposed, notify_settings, produce, refer, running_notify, wait_until,
-)
+from notify_testkit import citizen_of_guide, match_proposed, notify_settings, produce, running_notify, wait_until
 
 
 async def test_the_guide_reads_the_reasons_in_their_own_language(kafka_bootstrap, database_url, smtp_catcher):
     settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port)
     partnership = settings.partnership_id
-    citizen = uuid.uuid4()
     async with running_notify(settings) as (_runtime, client):
-        assert (await client.post("/contacts", json=contact_body("guide-sv", "sv"))).status_code == 201
-        await refer(kafka_bootstrap, partnership, [citizen])
-        await produce(kafka_bootstrap, guide_assigned(citizen, "guide-sv"), partnership, org="varde-kommune")
+        citizen = await citizen_of_guide(kafka_bootstrap, partnership, client, "guide-sv", "sv")
         proposal = match_proposed(
             citizen, candidate_name="Promenad och fika",
             reasons=["en aktivitet med kaffe og snak og gåture", "1 km væk", "transport: flextur (guiden bestiller den)"],

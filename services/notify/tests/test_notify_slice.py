@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from notify_testkit import (
-    contact_body, guide_assigned, match_proposed, notify_events, notify_settings, produce, refer, running_notify,
+    citizen_of_guide, contact_body, guide_assigned, match_proposed, notify_events, notify_settings, produce, refer, running_notify,
     wait_until,
 )
 
@@ -40,11 +40,8 @@ async def test_the_slice_works_on_the_embedded_stacks_sqlite_too(kafka_bootstrap
 async def _mail_the_guide_once(kafka_bootstrap, database_url, smtp_catcher) -> None:  # noqa: ANN001
     settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port)
     partnership = settings.partnership_id
-    citizen = uuid.uuid4()
     async with running_notify(settings) as (_runtime, client):
-        assert (await client.post("/contacts", json=contact_body("guide-sv", "sv"))).status_code == 201
-        await refer(kafka_bootstrap, partnership, [citizen])
-        await produce(kafka_bootstrap, guide_assigned(citizen, "guide-sv"), partnership, org="varde-kommune")
+        citizen = await citizen_of_guide(kafka_bootstrap, partnership, client, "guide-sv", "sv")
         proposal = match_proposed(citizen)
         event_id = await produce(kafka_bootstrap, proposal, partnership)
         await wait_until(lambda: len(smtp_catcher.messages) >= 1, what="the e-mail")

@@ -110,3 +110,15 @@ async def test_a_nul_in_the_path_or_query_is_a_400_not_a_database_error(kafka_bo
             answer = await client.get(url)
             assert answer.status_code == 400 and answer.json()["detail"]["error"] == "nul_in_url", url
         assert (await client.get("/people/ok")).status_code == 200
+
+
+async def test_a_trailing_slash_is_a_json_404_not_a_redirect(kafka_bootstrap, database_url, identity):  # noqa: ANN001
+    """The fuzzer found `DELETE /citizens/<id>%2F` answered by an empty 307: every answer is JSON with a reason."""
+    runtime = _runtime(kafka_bootstrap, database_url)
+    app = runtime.http_app("guard", routers=[_routes()])
+    async with runtime.running(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
+                                                    auth=identity.auth("coordinator")) as client:
+        for url in ("/people/ok/", "/people/ok%2F", "/citizens/x/access-log/"):
+            answer = await client.get(url)
+            assert answer.status_code == 404, (url, answer.status_code)
+            assert answer.json()["detail"], url

@@ -45,7 +45,8 @@ def build_app(runtime: ServedRuntime, *, title: str, description: str, routers: 
         async with runtime.running():
             yield
 
-    app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan)
+    # No redirect to the path without its trailing slash: an API client wants a 404 with a reason, not an empty 307.
+    app = FastAPI(title=title, description=description, version="1.0", lifespan=lifespan, redirect_slashes=False)
     app.state.runtime = runtime
     runtime.authenticator.install(app)  # every route but /health/* and /metrics declares who may call it
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.http_max_body_bytes)

@@ -85,4 +85,5 @@ def test_every_route_states_who_may_call_it(kafka_bootstrap):
         ("GET", "/deliveries"): {Role.coordinator, Role.operator},
         ("POST", "/deliveries/{notification_id}/resend"): {Role.coordinator},
         ("GET", "/citizens/{citizen_id}/access-log"): {Role.coordinator},  # the runtime's
+        ("GET", "/citizens/{citizen_id}/personal-data"): {Role.coordinator, Role.service},  # the runtime's
     }

@@ -140,7 +140,8 @@ async def service_path(kafka: str, database_url: str, n: int, sealing: bool) -> 
         while True:
             async with runtime.db.sessions() as s:
                 sent = await s.scalar(sa.select(sa.func.count()).select_from(outbox).where(
-                    outbox.c.sent_at.is_not(None), outbox.c.event_type == published.event_type()))
+                    outbox.c.sent_at.is_not(None), outbox.c.event_type == published.event_type(),
+                    outbox.c.topic == topic_for(published, partnership, "varde-kommune")))  # this run's rows only
             if sent >= n:
                 break
             await asyncio.sleep(0.05)

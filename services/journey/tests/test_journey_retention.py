@@ -23,12 +23,12 @@ async def test_an_ended_journey_forgets_the_citizen_a_year_after_its_exit(start_
         before = (await svc.client.get("/reports/funnel")).json()
 
         clock.moment = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a day short of a year
-        await svc.runtime.scheduler.tick()
+        await svc.runtime.retention.tick()
         kept = await svc.client.get(f"/journeys/{ended.citizen_id}")
         assert kept.status_code == 200 and kept.json()["citizen_id"] == str(ended.citizen_id)
 
         clock.moment = datetime(2027, 3, 3, 9, 0, tzinfo=UTC)
-        await svc.runtime.scheduler.tick()
+        await svc.runtime.retention.tick()
         assert (await svc.client.get(f"/journeys/{ended.citizen_id}")).status_code == 404
         assert (await svc.client.get(f"/journeys/{ongoing.citizen_id}")).status_code == 200  # still open: kept
         assert (await svc.client.get("/reports/funnel")).json() == before  # the counts stay

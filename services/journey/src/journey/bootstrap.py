@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from pydantic import Field, field_validator
 
+from brobygger_runtime import retention
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.settings import ServiceSettings
 from journey.adapters.gauges import install_gauges
@@ -15,6 +16,7 @@ from journey.domain.timers import TimerPolicy
 from journey.entrypoints import api, kafka, reports_api
 from journey.entrypoints.scheduler import TimerScheduler
 from journey.service_layer.context import Context
+from journey.service_layer.journeys import forget_ended_journeys
 
 
 class Settings(ServiceSettings):
@@ -61,6 +63,9 @@ class JourneyRuntime(ServiceRuntime):
         self.ctx = ctx
         self.scheduler = TimerScheduler(self, ctx, settings.timer_poll_seconds)
         self.run_in_background(self.scheduler)
+        # The same retention sweeper as every service, on journey's clock.
+        self.retention = retention.install(self, lambda uow, before: forget_ended_journeys(uow, ctx, before),
+                                           clock=lambda: ctx.now())
 
 
 def build(settings: Settings | None = None, ctx: Context | None = None) -> tuple[JourneyRuntime, FastAPI]:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge
 
 from brobygger_runtime.singleton import SingletonLoop
 from journey.service_layer.context import Context
-from journey.service_layer.journeys import forget_ended_journeys
 from journey.service_layer.timers import fire_due_timers
 
 if TYPE_CHECKING:
     from brobygger_runtime.service import ServiceRuntime
 
-
-RETENTION_CHECK_EVERY = timedelta(hours=1)
 
 
 class TimerScheduler:
@@ -27,7 +23,6 @@ class TimerScheduler:
         self.ctx = ctx
         self.loop = SingletonLoop(runtime, f"timer-scheduler:{runtime.settings.service_name}", poll_seconds, self._fire)
         self.fired_total = 0
-        self._retention_checked_at: datetime | None = None
         registry = runtime.metrics.registry
         self.fired_metric = Counter(
             "brobygger_journey_timers_fired_total", "Timers fired (FollowUpDue published), by kind", ["kind"], registry=registry
@@ -49,13 +44,6 @@ class TimerScheduler:
     async def _fire(self) -> int:
         async with self.runtime.unit_of_work() as uow:
             fired = await fire_due_timers(uow, self.ctx)
-            # Retention rides on the same lease, hourly by the service's clock: not a table scan every round.
-            now = self.ctx.now()
-            retention_due = self._retention_checked_at is None or now - self._retention_checked_at >= RETENTION_CHECK_EVERY
-            if retention_due:
-                await forget_ended_journeys(uow, self.ctx)
-        if retention_due:
-            self._retention_checked_at = now  # after the commit: a failed round checks again next time
         for kind in fired:  # counted after the commit: only what really fired
             self.fired_metric.labels(kind.value).inc()
         self.fired_total += len(fired)

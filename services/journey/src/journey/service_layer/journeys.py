@@ -23,7 +23,7 @@ from journey.domain.errors import NotFound
 from journey.domain.guides import least_loaded
 from journey.domain.journey import EXIT_STEPS, State, Step, next_state
 from journey.domain.referral import Referral
-from journey.domain.timers import TimerKind, add_months, exit_review_due, first_contact_due
+from journey.domain.timers import TimerKind, exit_review_due, first_contact_due
 from journey.service_layer.context import Context
 
 
@@ -259,10 +259,9 @@ async def erase_citizen(uow: UnitOfWork, ctx: Context, citizen_id: UUID) -> bool
     return bool(ids)
 
 
-async def forget_ended_journeys(uow: UnitOfWork, ctx: Context) -> int:
-    """Retention: journeys that ended more than `retention_months_after_exit` ago keep only
+async def forget_ended_journeys(uow: UnitOfWork, ctx: Context, before: datetime) -> int:
+    """Retention (the runtime's sweeper calls it): journeys that ended before `before` keep only
     their anonymous counts, as after an erasure; returns how many were forgotten now."""
-    before = add_months(ctx.now(), -ctx.retention_months_after_exit)
     ids = (await uow.session.scalars(sa.select(journeys.c.journey_id).where(
         journeys.c.exited_at.is_not(None), journeys.c.exited_at < before, journeys.c.erased.is_(False),
     ))).all()

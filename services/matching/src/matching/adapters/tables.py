@@ -33,6 +33,8 @@ volunteers = sa.Table(
     metadata,
     sa.Column("volunteer_id", sa.String(UUID_LEN), primary_key=True),
     sa.Column("org", sa.String(64), nullable=False),
+    sa.Column("account", sa.String(200), nullable=True, unique=True,
+              comment="the volunteer's own login (the token's sub at their organisation's provider); NULL until they have one"),
     sa.Column("interests", sa.JSON, nullable=False),
     sa.Column("languages", sa.JSON, nullable=False),
     sa.Column("postal_code", sa.String(5), nullable=False),

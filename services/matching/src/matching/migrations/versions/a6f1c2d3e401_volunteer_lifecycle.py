@@ -16,8 +16,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('volunteers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('account', sa.String(length=200), nullable=True,
+                                      comment="the volunteer's own login (the token's sub at their organisation's provider); NULL until they have one"))
+        batch_op.create_unique_constraint('uq_volunteers_account', ['account'])
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('volunteers', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_volunteers_account', type_='unique')
+        batch_op.drop_column('account')

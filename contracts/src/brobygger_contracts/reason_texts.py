@@ -16,6 +16,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "and": " and ", "both_enjoy": "both enjoy {x}", "activity_for": "an activity for {x}",
         "nothing_shared": "no interest in common yet", "km": "{km} km away", "same_area": "in the same area",
+        "by_phone": "by phone or video: distance does not matter",
         "citizen_unplaced": "distance unknown: postal code {code} is not in the table",
         "candidate_unplaced": "distance unknown: the candidate's area is not in the table",
         "both_free": "both free on {x}", "meets_when_free": "meets on {x}, when the citizen is free",
@@ -33,6 +34,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "da": {
         "and": " og ", "both_enjoy": "begge holder af {x}", "activity_for": "en aktivitet med {x}",
         "nothing_shared": "ingen fælles interesser endnu", "km": "{km} km væk", "same_area": "i samme område",
+        "by_phone": "over telefon eller video: afstanden betyder ikke noget",
         "citizen_unplaced": "afstand ukendt: postnummer {code} findes ikke i tabellen",
         "candidate_unplaced": "afstand ukendt: kandidatens område findes ikke i tabellen",
         "both_free": "begge er ledige {x}", "meets_when_free": "mødes {x}, når borgeren er ledig",
@@ -50,6 +52,7 @@ PHRASES: dict[str, dict[str, str]] = {
     "sv": {
         "and": " och ", "both_enjoy": "båda tycker om {x}", "activity_for": "en aktivitet med {x}",
         "nothing_shared": "inga gemensamma intressen ännu", "km": "{km} km bort", "same_area": "i samma område",
+        "by_phone": "via telefon eller video: avståndet spelar ingen roll",
         "citizen_unplaced": "avstånd okänt: postnummer {code} finns inte i tabellen",
         "candidate_unplaced": "avstånd okänt: kandidatens område finns inte i tabellen",
         "both_free": "båda är lediga {x}", "meets_when_free": "träffas {x}, när personen är ledig",

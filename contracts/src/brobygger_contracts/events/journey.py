@@ -27,6 +27,8 @@ class Wish(str, Enum):
     friend = "friend"
     activity = "activity"
     group = "group"
+    phone_friend = "phone_friend"
+    """A volunteer friend who meets by phone or video (ringvän): distance does not matter."""
 
 
 class Companion(str, Enum):

@@ -14,9 +14,10 @@ from matching.adapters.personal_data import personal_data
 from matching.service_layer.citizens import forget_ended_journeys
 from matching.adapters.tables import metadata
 from matching.entrypoints import api, kafka, schedule
+from matching.volunteering.settings import VolunteeringSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, VolunteeringSettings):
     service_name: str = "matching"
     http_port: int = 8002
     reasons_language: Literal["en", "da", "sv"] = Field(

@@ -10,7 +10,7 @@ from journey.domain.errors import InvalidClarification
 INTEREST_CODE = re.compile(r"^[a-z][a-z_]+$")
 LANGUAGE = re.compile(r"^[a-z]{2}$")
 POSTAL_CODE = re.compile(r"^[0-9]{3,5}$")
-WISHES = frozenset({"friend", "activity", "group"})
+WISHES = frozenset({"friend", "activity", "group", "phone_friend"})  # phone_friend: a ringvän, by phone or video
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Clarification:
         if not POSTAL_CODE.match(self.postal_code):
             raise InvalidClarification("postal_code", f"{self.postal_code!r} is not a postal code")
         if not self.wishes:
-            raise InvalidClarification("wishes", "choose at least one of friend, activity, group")
+            raise InvalidClarification("wishes", "choose at least one of friend, phone_friend, activity, group")
         unknown = set(self.wishes) - WISHES
         if unknown:
             raise InvalidClarification("wishes", f"unknown wishes {sorted(unknown)}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, Iterable
 from uuid import UUID
 
@@ -15,6 +15,8 @@ from matching.adapters.tables import activities, citizens, group_members, group_
 from matching.domain.groups import ProposedGroup
 from matching.domain.model import Candidate, CitizenProfile, Kind, Preferences, Slot, Traits, Wish
 from matching.domain.registry import RetireReason, Retirement, Volunteer
+from matching.volunteering import store as volunteer_store
+from matching.volunteering.lifecycle import Blocker, LifecycleRules, VolunteerRole, blockers_by_role, ready_roles
 
 HOLDING_CAPACITY = ("proposed", "accepted")
 """A pending proposal holds its slot, so the last seat is never offered twice; a decline frees it."""
@@ -155,28 +157,53 @@ async def _with_held(session: AsyncSession, table: sa.Table, key: sa.Column, ord
     return list((await session.execute(query)).all())
 
 
-async def volunteer_candidates(session: AsyncSession) -> list[Candidate]:
-    """Every active volunteer: a retired one is a candidate for nobody."""
+async def volunteer_candidates(session: AsyncSession, rules: LifecycleRules | None = None,
+                               today: date | None = None) -> list[Candidate]:
+    """Every volunteer ready today for a role (`volunteering.lifecycle.ready_roles`): approved, vetted,
+    confidentiality signed, trained for the role, not paused; a retired one is a candidate for nobody."""
+    ready, _ = await volunteer_pool(session, rules, today)
+    return ready
+
+
+async def volunteer_pool(session: AsyncSession, rules: LifecycleRules | None = None, today: date | None = None,
+                         ) -> tuple[list[Candidate], list[tuple[Candidate, dict[VolunteerRole, list[Blocker]]]]]:
+    """The active volunteers as candidates: those ready for a role, and the others with why they are not
+    (for a guide asking why someone is not proposed)."""
+    rules = rules or LifecycleRules()
+    today = today or datetime.now(UTC).date()
     rows = await _with_held(session, volunteers, volunteers.c.volunteer_id, volunteers.c.registered_at,
                             volunteers.c.retired_at.is_(None))
-    return [
-        Candidate(
-            candidate_id=UUID(r.volunteer_id),
-            kind=Kind.volunteer_friend,
-            org=r.org,
-            interests=frozenset(r.interests),
-            languages=frozenset(r.languages),
-            # A volunteer's home never enters a distance that others see: their
-            # postal code's centroid stands for it (DESIGN.md section 2).
-            location=postal_codes.locate(r.postal_code),
-            travel_km=r.max_travel_km,
-            capacity_left=max(r.capacity - r.held, 0),
-            trained=r.trained,
-            availability=slots_of(r.availability),
-            traits=Traits(**r.traits),
-        )
-        for r in rows
-    ]
+    lifecycle = await volunteer_store.records(session, rows)
+    ready, unready = [], []
+    for r in rows:
+        record = lifecycle[UUID(r.volunteer_id)]
+        roles = ready_roles(record, today, rules)
+        candidate = _volunteer_candidate(r, roles or record.roles)
+        if roles:
+            ready.append(candidate)
+        else:
+            unready.append((candidate, blockers_by_role(record, today, rules)))
+    return ready, unready
+
+
+def _volunteer_candidate(r: sa.Row, roles: frozenset[VolunteerRole]) -> Candidate:
+    return Candidate(
+        candidate_id=UUID(r.volunteer_id),
+        kind=Kind.volunteer_friend,
+        org=r.org,
+        interests=frozenset(r.interests),
+        languages=frozenset(r.languages),
+        # A volunteer's home never enters a distance that others see: their
+        # postal code's centroid stands for it (DESIGN.md section 2).
+        location=postal_codes.locate(r.postal_code),
+        travel_km=r.max_travel_km,
+        capacity_left=max(r.capacity - r.held, 0),
+        trained=r.trained,
+        availability=slots_of(r.availability),
+        traits=Traits(**r.traits),
+        meets_in_person=VolunteerRole.volunteer_friend in roles,
+        meets_by_phone=VolunteerRole.phone_friend in roles,
+    )
 
 
 async def activity_candidates(session: AsyncSession) -> list[Candidate]:
@@ -204,8 +231,8 @@ async def activity_candidates(session: AsyncSession) -> list[Candidate]:
     ]
 
 
-async def candidates(session: AsyncSession, kind: Kind) -> list[Candidate]:
-    return await (volunteer_candidates(session) if kind is Kind.volunteer_friend else activity_candidates(session))
+async def candidates(session: AsyncSession, kind: Kind, rules: LifecycleRules | None = None) -> list[Candidate]:
+    return await (volunteer_candidates(session, rules) if kind is Kind.volunteer_friend else activity_candidates(session))
 
 
 # -- volunteers -------------------------------------------------------------------------------------
@@ -217,6 +244,7 @@ def volunteer_of(row: sa.Row) -> Volunteer:
         languages=tuple(row.languages), postal_code=row.postal_code, max_travel_km=row.max_travel_km,
         capacity=row.capacity, trained=row.trained, availability=slots_of(row.availability),
         latitude=row.latitude, longitude=row.longitude, traits=Traits(**row.traits), retirement=retirement,
+        roles=tuple(sorted(r.value for r in volunteer_store.roles_of(row.roles))), account=row.account,
     )
 
 
@@ -238,7 +266,8 @@ async def save_volunteer(session: AsyncSession, volunteer: Volunteer, registered
         "registered_at": registered_at,
         "retired_at": retirement.at if retirement else None,
         "retired_reason": retirement.reason.value if retirement else None,
-    })
+        "roles": list(volunteer.roles),
+    } | ({"account": volunteer.account} if volunteer.account is not None else {}))
 
 
 async def retire_volunteer(session: AsyncSession, volunteer_id: UUID, retirement: Retirement) -> None:

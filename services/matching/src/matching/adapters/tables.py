@@ -48,6 +48,44 @@ volunteers = sa.Table(
     sa.Column("registered_at", UtcDateTime(), nullable=False),
     sa.Column("retired_at", UtcDateTime(), nullable=True, comment="when the volunteer stopped; NULL while active"),
     sa.Column("retired_reason", sa.String(16), nullable=True, comment="moved, no_time, health or other"),
+    sa.Column("roles", sa.JSON, nullable=True, comment='volunteer_friend (in person), phone_friend (by phone or video); NULL: ["volunteer_friend"]'),
+)
+
+volunteer_steps = sa.Table(
+    "volunteer_steps",
+    metadata,
+    sa.Column("step_id", sa.String(UUID_LEN), primary_key=True),
+    sa.Column("volunteer_id", sa.String(UUID_LEN), sa.ForeignKey("volunteers.volunteer_id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("step", sa.String(24), nullable=False,
+              comment="applied, registered, interview, vetting, confidentiality, training, pause, resume or retired"),
+    sa.Column("happened_on", sa.Date, nullable=False, comment="held, seen, signed, completed, paused from, resumed on"),
+    sa.Column("valid_until", sa.Date, nullable=True, comment="a vetting's or course's expiry, a pause's last day"),
+    sa.Column("code", sa.String(64), nullable=True,
+              comment="the interview's outcome, the vetting's kind, the course, the pause's or retirement's reason"),
+    sa.Column("recorded_by", sa.String(200), nullable=False, comment="the token's sub of whoever recorded it"),
+    sa.Column("recorded_at", UtcDateTime(), nullable=False),
+    comment="each step of a volunteer's lifecycle with its date; facts only, never a document",
+)
+
+supervision_sessions = sa.Table(
+    "supervision_sessions",
+    metadata,
+    sa.Column("session_id", sa.String(UUID_LEN), primary_key=True),
+    sa.Column("org", sa.String(64), nullable=False),
+    sa.Column("held_on", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, comment="group or individual"),
+    sa.Column("recorded_by", sa.String(200), nullable=False),
+    sa.Column("recorded_at", UtcDateTime(), nullable=False),
+)
+
+supervision_attendance = sa.Table(
+    "supervision_attendance",
+    metadata,
+    sa.Column("session_id", sa.String(UUID_LEN), sa.ForeignKey("supervision_sessions.session_id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("volunteer_id", sa.String(UUID_LEN), sa.ForeignKey("volunteers.volunteer_id", ondelete="CASCADE"),
+              primary_key=True, index=True),
 )
 
 activities = sa.Table(

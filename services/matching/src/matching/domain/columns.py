@@ -12,7 +12,7 @@ import numpy as np
 from matching.domain import taxonomy
 from matching.domain.barriers import HEARING, MONEY, cost_tier
 from matching.domain.geo import reach_km
-from matching.domain.model import GENDERS, SLOT_COUNT, Candidate, CitizenProfile, Slot
+from matching.domain.model import GENDERS, SLOT_COUNT, Candidate, CitizenProfile, Kind, Slot
 
 
 @dataclass
@@ -43,6 +43,9 @@ class CandidatePool:
     smokes: np.ndarray          # int8: 1 yes, 0 no, -1 unknown
     has_pets: np.ndarray        # int8: 1 yes, 0 no, -1 unknown
     age_vocabulary: list[str]
+    is_volunteer: np.ndarray = None     # bool: a volunteer friend (the channel rule applies to them only)
+    meets_in_person: np.ndarray = None  # bool: a volunteer ready to meet in person, or an activity
+    meets_by_phone: np.ndarray = None   # bool: a volunteer ready to be a phone friend (distance does not apply)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -100,6 +103,9 @@ class CandidatePool:
             smokes=np.array([_flag(t.smokes if t else None) for t in traits], dtype=np.int8),
             has_pets=np.array([_flag(t.has_pets if t else None) for t in traits], dtype=np.int8),
             age_vocabulary=ages,
+            is_volunteer=np.array([k.kind is Kind.volunteer_friend for k in candidates], dtype=bool),
+            meets_in_person=np.array([k.meets_in_person for k in candidates], dtype=bool),
+            meets_by_phone=np.array([k.meets_by_phone for k in candidates], dtype=bool),
         )
 
 
@@ -134,6 +140,8 @@ class CitizenBlock:
     similar_age: np.ndarray
     age: np.ndarray             # int, as pool.age
     preferences_stated: np.ndarray
+    wants_in_person: np.ndarray = None  # bool: a friend in person (or no friend wish named: judged in person)
+    wants_phone: np.ndarray = None      # bool: a phone friend (ringvän) is wished
 
     @classmethod
     def of(cls, citizens: Sequence[CitizenProfile], pool: CandidatePool) -> "CitizenBlock":
@@ -157,6 +165,8 @@ class CitizenBlock:
             similar_age=np.array([c.preferences.similar_age for c in citizens], dtype=bool),
             age=np.array([_code(c.age_band, pool.age_vocabulary) for c in citizens], dtype=int),
             preferences_stated=np.array([c.preferences.stated for c in citizens], dtype=int),
+            wants_in_person=np.array([c.wants_friend_in_person for c in citizens], dtype=bool),
+            wants_phone=np.array([c.wants_phone_friend for c in citizens], dtype=bool),
         )
 
 

@@ -47,6 +47,11 @@ class Wish(str, Enum):
     friend = "friend"
     activity = "activity"
     group = "group"
+    phone_friend = "phone_friend"
+    """A volunteer friend by phone or video (ringvän): distance does not matter."""
+
+
+FRIEND_WISHES = frozenset({Wish.friend, Wish.phone_friend})
 
 
 GENDERS = ("female", "male", "other")
@@ -95,6 +100,20 @@ class CitizenProfile:
     age_band: str | None = None
     preferences: Preferences = Preferences()
 
+    @property
+    def wants_friend(self) -> bool:
+        """A volunteer friend of either kind: in person or by phone."""
+        return bool(self.wishes & FRIEND_WISHES)
+
+    @property
+    def wants_phone_friend(self) -> bool:
+        return Wish.phone_friend in self.wishes
+
+    @property
+    def wants_friend_in_person(self) -> bool:
+        """In person unless only a phone friend was wished (a citizen who named no friend is judged in person)."""
+        return Wish.friend in self.wishes or not self.wants_phone_friend
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -127,3 +146,7 @@ class Candidate:
     """An interpreter can be arranged, so a citizen who speaks none of its languages can still take part."""
     traits: Traits | None = None
     """A volunteer's traits; None for activities, where a citizen's preferences do not apply."""
+    meets_in_person: bool = True
+    """A volunteer ready for the in-person role (volunteer_friend); an activity always meets in person."""
+    meets_by_phone: bool = False
+    """A volunteer ready for the phone role (phone_friend, ringvän): distance does not apply."""

@@ -29,8 +29,10 @@ def _slot(slot: Slot) -> str:
     return f"{slot.day} {slot.part}"
 
 
-def reason_codes(citizen: CitizenProfile, candidate: Candidate, distance_km: float | None) -> list[Reason]:
-    """Why the candidate fits, as codes a guide's screen or message renders in the guide's language."""
+def reason_codes(citizen: CitizenProfile, candidate: Candidate, distance_km: float | None,
+                 by_phone: bool = False) -> list[Reason]:
+    """Why the candidate fits, as codes a guide's screen or message renders in the guide's language.
+    `by_phone`: the pair would meet by phone or video (a phone friend), so distance is not a reason."""
     said: list[Reason] = []
     shared = sorted(citizen.interests & candidate.interests)
     if shared:
@@ -38,7 +40,9 @@ def reason_codes(citizen: CitizenProfile, candidate: Candidate, distance_km: flo
                            {"interests": shared}))
     else:
         said.append(Reason("nothing_shared"))
-    if distance_km is not None and round(distance_km) == 0:  # e.g. both placed at one postal code's centroid
+    if by_phone:
+        said.append(Reason("by_phone"))
+    elif distance_km is not None and round(distance_km) == 0:  # e.g. both placed at one postal code's centroid
         said.append(Reason("same_area"))
     elif distance_km is not None:
         # Whole kilometres: finer distances, from a few known places, would help find a home.

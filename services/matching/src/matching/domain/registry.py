@@ -44,6 +44,10 @@ class Volunteer:
     """What the volunteer tells about themself (gender, age band, smoking, pets), for citizens' preferences."""
     retirement: Retirement | None = None
     """Set once the volunteer stopped; registering them again clears it."""
+    roles: tuple[str, ...] = ("volunteer_friend",)
+    """volunteer_friend (in person) and/or phone_friend (by phone or video)."""
+    account: str | None = None
+    """The volunteer's own login (the token's sub), when they have one; None leaves a stored one as it is."""
 
     @property
     def active(self) -> bool:

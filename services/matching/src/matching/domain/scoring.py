@@ -44,6 +44,8 @@ class Exclusion(str, Enum):
     accompaniment_not_welcome = "accompaniment_not_welcome"
     paid_only = "paid_only"
     already_proposed = "already_proposed"
+    no_common_channel = "no_common_channel"
+    """A phone-only volunteer for a citizen who wishes to meet in person, or the other way round."""
 
 
 def _preferences_met(block: CitizenBlock, pool: CandidatePool) -> np.ndarray:
@@ -81,6 +83,8 @@ class Scores:
     score: np.ndarray
     distance_km: np.ndarray     # NaN = unknown
     violations: dict[Exclusion, np.ndarray]
+    by_phone: np.ndarray | None = None
+    """True where the pair would meet by phone or video (a phone friend): distance does not apply."""
 
     @property
     def eligible(self) -> np.ndarray:
@@ -100,12 +104,15 @@ def score_block(block: CitizenBlock, pool: CandidatePool) -> Scores:
     # Soft and hard: distance against the reach (a volunteer may come to the citizen).
     distance = distance_grid(block.latitude, block.longitude, pool.latitude, pool.longitude)
     reach = np.maximum(block.reach_km[:, None], pool.travel_km[None, :]).astype(np.float32)
-    out_of_reach = distance > reach  # False where the distance is unknown (NaN)
+    beyond = distance > reach  # False where the distance is unknown (NaN)
+    in_person, by_phone, no_channel = _channels(block, pool, beyond)
+    out_of_reach = beyond & ~by_phone  # a phone friend meets by phone or video: distance does not apply
     nearness = 1.0 - distance / np.maximum(reach, np.float32(1e-6))
     np.clip(nearness, 0.0, 1.0, out=nearness)
     nearness[np.isnan(distance)] = UNKNOWN
+    nearness[by_phone] = 1.0
     score += np.float32(WEIGHT_DISTANCE) * nearness
-    del nearness, reach
+    del nearness, reach, in_person
 
     # Soft: availability overlap, as the share of the smaller timetable.
     overlap = _overlap(block.slots, pool.slots_f32)
@@ -127,8 +134,23 @@ def score_block(block: CitizenBlock, pool: CandidatePool) -> Scores:
         Exclusion.not_step_free: block.needs_step_free[:, None] & ~pool.step_free[None, :],
         Exclusion.accompaniment_not_welcome: block.wants_accompaniment[:, None] & ~pool.accompaniment_welcome[None, :],
         Exclusion.paid_only: block.money[:, None] & (pool.cost_tier == CostTier.paid_only)[None, :],
+        Exclusion.no_common_channel: no_channel,
     }
-    return Scores(score=score, distance_km=distance, violations=violations)
+    return Scores(score=score, distance_km=distance, violations=violations, by_phone=by_phone)
+
+
+def _channels(block: CitizenBlock, pool: CandidatePool, beyond: np.ndarray) -> tuple[np.ndarray, ...]:
+    """How each pair would meet, (m, n) each: in person, by phone, or not at all (no channel both accept).
+
+    A pair meets by phone only where the citizen wishes a phone friend, the volunteer is ready for that
+    role, and meeting in person is not possible or out of reach; activities always meet in person.
+    """
+    wants_in_person = block.wants_in_person[:, None] | ~pool.is_volunteer[None, :]
+    in_person_possible = wants_in_person & pool.meets_in_person[None, :]
+    phone_possible = block.wants_phone[:, None] & pool.meets_by_phone[None, :]
+    in_person = in_person_possible & ~(beyond & phone_possible)
+    by_phone = phone_possible & ~in_person
+    return in_person, by_phone, ~in_person_possible & ~phone_possible
 
 
 @dataclass
@@ -139,6 +161,7 @@ class PoolScores:
     distance_km: np.ndarray     # NaN = unknown
     violations: dict[Exclusion, np.ndarray]
     priority: np.ndarray        # int: what the citizen's barriers put first (0), before any score
+    by_phone: np.ndarray | None = None
 
     @property
     def eligible(self) -> np.ndarray:
@@ -156,7 +179,7 @@ def score_pool(citizen: CitizenProfile, pool: CandidatePool, exclude: frozenset[
         np.array([i in exclude for i in pool.ids], dtype=bool) if exclude else np.zeros(len(pool), dtype=bool)
     )
     return PoolScores(score=scores.score[0], distance_km=scores.distance_km[0], violations=violations,
-                      priority=_priority(citizen, pool))
+                      priority=_priority(citizen, pool), by_phone=scores.by_phone[0])
 
 
 def _priority(citizen: CitizenProfile, pool: CandidatePool) -> np.ndarray:
@@ -243,12 +266,13 @@ def _assessment(citizen: CitizenProfile, candidate: Candidate, scores: PoolScore
         for exclusion, violated in scores.violations.items()
         if violated[row]
     }
-    return _with_reasons(citizen, candidate, round(float(scores.score[row]), 4), distance_km, exclusions, language)
+    return _with_reasons(citizen, candidate, round(float(scores.score[row]), 4), distance_km, exclusions, language,
+                         by_phone=bool(scores.by_phone[row]))
 
 
 def _with_reasons(citizen: CitizenProfile, candidate: Candidate, score: float, distance_km: float | None,
-                  exclusions: dict[Exclusion, str], language: str) -> Assessment:
-    codes = reason_codes(citizen, candidate, distance_km)
+                  exclusions: dict[Exclusion, str], language: str, by_phone: bool = False) -> Assessment:
+    codes = reason_codes(citizen, candidate, distance_km, by_phone=by_phone)
     return Assessment(candidate=candidate, score=score, distance_km=distance_km,
                       reasons=[reason.text(language) for reason in codes], exclusions=exclusions, reason_codes=codes)
 
@@ -276,6 +300,10 @@ def _why_excluded(exclusion: Exclusion, citizen: CitizenProfile, candidate: Cand
             return f"the citizen has a money barrier and the activity costs {candidate.cost_dkk:.0f} kr with no subsidised price"
         case Exclusion.already_proposed:
             return "already proposed to this citizen before"
+        case Exclusion.no_common_channel:
+            if candidate.meets_by_phone:
+                return "the volunteer meets by phone or video only and the citizen wishes to meet in person"
+            return "the citizen wishes a phone friend and the volunteer meets in person only"
     raise AssertionError(exclusion)
 
 
@@ -300,4 +328,4 @@ def assessment_in_block(citizen: CitizenProfile, candidate: Candidate, scores: S
         if violated[row, column]
     }
     return _with_reasons(citizen, candidate, round(float(scores.score[row, column]), 4), distance_km, exclusions,
-                         language)
+                         language, by_phone=bool(scores.by_phone[row, column]))

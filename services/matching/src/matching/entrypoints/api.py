@@ -31,12 +31,17 @@ from matching.entrypoints.access import (
 from matching.entrypoints.schemas import ActivityIn, DeclineIn, PreferencesIn, RetireIn, VolunteerIn
 from matching.service_layer import assignment, citizens, decisions, groups, registry
 from matching.service_layer.errors import NotFound, Refused
+from matching.volunteering import service as volunteering
+from matching.volunteering.api import router as volunteering_router, step_refusals
+from matching.volunteering.service import VettingSeen
+from matching.volunteering.settings import rules_of
 
 router = APIRouter()
+router.include_router(volunteering_router)  # before /volunteers/{id}/...: /volunteers/me and /report are its
 
 STAFF = (Role.guide, Role.coordinator)
 VOLUNTEER_FIELDS = ("interests", "languages", "postal_code", "max_travel_km", "capacity", "trained", "availability",
-                    "traits", "registered_at", "retired_at", "retired_reason")
+                    "traits", "registered_at", "retired_at", "retired_reason", "roles")
 """What a volunteer list shows; never the exact home coordinates."""
 
 
@@ -75,16 +80,22 @@ async def register_volunteer(body: VolunteerIn, caller: Caller = Depends(require
     (without the volunteer's traits: those stay here). Coordinators of this instance's organisation;
     the answer shows the profile as stored.
 
-    Registering a retired volunteer again brings them back (active).
+    The registration counts as the volunteer's approval; `trained` true records the courses their roles
+    require as completed today; `vetting` and `confidentiality_signed_on` record those steps in the same
+    call. Only a volunteer who is also vetted and has signed is proposed (`GET /volunteers/{id}` shows
+    what is missing). Registering a retired volunteer again brings them back (active).
     """
     own_organisation(caller, runtime, "the volunteer registry")
     volunteer = body.to_domain(runtime.settings.org_id, body.volunteer_id or uuid.uuid4())
-    async with runtime.unit_of_work() as uow:
-        event = await registry.register_volunteer(uow, volunteer)
+    vetting = body.vetting and VettingSeen(body.vetting.kind, body.vetting.seen_on, body.vetting.expires_on)
+    with step_refusals():
+        async with runtime.unit_of_work() as uow:
+            event = await volunteering.register_directly(uow, volunteer, caller.subject, rules_of(runtime.settings),
+                                                         vetting, body.confidentiality_signed_on)
     return readable(event) | {
         "interests": list(volunteer.interests), "languages": list(volunteer.languages),
         "postal_code": volunteer.postal_code, "max_travel_km": volunteer.max_travel_km,
-        "availability": repo.slots_json(volunteer.availability),
+        "availability": repo.slots_json(volunteer.availability), "roles": list(volunteer.roles),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from brobygger_contracts.types import DayPart, Language, OrgId, PostalCode, Week
 from brobygger_contracts.interests import InterestWords
 from matching.domain.model import Preferences, Slot, Traits
 from matching.domain.registry import Activity, RetireReason, Volunteer
+from matching.volunteering.lifecycle import VettingKind, VolunteerRole
 
 
 Gender = Literal["female", "male", "other"]
@@ -28,8 +30,8 @@ class TimeSlotIn(BaseModel):
         return Slot(self.day.value, self.part.value)
 
 
-class VolunteerIn(BaseModel):
-    """A volunteer friend of this organisation; registering the same id again updates the profile."""
+class VolunteerProfileIn(BaseModel):
+    """What a volunteer friend offers: interests, languages, area, reach, capacity, times, traits, roles."""
 
     model_config = ConfigDict(extra="forbid")
     volunteer_id: UUID | None = None
@@ -40,21 +42,48 @@ class VolunteerIn(BaseModel):
     longitude: float | None = Field(default=None, ge=-180, le=180)
     max_travel_km: float = Field(default=10.0, ge=0, le=200)
     capacity: int = Field(default=1, ge=0, le=20)
-    trained: bool = Field(description="completed training; only trained volunteers are proposed")
     availability: list[TimeSlotIn] = []
     gender: Gender | None = None
     age_band: AgeBand | None = None
     smokes: bool | None = None
     has_pets: bool | None = None
+    roles: list[VolunteerRole] = Field(default=[VolunteerRole.volunteer_friend], min_length=1, description=(
+        "volunteer_friend: meets in person, within reach; phone_friend (ringvän): by phone or video, distance "
+        "does not apply"))
+    account: line(200) | None = Field(default=None, description=(  # type: ignore[valid-type]
+        "the volunteer's own login (their token's sub), so they can see their record and pause themself"))
 
-    def to_domain(self, org: str, volunteer_id: UUID) -> Volunteer:
+    def to_domain(self, org: str, volunteer_id: UUID, trained: bool = False) -> Volunteer:
         return Volunteer(
             volunteer_id=volunteer_id, org=org, interests=tuple(self.interests), languages=tuple(self.languages),
             postal_code=self.postal_code, max_travel_km=self.max_travel_km, capacity=self.capacity,
-            trained=self.trained, availability=frozenset(s.slot() for s in self.availability),
+            trained=trained, availability=frozenset(s.slot() for s in self.availability),
             latitude=self.latitude, longitude=self.longitude,
             traits=Traits(gender=self.gender, age_band=self.age_band, smokes=self.smokes, has_pets=self.has_pets),
+            roles=tuple(sorted({r.value for r in self.roles})), account=self.account,
         )
+
+
+class VettingIn(BaseModel):
+    """That a criminal-record extract was seen: kind and dates only, never the document."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: VettingKind = Field(description="criminal_record_extract (DK straffeattest / børneattest) or "
+                              "belastningsregister (SE)")
+    seen_on: date
+    expires_on: date | None = Field(default=None, description="default: seen_on + VETTING_VALID_MONTHS")
+
+
+class VolunteerIn(VolunteerProfileIn):
+    """A volunteer friend of this organisation registered directly by a coordinator; registering the same id
+    again updates the profile. The registration counts as approval."""
+
+    trained: bool = Field(description="true records the courses the volunteer's roles require as completed today")
+    vetting: VettingIn | None = Field(default=None, description="record a vetting in the same call")
+    confidentiality_signed_on: date | None = Field(default=None, description="record the signed agreement")
+
+    def to_domain(self, org: str, volunteer_id: UUID, trained: bool | None = None) -> Volunteer:
+        return super().to_domain(org, volunteer_id, self.trained if trained is None else trained)
 
 
 class ActivityIn(BaseModel):

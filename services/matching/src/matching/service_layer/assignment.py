@@ -11,9 +11,10 @@ from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
 from matching.adapters.metrics import metrics_of
 from matching.domain.assignment import assign_optimal
-from matching.domain.model import Candidate, CitizenProfile, Kind, Wish
+from matching.domain.model import Candidate, CitizenProfile, Kind
 from matching.domain.scoring import CandidatePool, CitizenBlock, Scores, assessment_in_block, score_block
 from matching.service_layer.proposals import reasons_language, record_proposal
+from matching.volunteering.settings import rules_of
 
 
 async def assign_waiting_citizens(uow: UnitOfWork) -> list[MatchProposed]:
@@ -21,8 +22,9 @@ async def assign_waiting_citizens(uow: UnitOfWork) -> list[MatchProposed]:
     await repo.serialise_proposals(session)
     busy = await repo.open_proposals(session, Kind.volunteer_friend)
     waiting = [p for p in await repo.profiles(session, uow.runtime.settings.org_id)
-               if Wish.friend in p.wishes and str(p.citizen_id) not in busy]
-    volunteers = [v for v in await repo.volunteer_candidates(session) if v.capacity_left]
+               if p.wants_friend and str(p.citizen_id) not in busy]
+    volunteers = [v for v in await repo.volunteer_candidates(session, rules_of(uow.runtime.settings))
+                  if v.capacity_left]
     if not waiting or not volunteers:
         return []
     earlier = await repo.proposed_candidates(session, Kind.volunteer_friend)

@@ -13,8 +13,10 @@ from matching.adapters.tables import proposals
 from matching.domain.barriers import price_for, transport_need
 from matching.domain.model import CitizenProfile, Kind, Wish
 from matching.domain.scoring import Assessment, rank
+from matching.volunteering.settings import rules_of
 
-KIND_OF_WISH = {Wish.friend: Kind.volunteer_friend, Wish.activity: Kind.activity}
+KIND_OF_WISH = {Wish.friend: Kind.volunteer_friend, Wish.activity: Kind.activity,
+                Wish.phone_friend: Kind.volunteer_friend}  # a phone friend is a volunteer friend met by phone
 
 
 def reasons_language(uow: UnitOfWork) -> str:
@@ -22,7 +24,7 @@ def reasons_language(uow: UnitOfWork) -> str:
 
 
 def wished_kinds(profile: CitizenProfile) -> list[Kind]:
-    return [kind for wish, kind in KIND_OF_WISH.items() if wish in profile.wishes]
+    return list(dict.fromkeys(kind for wish, kind in KIND_OF_WISH.items() if wish in profile.wishes))
 
 
 async def propose_best(uow: UnitOfWork, profile: CitizenProfile, kinds: list[Kind]) -> list[MatchProposed]:
@@ -35,7 +37,7 @@ async def propose_best(uow: UnitOfWork, profile: CitizenProfile, kinds: list[Kin
         of_kind = [p for p in earlier if p.kind == kind.value]
         if any(p.status in repo.HOLDING_CAPACITY for p in of_kind):
             continue
-        best = rank(profile, await repo.candidates(session, kind), exclude=frozenset(uuid.UUID(p.candidate_id) for p in of_kind),
+        best = rank(profile, await repo.candidates(session, kind, rules_of(uow.runtime.settings)), exclude=frozenset(uuid.UUID(p.candidate_id) for p in of_kind),
                     limit=1, language=reasons_language(uow))
         if best:
             made.append(await record_proposal(uow, profile, best[0], rank_number=len(of_kind) + 1))

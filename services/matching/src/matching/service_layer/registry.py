@@ -16,7 +16,7 @@ from matching.service_layer import decisions
 from matching.service_layer.errors import NotFound
 
 
-def _announcement(volunteer: Volunteer, at: datetime) -> VolunteerRegistered:
+def announcement(volunteer: Volunteer, at: datetime) -> VolunteerRegistered:
     # Only that they exist and how many friends they can take: their traits stay in this registry.
     return VolunteerRegistered(
         volunteer_id=volunteer.volunteer_id, org=volunteer.org, capacity=volunteer.capacity,
@@ -29,7 +29,7 @@ async def register_volunteer(uow: UnitOfWork, volunteer: Volunteer) -> Volunteer
     now = datetime.now(UTC)
     volunteer = dataclasses.replace(volunteer, retirement=None)
     await repo.save_volunteer(uow.session, volunteer, now)
-    event = _announcement(volunteer, now)
+    event = announcement(volunteer, now)
     await uow.publish(event)
     return event
 
@@ -63,7 +63,7 @@ async def retire_volunteer(uow: UnitOfWork, volunteer_id: UUID, reason: RetireRe
     retirement = Retirement(now, reason)
     volunteer = dataclasses.replace(volunteer, retirement=retirement)
     await repo.retire_volunteer(session, volunteer_id, retirement)
-    await uow.publish(_announcement(volunteer, now))
+    await uow.publish(announcement(volunteer, now))
     retired = Retired(volunteer, already=False)
     for proposal_id in await repo.holding(session, volunteer_id):
         declined, following = await decisions.candidate_unavailable(uow, proposal_id)

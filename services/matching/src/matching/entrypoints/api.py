@@ -32,7 +32,7 @@ from matching.entrypoints.schemas import ActivityIn, DeclineIn, PreferencesIn, R
 from matching.service_layer import assignment, citizens, decisions, groups, registry
 from matching.service_layer.errors import NotFound, Refused
 from matching.volunteering import service as volunteering
-from matching.volunteering.api import router as volunteering_router, step_refusals
+from matching.volunteering.api import not_ready_volunteers, router as volunteering_router, step_refusals
 from matching.volunteering.service import VettingSeen
 from matching.volunteering.settings import rules_of
 
@@ -213,7 +213,10 @@ async def candidates(citizen_id: UUID, kind: Kind = Query(Kind.volunteer_friend)
         if profile is None or runtime.settings.org_id not in profile.consented_orgs:
             raise HTTPException(404, detail=f"no clarified citizen {citizen_id} whose consent names {runtime.settings.org_id}")
         earlier = frozenset(UUID(p.candidate_id) for p in await repo.proposals_of(session, citizen_id) if p.kind == kind.value)
-        judged = assess_all(profile, await repo.candidates(session, kind), exclude=earlier, language=language)
+        judged = assess_all(profile, await repo.candidates(session, kind, rules_of(runtime.settings)), exclude=earlier,
+                            language=language)
+        not_ready = await not_ready_volunteers(session, profile, rules_of(runtime.settings), language) \
+            if kind is Kind.volunteer_friend else []
     return {
         "citizen_id": str(citizen_id),
         "kind": kind.value,
@@ -223,7 +226,7 @@ async def candidates(citizen_id: UUID, kind: Kind = Query(Kind.volunteer_friend)
              "reason_codes": [r.as_json() for r in a.reason_codes],
              "excluded_because": {e.value: why for e, why in a.exclusions.items()}}
             for a in judged
-        ],
+        ] + not_ready,
     }
 
 

@@ -16,12 +16,16 @@ from typing import Any, Iterator
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from brobygger_contracts.sealed import readable
 from brobygger_runtime.auth import Caller, Role, requires
 from brobygger_runtime.auth.route_guard import refusal
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
+from matching.adapters import repository as repo
+from matching.domain.model import CitizenProfile
+from matching.domain.scoring import assess_all
 from matching.entrypoints.access import log_reads, own_organisation
 from matching.service_layer.errors import NotFound, Refused
 from matching.volunteering import lifecycle, service, store
@@ -72,6 +76,24 @@ async def self_or_coordinator(runtime: ServiceRuntime, caller: Caller, volunteer
 
 def _rules(runtime: ServiceRuntime) -> LifecycleRules:
     return rules_of(runtime.settings)
+
+
+async def not_ready_volunteers(session: AsyncSession, citizen: CitizenProfile, rules: LifecycleRules,
+                               language: str) -> list[dict[str, Any]]:
+    """The volunteers not proposed today because of their lifecycle, as `GET /citizens/{id}/candidates` shows
+    excluded candidates: judged like the others, with `not_ready` naming what blocks each role."""
+    _ready, unready = await repo.volunteer_pool(session, rules)
+    blocked = {candidate.candidate_id: found for candidate, found in unready}
+    shown = []
+    for a in assess_all(citizen, [candidate for candidate, _ in unready], language=language):
+        why = "; ".join(f"{role.value}: {', '.join(b.value for b in found)}"
+                        for role, found in blocked[a.candidate.candidate_id].items())
+        shown.append({"candidate_id": str(a.candidate.candidate_id), "name": None, "eligible": False,
+                      "score": a.score, "distance_km": a.distance_km, "reasons": a.reasons,
+                      "reason_codes": [r.as_json() for r in a.reason_codes],
+                      "excluded_because": {e.value: text for e, text in a.exclusions.items()}
+                      | {"not_ready": f"not proposed until ready ({why})"}})
+    return shown
 
 
 # -- reading ------------------------------------------------------------------------------------------

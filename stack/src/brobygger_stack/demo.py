@@ -118,8 +118,11 @@ def seed(endpoints: DemoEndpoints, data: dict[str, Any], say: Callable[[str], No
                 "recipient_id": guide["guide_id"], "role": "guide", "display_name": guide["display_name"],
                 "email": guide["email"], "language": guide["language"], "preferred_channel": "email"}))
         say(f"registered {len(data['guides'])} guides with journey and their e-mail with notify")
+        today = datetime.now(UTC).date().isoformat()
         for volunteer in data["volunteers"]:
             body = {k: v for k, v in volunteer.items() if k != "org"}
+            if body.get("trained"):  # the demo's trained volunteers were also vetted and signed (only they are proposed)
+                body |= {"vetting": {"kind": "criminal_record_extract", "seen_on": today}, "confidentiality_signed_on": today}
             _ok(http.post(f"{endpoints.matching[volunteer['org']]}/volunteers", json=body,
                           headers=people.coordinator(volunteer["org"])))
         say(f"registered {len(data['volunteers'])} volunteer friends with Red Cross's matching")

@@ -35,6 +35,7 @@ from matching.volunteering import service as volunteering
 from matching.volunteering.api import not_ready_volunteers, router as volunteering_router, step_refusals
 from matching.volunteering.service import VettingSeen
 from matching.volunteering.settings import rules_of
+from matching.volunteering.store import DEFAULT_ROLES
 
 router = APIRouter()
 router.include_router(volunteering_router)  # before /volunteers/{id}/...: /volunteers/me and /report are its
@@ -116,7 +117,7 @@ async def list_volunteers(response: Response,
     rows = page.cut(await _rows(runtime, page.apply(query)), response)
     await log_reads(runtime, caller, (r["volunteer_id"] for r in rows), fields=VOLUNTEER_FIELDS,
                     purpose="volunteer registry")
-    return [{**row, "active": row["retired_at"] is None} for row in rows]
+    return [{**row, "active": row["retired_at"] is None, "roles": row["roles"] or list(DEFAULT_ROLES)} for row in rows]
 
 
 @router.post("/volunteers/{volunteer_id}/retire", tags=["registry"])
@@ -135,7 +136,7 @@ async def retire_volunteer(volunteer_id: UUID, body: RetireIn | None = None,
     reason = (body or RetireIn()).reason
     with _refusals():
         async with runtime.unit_of_work() as uow:
-            retired = await registry.retire_volunteer(uow, volunteer_id, reason)
+            retired = await registry.retire_volunteer(uow, volunteer_id, reason, caller.subject)
     retirement = retired.volunteer.retirement
     return {
         "volunteer_id": str(volunteer_id), "active": False, "retired_at": retirement.at.isoformat(),

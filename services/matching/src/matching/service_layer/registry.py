@@ -14,6 +14,7 @@ from matching.adapters.tables import activities
 from matching.domain.registry import Activity, RetireReason, Retirement, Volunteer
 from matching.service_layer import decisions
 from matching.service_layer.errors import NotFound
+from matching.volunteering import store as volunteer_store
 
 
 def announcement(volunteer: Volunteer, at: datetime) -> VolunteerRegistered:
@@ -45,7 +46,7 @@ class Retired:
     """The next candidates proposed to those citizens."""
 
 
-async def retire_volunteer(uow: UnitOfWork, volunteer_id: UUID, reason: RetireReason) -> Retired:
+async def retire_volunteer(uow: UnitOfWork, volunteer_id: UUID, reason: RetireReason, by: str | None = None) -> Retired:
     """The volunteer stops: proposed to nobody any more, and the partnership is told (`VolunteerRegistered`, inactive).
 
     Every citizen with a pending or accepted proposal of theirs is let go with `MatchDeclined`
@@ -63,6 +64,8 @@ async def retire_volunteer(uow: UnitOfWork, volunteer_id: UUID, reason: RetireRe
     retirement = Retirement(now, reason)
     volunteer = dataclasses.replace(volunteer, retirement=retirement)
     await repo.retire_volunteer(session, volunteer_id, retirement)
+    if by is not None:  # the lifecycle's log: who retired them, when and why
+        await volunteer_store.record_step(session, volunteer_id, "retired", now.date(), by, now, code=reason.value)
     await uow.publish(announcement(volunteer, now))
     retired = Retired(volunteer, already=False)
     for proposal_id in await repo.holding(session, volunteer_id):

@@ -173,6 +173,13 @@ async def test_who_may_record_and_read_a_volunteer(kafka_bootstrap, database_url
         assert unknown.status_code == 404
         assert (await api.get("/volunteers/me", auth=tokens().auth("volunteer", org=ORG, subject="nobody"))).status_code == 404
 
+        # Retiring is the last step of the log, with who did it; her record then says retired.
+        await ok(await api.post(f"/volunteers/{vera_id}/retire", json={"reason": "no_time"}))
+        record = await ok(await api.get(f"/volunteers/{vera_id}", auth=vera))
+        assert record["status"] == "retired" and (record["steps"][-1]["step"], record["steps"][-1]["code"]) == (
+            "retired", "no_time")
+        assert record["steps"][-1]["recorded_by"] not in ("vera", None)  # the coordinator's sub
+
 
 async def test_the_coordinators_report(kafka_bootstrap, database_url):
     async with matching_instance(kafka_bootstrap, database_url, supervision_max_days=30) as (_runtime, api):

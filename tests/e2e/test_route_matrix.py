@@ -182,3 +182,24 @@ async def test_route_matrix(stack, identity):  # noqa: ANN001
                     wrong.append(f"{cell}, expected the owner's {role} past the gate")
     print(f"\n{len(cells)} calls over {sum(len(r) for r in routes.values())} routes of {len(routes)} services")
     assert not wrong, f"{len(wrong)} cells wrong:\n" + "\n".join(wrong[:40])
+
+
+VOLUNTEER_LIFECYCLE = {
+    ("GET", "/volunteers/me"): {Role.volunteer},
+    ("GET", "/volunteers/report"): {Role.coordinator, Role.steering},
+    ("GET", "/volunteers/{volunteer_id}"): {Role.coordinator, Role.volunteer},
+    ("POST", "/volunteers/applications"): {Role.coordinator, Role.volunteer},
+    ("POST", "/volunteers/supervision-sessions"): {Role.coordinator},
+    ("POST", "/volunteers/{volunteer_id}/interview"): {Role.coordinator},
+    ("POST", "/volunteers/{volunteer_id}/vetting"): {Role.coordinator},
+    ("POST", "/volunteers/{volunteer_id}/confidentiality"): {Role.coordinator},
+    ("POST", "/volunteers/{volunteer_id}/training"): {Role.coordinator},
+    ("POST", "/volunteers/{volunteer_id}/pause"): {Role.coordinator, Role.volunteer},
+    ("POST", "/volunteers/{volunteer_id}/resume"): {Role.coordinator, Role.volunteer},
+}
+"""The volunteer lifecycle's routes (issue 14) and who may call them; the matrix above calls each as every role."""
+
+
+def test_volunteer_lifecycle_routes_admit_whom_the_readme_says():
+    admitted = {(method, path): set(roles) for method, path, roles in built_routes()["matching"]}
+    assert {route: admitted.get(route) for route in VOLUNTEER_LIFECYCLE} == VOLUNTEER_LIFECYCLE

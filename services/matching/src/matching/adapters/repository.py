@@ -171,9 +171,9 @@ async def volunteer_pool(session: AsyncSession, rules: LifecycleRules | None = N
     (for a guide asking why someone is not proposed)."""
     rules = rules or LifecycleRules()
     today = today or datetime.now(UTC).date()
-    rows = await _with_held(session, volunteers, volunteers.c.volunteer_id, volunteers.c.registered_at,
-                            volunteers.c.retired_at.is_(None))
-    lifecycle = await volunteer_store.records(session, rows)
+    active = volunteers.c.retired_at.is_(None)
+    rows = await _with_held(session, volunteers, volunteers.c.volunteer_id, volunteers.c.registered_at, active)
+    lifecycle = await volunteer_store.records(session, rows, active)
     ready, unready = [], []
     for r in rows:
         record = lifecycle[UUID(r.volunteer_id)]

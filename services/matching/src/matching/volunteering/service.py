@@ -214,9 +214,10 @@ async def volunteer_of_account(session: AsyncSession, account: str) -> UUID | No
 # -- reading ------------------------------------------------------------------------------------------
 
 async def organisation_records(session: AsyncSession, org: str) -> list[VolunteerRecord]:
-    rows = list((await session.execute(sa.select(volunteers).where(volunteers.c.org == org)
+    ours = volunteers.c.org == org
+    rows = list((await session.execute(sa.select(volunteers).where(ours)
                                        .order_by(volunteers.c.registered_at, volunteers.c.volunteer_id))).all())
-    found = await store.records(session, rows)
+    found = await store.records(session, rows, ours)
     return [found[UUID(r.volunteer_id)] for r in rows]
 
 

@@ -21,6 +21,11 @@ DEFAULT_ROLES = (VolunteerRole.volunteer_friend.value,)
 """A volunteer registered before roles existed meets in person."""
 
 
+FOLDED = (volunteer_steps.c.volunteer_id, volunteer_steps.c.step, volunteer_steps.c.happened_on,
+          volunteer_steps.c.valid_until, volunteer_steps.c.code)
+"""What the fold reads of a step (who recorded it is shown by `steps_of`)."""
+
+
 def roles_of(stored: list[str] | None) -> frozenset[VolunteerRole]:
     return frozenset(VolunteerRole(r) for r in (stored or DEFAULT_ROLES))
 
@@ -52,19 +57,24 @@ async def volunteers_of(session: AsyncSession, org: str, ids: Iterable[UUID]) ->
     return {UUID(v) for v in (await session.scalars(query)).all()}
 
 
-async def records(session: AsyncSession, rows: list[sa.Row]) -> dict[UUID, VolunteerRecord]:
-    """The lifecycle record of each volunteer row (of the `volunteers` table), by volunteer id."""
-    keys = [r.volunteer_id for r in rows]
+async def records(session: AsyncSession, rows: list[sa.Row],
+                  *where: sa.ColumnElement[bool]) -> dict[UUID, VolunteerRecord]:
+    """The lifecycle record of each volunteer row (of the `volunteers` table), by volunteer id.
+
+    `where`: the condition the rows were selected by, so that a whole registry's steps come in one query
+    (joined to `volunteers`) instead of one per chunk of ids."""
     steps: dict[str, list[sa.Row]] = defaultdict(list)
     supervised: dict[str, list[date]] = defaultdict(list)
-    for chunk in _chunks(keys):
-        query = (sa.select(volunteer_steps).where(volunteer_steps.c.volunteer_id.in_(chunk))
-                 .order_by(volunteer_steps.c.recorded_at, volunteer_steps.c.step_id))
+    for chosen in ([sa.and_(*where)] if where else
+                   [volunteers.c.volunteer_id.in_(chunk) for chunk in _chunks([r.volunteer_id for r in rows])]):
+        query = (sa.select(*FOLDED).join(volunteers, volunteers.c.volunteer_id == volunteer_steps.c.volunteer_id)
+                 .where(chosen).order_by(volunteer_steps.c.recorded_at, volunteer_steps.c.step_id))
         for step in (await session.execute(query)).all():
             steps[step.volunteer_id].append(step)
         attended = (sa.select(supervision_attendance.c.volunteer_id, supervision_sessions.c.held_on)
                     .join(supervision_sessions, supervision_sessions.c.session_id == supervision_attendance.c.session_id)
-                    .where(supervision_attendance.c.volunteer_id.in_(chunk)))
+                    .join(volunteers, volunteers.c.volunteer_id == supervision_attendance.c.volunteer_id)
+                    .where(chosen))
         for volunteer_id, held_on in (await session.execute(attended)).all():
             supervised[volunteer_id].append(held_on)
     return {UUID(r.volunteer_id): _record(r, steps[r.volunteer_id], supervised[r.volunteer_id]) for r in rows}

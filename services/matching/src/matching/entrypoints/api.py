@@ -38,7 +38,7 @@ from matching.volunteering.settings import rules_of
 from matching.volunteering.store import DEFAULT_ROLES
 
 router = APIRouter()
-router.include_router(volunteering_router)  # before /volunteers/{id}/...: /volunteers/me and /report are its
+router.include_router(volunteering_router)  # first: /volunteers/me and /volunteers/report before any /volunteers/{id}
 
 STAFF = (Role.guide, Role.coordinator)
 VOLUNTEER_FIELDS = ("interests", "languages", "postal_code", "max_travel_km", "capacity", "trained", "availability",

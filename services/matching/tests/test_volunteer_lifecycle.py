@@ -236,3 +236,22 @@ async def test_a_phone_friend_far_away_is_proposed_to_a_citizen_who_wishes_one(k
         assert set(judged[phone["volunteer_id"]]["excluded_because"]) == {"no_common_channel", "out_of_reach"}
         assert set(judged[in_person["volunteer_id"]]["excluded_because"]) == {"out_of_reach"}
         assert await proposals_of(api, wants_visits) == []
+
+
+async def test_a_role_requires_the_courses_the_setting_names(kafka_bootstrap, database_url):
+    courses = {"volunteer_friend": ["friend_basics", "safeguarding"], "phone_friend": ["friend_basics"]}
+    async with matching_instance(kafka_bootstrap, database_url, role_required_courses=courses) as (runtime, api):
+        partnership = runtime.settings.partnership_id
+        half = (await ok(await api.post("/volunteers/applications", json=profile(interests=BOTH)), 201))["volunteer_id"]
+        answer = await through_every_step(api, half)  # friend_basics only
+        assert answer["blockers"] == {"volunteer_friend": ["training_missing"]}
+        assert (await ok(await api.get(f"/volunteers/{half}")))["missing_courses"] == {"volunteer_friend": ["safeguarding"]}
+        # `trained: true` at a direct registration records every course the role requires, as configured.
+        whole = (await ok(await api.post("/volunteers", json=volunteer(capacity=1)), 201))["volunteer_id"]
+        assert (await ok(await api.get(f"/volunteers/{whole}")))["status"] == "ready"
+        citizen = uuid.uuid4()
+        await publish(kafka_bootstrap, partnership, referral(citizen, [ORG]), clarification(citizen, wishes=["friend"]))
+        await eventually(lambda: _proposed(api, citizen))
+        assert [p["candidate_id"] for p in await proposals_of(api, citizen)] == [whole]
+        done = await ok(await api.post(f"/volunteers/{half}/training", json={"course": "safeguarding", "completed_on": DAY}))
+        assert done["status"] == "ready"

@@ -182,7 +182,7 @@ async def test_who_may_record_and_read_a_volunteer(kafka_bootstrap, database_url
 
 
 async def test_the_coordinators_report(kafka_bootstrap, database_url):
-    async with matching_instance(kafka_bootstrap, database_url, supervision_max_days=30) as (_runtime, api):
+    async with matching_instance(kafka_bootstrap, database_url, supervision_max_days=30) as (runtime, api):
         soon = (TODAY - timedelta(days=24 * 30 - 10))  # seen nearly two years ago: expires within 30 days
         long_ago = (TODAY - timedelta(days=60)).isoformat()
         ready, expiring_soon, _applied = [
@@ -213,6 +213,16 @@ async def test_the_coordinators_report(kafka_bootstrap, database_url):
         assert steering["by_status"] == report["by_status"] and steering["expiring_within_30_days"] == 1
         assert "expiring" not in steering and "supervision_overdue_volunteers" not in steering  # counts only
         assert (await api.get("/volunteers/report", auth=tokens().auth("coordinator", org="abf"))).status_code == 403
+
+        # A first accepted match: the days from application (today) to it (today).
+        citizen = uuid.uuid4()
+        await publish(kafka_bootstrap, runtime.settings.partnership_id, referral(citizen, [ORG]),
+                      clarification(citizen, wishes=["friend"]))
+        await eventually(lambda: _proposed(api, citizen))
+        [proposal] = await proposals_of(api, citizen)
+        await ok(await api.post(f"/proposals/{proposal['proposal_id']}/accept"))
+        matched = await ok(await api.get("/volunteers/report"))
+        assert (matched["days_from_application_to_first_match"], matched["volunteers_matched"]) == (0.0, 1)
 
 
 async def test_a_phone_friend_far_away_is_proposed_to_a_citizen_who_wishes_one(kafka_bootstrap, database_url):

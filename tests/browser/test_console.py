@@ -13,7 +13,8 @@ import uuid
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -26,16 +27,33 @@ def login(person, console: str, stack, org: str, username: str, next_path: str =
     driver = person.driver
     person.open(f"{console}/login?next={next_path}", "login")
     Select(driver.find_element(By.ID, "org")).select_by_value(org)
-    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(stack.identity.password(org, username))
     person.look("issuer-login", check=False)
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     return person.look(f"after-login-{username}")
 
 
+def click_and_wait(driver, button) -> None:  # noqa: ANN001
+    """Click and wait until the next page replaced this one (a form's redirects included)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+
+    def replaced(_driver) -> bool:  # noqa: ANN001
+        try:
+            page.is_enabled()
+        except WebDriverException:  # stale, or (mid-navigation) "does not belong to the document"
+            return True
+        return False
+
+    WebDriverWait(driver, 30).until(replaced)
+    WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def submit(person, form_action: str, label: str) -> str:  # noqa: ANN001
-    person.driver.find_element(By.CSS_SELECTOR, f"form[action$='{form_action}'] button[type=submit]").click()
+    click_and_wait(person.driver, person.driver.find_element(By.CSS_SELECTOR, f"form[action$='{form_action}'] button[type=submit]"))
     return person.look(label)
 
 
@@ -137,7 +155,7 @@ def test_the_guide_clarifies_chooses_a_proposal_and_records_an_accompanied_first
     day = login(guide, console, console_stack, "varde-kommune", state["guide"], "/guide")
     assert CITIZEN in day
     driver = guide.driver
-    driver.find_element(By.LINK_TEXT, CITIZEN).click()
+    click_and_wait(driver, driver.find_element(By.LINK_TEXT, CITIZEN))
     page = guide.look("citizen")
     assert "Storegade 12" in page
 
@@ -154,7 +172,7 @@ def test_the_guide_clarifies_chooses_a_proposal_and_records_an_accompanied_first
     url = f"{console}/guide/citizens/{state['citizen_id']}"
     accept = "form[action$='/proposal'] button[value=accept]"
     reload_until(guide, url, (By.CSS_SELECTOR, accept), "proposals", "no proposal reached the citizen's page")
-    driver.find_elements(By.CSS_SELECTOR, accept)[0].click()
+    click_and_wait(driver, driver.find_elements(By.CSS_SELECTOR, accept)[0])
     guide.look("proposal-accepted")
 
     reload_until(guide, url, (By.ID, "companion"), "match-accepted", "the accepted match did not reach the journey")

@@ -168,6 +168,8 @@ _TEXTS = [
     ("This part is not available yet.", "Denne del er ikke tilgængelig endnu.", "Den här delen är inte tillgänglig än."),
     ("Login failed", "Login mislykkedes", "Inloggningen misslyckades"),
     ("Not found", "Ikke fundet", "Hittades inte"),
+    ("No such form.", "Den formular findes ikke.", "Formuläret finns inte."),
+    ("No such report.", "Den rapport findes ikke.", "Rapporten finns inte."),
     ("No citizen of yours has this page.", "Ingen af dine borgere har denne side.", "Ingen av dina personer har den här sidan."),
     ("Referral card", "Henvisningskort", "Remisskort"),
     ("Ask a community guide to get in touch", "Bed en brobygger om at tage kontakt", "Be en brobyggare att höra av sig"),

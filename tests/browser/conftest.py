@@ -98,7 +98,11 @@ class Person:
         and give its text."""
         self.browsers.shots += 1
         safe = re.sub(r"[^a-z0-9-]+", "-", f"{self.name}-{label}".lower())
+        size = self.driver.get_window_size()
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        self.driver.set_window_size(size["width"], min(max(height, size["height"]), 8000))  # the whole page
         self.driver.save_screenshot(str(OUTPUT / f"{self.browsers.shots:02d}-{safe}.png"))
+        self.driver.set_window_size(size["width"], size["height"])
         if check:
             assert_accessible(self.driver, label)
         return self.driver.find_element("tag name", "body").text

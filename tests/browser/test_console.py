@@ -13,6 +13,7 @@ import uuid
 import httpx
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -81,6 +82,20 @@ def test_a_relative_refers_from_the_public_page_and_gets_a_receipt(console_stack
     assert "Consent" in page or "Samtykke" in page
     relative.driver.set_window_size(1280, 1000)
     driver = relative.driver
+    # keyboard first: the first Tab reaches the skip link, which leads to the content
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    assert driver.switch_to.active_element.get_attribute("href").endswith("#main")
+    # Swedish and large text, remembered for the next page
+    Select(driver.find_element(By.ID, "pref-lang")).select_by_value("sv")
+    Select(driver.find_element(By.ID, "pref-text")).select_by_value("large")
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/preferences'] button"))
+    page = relative.look("public-referral-swedish-large")
+    html = driver.find_element(By.TAG_NAME, "html")
+    assert html.get_attribute("lang") == "sv" and "large" in html.get_attribute("class")
+    assert "Be en brobyggare att höra av sig" in page
+    Select(driver.find_element(By.ID, "pref-lang")).select_by_value("en")
+    Select(driver.find_element(By.ID, "pref-text")).select_by_value("normal")
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/preferences'] button"))
     driver.find_element(By.CSS_SELECTOR, "input[name='referrer.source'][value='relative']").click()
     driver.find_element(By.ID, "referrer-name").send_keys("Karen Browser")
     driver.find_element(By.ID, "referrer-relation").send_keys("daughter")

@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from brobygger_contracts.interests import label as interest_label
 from brobygger_runtime.auth import ClientCredentialsTokenSource
 from console.clients.base import Caller
 from console.clients.journey import JourneyClient
@@ -107,10 +108,20 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     response = TEMPLATES.TemplateResponse(request, template, {
         "_": translator(language), "fmt": Formats(language), "lang": language, "languages": LANGUAGES,
         "large_text": request.cookies.get(TEXT_COOKIE) == "large", "session": session, "me": session.person,
-        "csrf": session.csrf, "notes": notes, "path": request.url.path, **context,
+        "csrf": session.csrf, "notes": notes, "path": request.url.path,
+        "interest": lambda code: _interest(code, language),
+        "interests": lambda codes: ", ".join(_interest(c, language) for c in codes or []), **context,
     }, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _interest(code: str, language: str) -> str:
+    """An interest code in the person's language (the shared da/sv/en taxonomy); an unknown code as it is."""
+    try:
+        return interest_label(code, language)
+    except (KeyError, ValueError):
+        return code
 
 
 def go(path: str, note: str | None = None, request: Request | None = None, *, problems: list[str] | None = None,

@@ -354,3 +354,7 @@ def test_the_console_container_reaches_the_services_and_trusts_the_same_issuers(
     assert sorted(settings.matching()) == ["red-cross", "varde-kommune"]
     _runtime, app = build(settings)
     assert "/health/ready" in {getattr(r, "path", "") for r in app.routes}
+    # its own client for the public referral page: the secret Keycloak's realm fills that client's from
+    assert settings.auth_client_id == "brobygger-console"
+    assert settings.auth_issuer == "http://keycloak:8080/realms/" + settings.org_id
+    assert "VARDE_KOMMUNE_CONSOLE_CLIENT_SECRET" in compose["services"]["keycloak"]["environment"]

@@ -158,3 +158,16 @@ def test_the_login_goes_back_only_to_a_page_of_the_console(next_path: str) -> No
     with console() as client:
         page = client.get("/login", params={"next": next_path})
         assert 'name="next" value="/"' in page.text
+
+
+def test_the_public_page_takes_a_few_cards_per_address_then_asks_to_wait(monkeypatch) -> None:  # noqa: ANN001
+    from brobygger_runtime.auth import FailureThrottle
+    from console.pages import refer
+
+    monkeypatch.setattr(refer, "PUBLIC_CARDS_PER_ADDRESS", FailureThrottle(limit=5, window_seconds=600))
+    with console() as client:
+        token = csrf(client.get("/refer/public").text)
+        answers = [client.post("/refer/public", data={"csrf_token": token, "referrer.source": "self"}).status_code
+                   for _ in range(6)]
+    assert answers[:5] == [503] * 5  # no public client configured here: "call the municipality"
+    assert answers[5] == 429

@@ -99,3 +99,22 @@ def test_every_text_of_the_pages_is_in_danish_and_swedish() -> None:
     literals |= {m for text in sources for m in re.findall(r'\(\d{3}, "([^"]+)", "([^"]+)"', text) for m in m}
     missing = sorted(t for t in literals if t not in CATALOGUES["da"] and not t.endswith(":"))
     assert missing == []
+
+
+def test_a_flood_of_new_sessions_pushes_out_idle_anonymous_ones_never_a_logged_in_person() -> None:
+    from types import SimpleNamespace
+
+    from console.sessions import Person, SessionStore
+
+    ticks = iter(range(1, 1000))
+    store = SessionStore(idle_seconds=3600, secure_cookies=False, clock=lambda: float(next(ticks)), max_sessions=3)
+
+    def request(cookie: str = "") -> SimpleNamespace:
+        return SimpleNamespace(cookies={"console_session": cookie} if cookie else {}, state=SimpleNamespace())
+
+    worker = store.of(request())
+    worker.person = Person("anne", "varde-kommune", frozenset({"guide"}), "Anne", "t", 0.0)
+    for _ in range(10):
+        store.of(request())
+    assert len(store) == 3
+    assert store.of(request(worker.id)) is worker

@@ -50,8 +50,10 @@ class Session:
 
 
 class SessionStore:
-    def __init__(self, idle_seconds: float, secure_cookies: bool, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, idle_seconds: float, secure_cookies: bool, clock: Callable[[], float] = time.monotonic,
+                 max_sessions: int = 20_000) -> None:
         self.idle_seconds = idle_seconds
+        self.max_sessions = max_sessions
         self.secure_cookies = secure_cookies
         self._clock = clock
         self._sessions: dict[str, Session] = {}
@@ -62,6 +64,7 @@ class SessionStore:
         self._forget_idle(now)
         found = self._sessions.get(request.cookies.get(COOKIE, ""))
         if found is None:
+            self._make_room()
             found = Session(id=secrets.token_urlsafe(32))
             self._sessions[found.id] = found
         found.touched_at = now
@@ -87,6 +90,15 @@ class SessionStore:
             return
         response.set_cookie(COOKIE, session.id, max_age=int(self.idle_seconds), path="/", secure=self.secure_cookies,
                             httponly=True, samesite="lax")
+
+    def _make_room(self) -> None:
+        """At the cap, the longest idle anonymous sessions go first (a flood of cookie-less requests must not
+        grow memory without end, nor log out people who work)."""
+        if len(self._sessions) < self.max_sessions:
+            return
+        anonymous = sorted((s for s in self._sessions.values() if s.person is None), key=lambda s: s.touched_at)
+        for gone in anonymous[: max(1, len(self._sessions) - self.max_sessions + 1)]:
+            del self._sessions[gone.id]
 
     def _forget_idle(self, now: float) -> None:
         for sid in [s for s, item in self._sessions.items() if now - item.touched_at > self.idle_seconds]:

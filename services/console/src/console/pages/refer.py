@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from brobygger_runtime.auth import FailureThrottle
 from console.clients.base import Caller, Refused
 from console.referral_form import (
     CONSENT_GIVERS,
@@ -25,6 +26,8 @@ from console.web import caller, console_of, form, language_of, many, person, ren
 
 router = APIRouter()
 STAFF = ("referrer", "guide", "coordinator")
+PUBLIC_CARDS_PER_ADDRESS = FailureThrottle(limit=5, window_seconds=600)
+"""The public page sends at most 5 cards per address in 10 minutes (a person refers one or two)."""
 
 
 def _page(request: Request, public: bool, status: int = 200, fields: dict | None = None,
@@ -61,6 +64,13 @@ async def staff_submit(request: Request) -> Response:
 @router.post("/refer/public")
 async def public_submit(request: Request) -> Response:
     fields = await form(request)
+    address = request.client.host if request.client else "unknown"
+    wait = PUBLIC_CARDS_PER_ADDRESS.retry_after(address)
+    if wait is not None:
+        return render(request, "message.html.j2", status=429, title="Too many cards",
+                      text="Too many cards were sent from here. Try again in {seconds} seconds, or call the municipality.",
+                      values={"seconds": wait})
+    PUBLIC_CARDS_PER_ADDRESS.record_failure(address)  # counts every card sent, not only failures
     source = console_of(request).public_referrals
     if source is None:
         return render(request, "message.html.j2", status=503, title="Not available yet",

@@ -172,6 +172,8 @@ _TEXTS = [
     ("Too many cards were sent from here. Try again in {seconds} seconds, or call the municipality.",
      "Der er sendt for mange kort herfra. Prøv igen om {seconds} sekunder, eller ring til kommunen.",
      "För många kort har skickats härifrån. Försök igen om {seconds} sekunder, eller ring kommunen."),
+    ("{free} of {seats}", "{free} af {seats}", "{free} av {seats}"),
+    ("no limit", "ingen grænse", "ingen gräns"),
     ("No such form.", "Den formular findes ikke.", "Formuläret finns inte."),
     ("No such report.", "Den rapport findes ikke.", "Rapporten finns inte."),
     ("No citizen of yours has this page.", "Ingen af dine borgere har denne side.", "Ingen av dina personer har den här sidan."),

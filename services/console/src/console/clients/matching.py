@@ -20,6 +20,10 @@ class MatchingClient(ServiceClient):
     async def proposals(self, caller: Caller, citizen_id: str) -> list[dict[str, Any]]:
         return await self.call(caller, "GET", "/proposals", params={"citizen_id": citizen_id, "limit": 500})
 
+    async def all_proposals(self, caller: Caller) -> list[dict[str, Any]]:
+        """Every proposal of the citizens the person may see (a coordinator: the organisation's consent)."""
+        return await self.call(caller, "GET", "/proposals", params={"limit": 500})
+
     async def answer(self, caller: Caller, proposal_id: str, accept: bool, reason: str | None = None) -> Any:
         if accept:
             return await self.call(caller, "POST", f"/proposals/{proposal_id}/accept")

@@ -32,11 +32,19 @@ async def overview(request: Request) -> Response:
     who = caller(request, me)
     own = console.matching_of(me.organisation)
     any_matching = own or next(iter(console.matching.values()), None)
-    volunteers, activities, guides = await asyncio.gather(
+    volunteers, activities, guides, proposals = await asyncio.gather(
         _maybe(own.volunteers(who)) if own else asyncio.sleep(0, None),
         _maybe(any_matching.activities(who)) if any_matching else asyncio.sleep(0, None),
         _maybe(console.journey.guides(who)),
+        _maybe(own.all_proposals(who)) if own else asyncio.sleep(0, None),
     )
+    taken: dict[str, int] = defaultdict(int)  # seats held by accepted proposals (matching keeps the slot reserved)
+    for p in proposals or []:
+        if p.get("kind") == "activity" and p.get("status") == "accepted":
+            taken[str(p.get("candidate_id"))] += 1
+    for a in activities or []:
+        seats = a.get("seats")
+        a["free_seats"] = None if seats is None else max(seats - taken[str(a.get("activity_id"))], 0)
     by_status: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for v in volunteers or []:
         status = v.get("status") or ("active" if v.get("active") else "retired")

@@ -218,11 +218,17 @@ def test_the_steering_group_sees_aggregates_only(console_stack, browsers) -> Non
     assert steering.driver.find_elements(By.CSS_SELECTOR, "svg[role=img]")
 
 
-def test_the_volunteer_page_says_what_is_not_available_yet(console_stack, browsers) -> None:  # noqa: ANN001
+def test_the_volunteer_page_says_what_is_not_available_yet(console_stack, browsers, identity) -> None:  # noqa: ANN001
     volunteer = browsers.of("volunteer")
     page = login(volunteer, console_stack.console.url, console_stack, "red-cross", "ole", "/volunteer")
     assert CITIZEN not in page
-    assert volunteer.driver.find_elements(By.CSS_SELECTOR, "main h1")
+    planned = httpx.get(f"{console_stack.url('matching', 'red-cross')}/friendships/questions",
+                        auth=identity.auth("volunteer", org="red-cross", subject="ole"))
+    if planned.status_code in (404, 405):  # matching's volunteer routes (issue 14) are not on this branch
+        assert "not available yet" in page
+    else:  # after the merge: the page shows the questions part, no "not available"
+        assert planned.status_code == 200, planned.text
+        assert volunteer.driver.find_elements(By.ID, "questions") and "not available yet" not in page
 
 
 def _first_visits(person) -> int:  # noqa: ANN001

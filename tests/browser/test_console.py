@@ -198,6 +198,7 @@ def test_the_guide_clarifies_chooses_a_proposal_and_records_an_accompanied_first
     page = submit(guide, "/first-visit", "first-visit-recorded")
     assert not driver.find_elements(By.CSS_SELECTOR, ".notice.error"), page
     assert driver.find_elements(By.CSS_SELECTOR, ".notice.ok")
+    assert "2 of 4 hours left" in page  # two hours drawn from the punch card for the guide's company
 
 
 def test_the_steering_view_shows_the_first_visit(console_stack, browsers) -> None:  # noqa: ANN001

@@ -150,8 +150,10 @@ async def record(request: Request, citizen_id: uuid.UUID, step: str) -> Response
         baseline = _ucla(fields, "baseline")
         if baseline:
             body["baseline"] = baseline
-    elif step == "first-visit":
+    elif step in ("first-visit", "attendance"):
         body = {"hours": _number(fields.get("hours") or 0)}
+        if step == "attendance":
+            body["attended"] = fields.get("attended") != "no"
         if fields.get("companion"):
             body["companion"] = fields["companion"]
         if fields.get("proposal_id"):

@@ -171,3 +171,15 @@ def test_the_public_page_takes_a_few_cards_per_address_then_asks_to_wait(monkeyp
                    for _ in range(6)]
     assert answers[:5] == [503] * 5  # no public client configured here: "call the municipality"
     assert answers[5] == 429
+
+
+def test_an_expired_token_sends_the_person_to_the_login_again() -> None:
+    with console() as client:
+        log_in(client, "varde-kommune", "anne")
+        assert client.get("/refer").status_code == 200
+        store = client.app.state.console.sessions
+        (session,) = [s for s in store._sessions.values() if s.person is not None]
+        session.person.token_expires_at = 0.0
+        answer = client.get("/refer", follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/login?next=/refer"
+        assert client.get("/").text.count("Anne Holm") == 0

@@ -4,6 +4,7 @@ language, and what a page shows when a service refuses or does not answer."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,10 @@ def language_of(request: Request) -> str:
 def person(request: Request, *roles: str) -> Person:
     """The logged-in person if they hold one of `roles`; else to the login (NeedsLogin) or 403 (NotYours)."""
     found = session_of(request).person
+    if found is not None and found.token_expires_at <= time.time():
+        # the token no service would take any more: log in again rather than fail at the first call
+        console_of(request).sessions.end(session_of(request))
+        found = None
     if found is None:
         raise NeedsLogin(request.url.path)
     if roles and not found.has(*roles):

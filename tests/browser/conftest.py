@@ -47,7 +47,7 @@ def browsers() -> Iterator["Browsers"]:
     if problem:
         pytest.fail(problem)
     OUTPUT.mkdir(exist_ok=True)
-    for old in OUTPUT.glob("*.png"):
+    for old in [*OUTPUT.glob("*.png"), *OUTPUT.glob("timings.txt")]:
         old.unlink()
     made = Browsers()
     try:
@@ -98,6 +98,10 @@ class Person:
         and give its text."""
         self.browsers.shots += 1
         safe = re.sub(r"[^a-z0-9-]+", "-", f"{self.name}-{label}".lower())
+        served = self.driver.execute_script(  # request sent to last byte of the page, in ms
+            "const t = performance.getEntriesByType('navigation')[0]; return t ? t.responseEnd - t.requestStart : null")
+        with (OUTPUT / "timings.txt").open("a") as timings:
+            timings.write(f"{self.browsers.shots:02d}-{safe}\t{served if served is None else round(served)} ms\n")
         size = self.driver.get_window_size()
         height = self.driver.execute_script("return document.documentElement.scrollHeight")
         self.driver.set_window_size(size["width"], min(max(height, size["height"]), 8000))  # the whole page

@@ -26,12 +26,13 @@ COPY services/referral/src services/referral/src
 COPY services/matching/src services/matching/src
 COPY services/journey/src services/journey/src
 COPY services/notify/src services/notify/src
+COPY services/console/src services/console/src
 RUN pip install --no-deps . \
  && python -m compileall -q /opt/venv/lib
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="brobygger" \
-      org.opencontainers.image.description="Brobygger services: referral, matching, journey, notify" \
+      org.opencontainers.image.description="Brobygger services: referral, matching, journey, notify, and the web console" \
       org.opencontainers.image.licenses="EUPL-1.2"
 RUN groupadd --system --gid 10001 brobygger \
  && useradd --system --uid 10001 --gid brobygger --home-dir /app --shell /usr/sbin/nologin brobygger \

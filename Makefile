@@ -9,11 +9,13 @@ BIN = $(VENV)/bin
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml scripts/install-system-packages.sh
+$(VENV)/.installed: pyproject.toml scripts/install-system-packages.sh tests/browser/package-lock.json
 	bash scripts/install-system-packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# axe-core for the console's browser tests (tests/browser), exactly as locked
+	cd tests/browser && npm ci --no-audit --no-fund --silent
 	touch $@
 
 demo: setup

@@ -30,6 +30,7 @@ from brobygger_stack.identity.seed import (
     LOGIN_CLIENT,
     ClientSeed,
     PersonSeed,
+    console_clients,
     demo_clients,
     demo_people,
 )
@@ -166,7 +167,8 @@ def person(seed: PersonSeed) -> dict:
 
 
 def realm(org: str) -> dict:
-    clients = [c for c in demo_clients(DEMO_ORGANISATIONS) if c.org == org]
+    # the services' clients, and the web console's (role referrer: its public referral page) at the home organisation
+    clients = [c for c in demo_clients(DEMO_ORGANISATIONS) + console_clients(DEMO_ORGANISATIONS) if c.org == org]
     people = [p for p in demo_people(DEMO_ORGANISATIONS) if p.org == org]
     return {
         "realm": org,

@@ -28,6 +28,7 @@ from argon2 import PasswordHasher
 from brobygger_runtime.auth import TokenVerifier, parse_trusted_issuers
 from brobygger_runtime.auth.signing_keys import SigningKeys
 from brobygger_stack.identity import DEMO_ORGANISATIONS, LOGIN_CLIENT, SERVICES, IdentityProvider
+from brobygger_stack.identity.seed import CONSOLE_CLIENT
 
 REDIRECT = "http://127.0.0.1:53682/callback"
 
@@ -268,8 +269,11 @@ def test_the_demo_is_seeded_with_people_of_every_role_and_a_client_per_service_p
     roles_by_org: dict[str, set[str]] = {}
     for org, realm in provider.realms.items():
         roles_by_org[org] = {role for person in realm.people.values() for role in person.roles}
-        assert {f"brobygger-{s}" for s in SERVICES} | {LOGIN_CLIENT} == set(realm.clients)
+        # the home organisation (the first) also has the web console's client for its public referral page
+        console = {CONSOLE_CLIENT} if org == provider.organisations[0] else set()
+        assert {f"brobygger-{s}" for s in SERVICES} | {LOGIN_CLIENT} | console == set(realm.clients)
         assert all(realm.clients[f"brobygger-{s}"].roles == ("service",) for s in SERVICES)
+        assert all(realm.clients[c].roles == ("referrer",) for c in console)
         for person in realm.people.values():
             assert person.password_hash.startswith("$argon2id$")
     for org in DEMO_ORGANISATIONS:

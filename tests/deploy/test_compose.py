@@ -19,9 +19,11 @@ PINNED = re.compile(r"^[\w./-]+(:v?\d+\.\d+(\.\d+)?([-.][\w.-]+)?)(@sha256:[0-9a
 
 
 def brobygger_containers(compose: dict) -> dict[str, dict]:
-    """Compose services that run one of our packages (`python -m <service>`)."""
+    """Compose services that run one of our event-driven packages (`python -m <service>`); not the web
+    console, which has no broker and no database (test_the_console_container below)."""
     return {name: svc for name, svc in compose["services"].items()
-            if svc.get("image", "").startswith("brobygger:") and "entrypoint" not in svc}
+            if svc.get("image", "").startswith("brobygger:") and "entrypoint" not in svc
+            and svc.get("command") != ["console"]}
 
 
 def test_compose_file_is_valid_against_the_compose_specification(repo, compose) -> None:
@@ -331,3 +333,28 @@ def test_keycloak_health_check_asks_the_management_port(compose, deploy) -> None
         assert (done.returncode == 0) is healthy, (status, done.stderr.decode())
     done = subprocess.run(["bash", "-c", script.replace("/9000", "/1")], capture_output=True, timeout=30)
     assert done.returncode != 0, "nothing listening must be unhealthy"
+
+
+def test_the_console_container_reaches_the_services_and_trusts_the_same_issuers(compose, monkeypatch) -> None:
+    """The web console: the same image, its own settings, every URL it calls a container of this file."""
+    from console.app import build
+    from console.settings import ConsoleSettings
+
+    console = compose["services"]["console"]
+    assert console["command"] == ["console"]
+    for key, value in console["environment"].items():
+        monkeypatch.setenv(key, value)
+    settings = ConsoleSettings()
+    assert set(console["environment"]) <= {name.upper() for name in ConsoleSettings.model_fields}
+    services = compose["services"]
+    for url in (settings.referral_url, settings.journey_url, *settings.matching().values()):
+        assert urlparse(url).hostname in services, url
+    assert settings.trusted_issuers == services["referral"]["environment"]["TRUSTED_ISSUERS"]
+    assert f"127.0.0.1:{settings.http_port}/health/ready" in " ".join(console["healthcheck"]["test"])
+    assert sorted(settings.matching()) == ["red-cross", "varde-kommune"]
+    _runtime, app = build(settings)
+    assert "/health/ready" in {getattr(r, "path", "") for r in app.routes}
+    # its own client for the public referral page: the secret Keycloak's realm fills that client's from
+    assert settings.auth_client_id == "brobygger-console"
+    assert settings.auth_issuer == "http://keycloak:8080/realms/" + settings.org_id
+    assert "VARDE_KOMMUNE_CONSOLE_CLIENT_SECRET" in compose["services"]["keycloak"]["environment"]

@@ -5,6 +5,7 @@ the token."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -38,6 +39,10 @@ def test_up_prints_logins_and_a_token_from_brobygger_token_opens_the_api(tmp_pat
             time.sleep(0.3)
         printed = (tmp_path / "up.log").read_text()
         assert "mette" in printed and "coordinator" in printed and f"127.0.0.1:{identity_port}/realms/varde-kommune" in printed
+        # the web console's address, where people log in with those logins
+        console = re.search(r"web console: (http://127\.0\.0\.1:\d+)", printed)
+        assert console, printed[-2000:]
+        assert httpx.get(f"{console.group(1)}/refer/public", timeout=10).status_code == 200
 
         token = subprocess.run(
             [str(CLI), "token", "--org", "varde-kommune", "--user", "mette", "--workdir", str(workdir),

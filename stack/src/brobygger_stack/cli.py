@@ -38,6 +38,9 @@ def _print_where(stack: EmbeddedStack) -> None:
         typer.echo(f"\nidentity provider (embedded, one issuer per organisation): {stack.identity.base_url}")
         typer.echo(stack.identity.logins_table())
         typer.echo("A token for curl: TOKEN=$(brobygger token --org varde-kommune --user mette)")
+    if stack.console is not None:
+        typer.echo(f"\nweb console: {stack.console.url}  (log in with a login above: choose the organisation, "
+                   f"then username and password; relatives refer at {stack.console.url}/refer/public)")
 
 
 @app.command()
@@ -48,12 +51,14 @@ def up(
     base_port: int = typer.Option(8001, help="referral's port; the others follow"),
     kafka: str = typer.Option("", envvar="KAFKA_BOOTSTRAP_SERVERS", help="use this broker instead of embedded Tansu"),
     identity_port: int = typer.Option(IDENTITY_PORT, help="the embedded identity provider's port"),
+    console_port: int = typer.Option(8000, help="the web console's port (-1: no console)"),
 ) -> None:
     """Start Tansu, an SMTP catcher and the services as separate processes; Ctrl-C stops all."""
     from brobygger_stack.stack import default_instances
 
     stack = EmbeddedStack(workdir=workdir.resolve(), instances=default_instances(base_port),
-                          kafka_bootstrap_servers=kafka or None, identity_port=identity_port)
+                          kafka_bootstrap_servers=kafka or None, identity_port=identity_port,
+                          console_port=None if console_port < 0 else console_port)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     with stack:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brobygger_runtime.topics import ensure_topics
-from brobygger_stack.embedded_kafka import EmbeddedKafka, free_port, wait_until_ready
+from brobygger_stack.embedded_kafka import EmbeddedKafka, _port_open, free_port, wait_until_ready
 from brobygger_stack.identity.provider import IdentityProvider
 from brobygger_stack.partnership import Partnership
 from brobygger_stack.processes import ServiceProcess
@@ -55,6 +55,9 @@ class EmbeddedStack:
     broker: EmbeddedKafka | None = None
     smtp: SmtpCatcher | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    console_port: int | None = None
+    """Run the web console (`python -m console`) on this port (0: a free one); None: no console."""
+    console: ServiceProcess | None = None
     _own_identity: bool = False
 
     def runs(self) -> dict[str, set[str]]:
@@ -137,14 +140,51 @@ class EmbeddedStack:
         self.start_infrastructure()
         for spec in self.instances:
             self.start_service(spec)
+        if self.console_port is not None:
+            self.start_console()
         for proc in self.services.values():
             proc.wait_ready()
+        if self.console is not None:
+            self.console.wait_ready()
         return self
+
+    def console_env(self, port: int) -> dict[str, str]:
+        """The console talks to every instance over HTTP with each person's token; its own client (role
+        referrer at the home organisation) sends only the public page's cards."""
+        from brobygger_stack.identity.seed import CONSOLE_CLIENT
+
+        def first(package: str) -> str:
+            return next((f"http://127.0.0.1:{i.port}" for i in self.instances if i.package == package), "")
+
+        home = next((i.org_id for i in self.instances if i.package == "referral"), "varde-kommune")
+        env = {
+            "PARTNERSHIP_ID": self.partnership_id, "LOG_JSON": "true", "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "REFERRAL_URL": first("referral"), "JOURNEY_URL": first("journey"),
+            "MATCHING_URLS": ",".join(f"{i.org_id}=http://127.0.0.1:{i.port}"
+                                      for i in self.instances if i.package == "matching"),
+        }
+        if self.identity is not None:
+            env.update({"TRUSTED_ISSUERS": self.identity.trusted_issuers_json(), "AUTH_ISSUER": self.identity.issuer(home),
+                        "AUTH_CLIENT_ID": CONSOLE_CLIENT})
+            if CONSOLE_CLIENT in self.identity.credentials.client_secrets.get(home, {}):
+                env["AUTH_CLIENT_SECRET"] = self.identity.client_secret(home, CONSOLE_CLIENT)
+        return env
+
+    def start_console(self) -> ServiceProcess:
+        """On `console_port`, or a free port when that one is taken (another stack, another program)."""
+        port = self.console_port if self.console_port and not _port_open(self.console_port) else free_port()
+        home = next((i.org_id for i in self.instances if i.package == "referral"), "varde-kommune")
+        self.console = ServiceProcess("console", home, port, env=self.console_env(port),
+                                      log_path=self.workdir / "logs" / "console.log").start()
+        return self.console
 
     def url(self, package: str, org_id: str = "varde-kommune") -> str:
         return self.services[f"{package}@{org_id}"].url
 
     def stop(self) -> None:
+        if self.console is not None:
+            self.console.stop()
+            self.console = None
         for proc in reversed(list(self.services.values())):
             proc.stop()
         self.services.clear()

@@ -31,6 +31,7 @@ from brobygger_stack.identity.seed import (
     ClientSeed,
     Credentials,
     PersonSeed,
+    console_clients,
     demo_clients,
     demo_people,
 )
@@ -63,7 +64,8 @@ class IdentityProvider:
         self.audience = audience
         self.token_lifetime_seconds = token_lifetime_seconds
         self.people_seed = demo_people(self.organisations) if people is None else people
-        self.clients_seed = demo_clients(self.organisations) if clients is None else clients
+        self.clients_seed = (demo_clients(self.organisations) + console_clients(self.organisations)
+                             if clients is None else clients)
         self.hasher = password_hasher or default_password_hasher()
         self.password_check = PasswordCheck(self.hasher)
         self.credentials = Credentials(self.dir / "logins.json" if self.dir else None)

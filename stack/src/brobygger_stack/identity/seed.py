@@ -18,6 +18,9 @@ Red Cross (volunteer friends) and ABF (study circles)."""
 LOGIN_CLIENT = "brobygger-cli"
 """The public client people log in with (authorization code + PKCE, loopback redirect)."""
 LOGIN_REDIRECTS = ("http://127.0.0.1/callback", "http://localhost/callback")
+CONSOLE_CLIENT = "brobygger-console"
+"""The web console's own confidential client: role referrer, for the public page where relatives and citizens
+themselves refer (a card naming no organisation); people's pages use each person's own login."""
 
 
 @dataclass(frozen=True)
@@ -111,3 +114,9 @@ def _password() -> str:
     """Readable but strong: four groups of five letters and digits (about 100 bits)."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+def console_clients(organisations: tuple[str, ...] = DEMO_ORGANISATIONS) -> list[ClientSeed]:
+    """The console's client at the first (home) organisation: it sends the public page's cards."""
+    return [ClientSeed(org, CONSOLE_CLIENT, ("referrer",), "the web console's public referral page")
+            for org in organisations[:1]]

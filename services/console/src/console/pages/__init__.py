@@ -1,0 +1,1 @@
+"""The console's pages, one module per kind of person: refer, guide, volunteer, coordinator, steering."""

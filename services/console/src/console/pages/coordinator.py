@@ -1,0 +1,55 @@
+"""The coordinator's page: volunteers by status, activities with their free
+seats, the guides and their room; groups and proposals awaiting a volunteer
+need routes that matching and journey do not offer yet (shown as such)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from console.clients.base import NotAvailable, Refused, Unreachable
+from console.web import caller, console_of, person, render
+
+router = APIRouter()
+
+
+async def _maybe(call: Any) -> Any:
+    """The answer, or None when this organisation's instance has no such list for this person."""
+    try:
+        return await call
+    except (Refused, NotAvailable, Unreachable):
+        return None
+
+
+@router.get("/coordinator")
+async def overview(request: Request) -> Response:
+    me = person(request, "coordinator")
+    console = console_of(request)
+    who = caller(request, me)
+    own = console.matching_of(me.organisation)
+    any_matching = own or next(iter(console.matching.values()), None)
+    volunteers, activities, guides, proposals = await asyncio.gather(
+        _maybe(own.volunteers(who)) if own else asyncio.sleep(0, None),
+        _maybe(any_matching.activities(who)) if any_matching else asyncio.sleep(0, None),
+        _maybe(console.journey.guides(who)),
+        _maybe(own.all_proposals(who)) if own else asyncio.sleep(0, None),
+    )
+    taken: dict[str, int] = defaultdict(int)  # seats held by accepted proposals (matching keeps the slot reserved)
+    for p in proposals or []:
+        if p.get("kind") == "activity" and p.get("status") == "accepted":
+            taken[str(p.get("candidate_id"))] += 1
+    for a in activities or []:
+        seats = a.get("seats")
+        a["free_seats"] = None if seats is None else max(seats - taken[str(a.get("activity_id"))], 0)
+    by_status: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for v in volunteers or []:
+        status = v.get("status") or ("active" if v.get("active") else "retired")
+        if status == "active" and v.get("trained") is False:
+            status = "training_due"
+        by_status[status].append(v)
+    return render(request, "coordinator.html.j2", volunteers=dict(sorted(by_status.items())),
+                  has_volunteers=volunteers is not None, activities=activities, guides=guides)

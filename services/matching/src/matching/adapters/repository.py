@@ -16,8 +16,9 @@ from matching.domain.groups import ProposedGroup
 from matching.domain.model import Candidate, CitizenProfile, Kind, Preferences, Slot, Traits, Wish
 from matching.domain.registry import RetireReason, Retirement, Volunteer
 
-HOLDING_CAPACITY = ("proposed", "accepted")
-"""A pending proposal holds its slot, so the last seat is never offered twice; a decline frees it."""
+HOLDING_CAPACITY = ("proposed", "awaiting_volunteer", "accepted")
+"""A pending proposal holds its slot, so the last seat is never offered twice; a decline frees it.
+`awaiting_volunteer`: the citizen said yes and the volunteer is being asked (friendships)."""
 
 
 def slots_of(pairs: Iterable[Any]) -> frozenset[Slot]:

@@ -87,7 +87,7 @@ proposals = sa.Table(
     sa.Column("distance_km", sa.Float, nullable=True),
     sa.Column("transport_need", sa.String(32), nullable=True, comment="what the guide arranges: volunteer_driver, flex_transport, accompanied_bus_ride"),
     sa.Column("cost_dkk", sa.Integer, nullable=True, comment="what the citizen pays, whole kroner"),
-    sa.Column("status", sa.String(16), nullable=False, comment="proposed, accepted, declined, withdrawn (the candidate stopped before an answer) or ended (after acceptance)"),
+    sa.Column("status", sa.String(32), nullable=False, comment="proposed, awaiting_volunteer (the citizen said yes, the volunteer is asked), accepted, declined, withdrawn (the candidate stopped before an answer) or ended (after acceptance)"),
     sa.Column("decline_reason", sa.String(32), nullable=True),
     sa.Column("proposed_at", UtcDateTime(), nullable=False),
     sa.Column("decided_at", UtcDateTime(), nullable=True),

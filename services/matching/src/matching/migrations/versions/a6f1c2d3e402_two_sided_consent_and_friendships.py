@@ -15,7 +15,16 @@ branch_labels = None
 depends_on = None
 
 
+OLD_STATUSES = 'proposed, accepted, declined, withdrawn (the candidate stopped before an answer) or ended (after acceptance)'
+STATUSES = ('proposed, awaiting_volunteer (the citizen said yes, the volunteer is asked), accepted, declined, '
+            'withdrawn (the candidate stopped before an answer) or ended (after acceptance)')
+
+
 def upgrade() -> None:
+    # `awaiting_volunteer` is longer than the 16 characters a status had
+    with op.batch_alter_table('proposals', schema=None) as batch_op:
+        batch_op.alter_column('status', existing_type=sa.String(length=16), type_=sa.String(length=32),
+                              existing_nullable=False, comment=STATUSES, existing_comment=OLD_STATUSES)
     op.create_table(
         'volunteer_questions',
         sa.Column('proposal_id', sa.String(length=36), nullable=False),
@@ -108,3 +117,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_volunteer_questions_citizen_id'))
         batch_op.drop_index(batch_op.f('ix_volunteer_questions_answer_due'))
     op.drop_table('volunteer_questions')
+    with op.batch_alter_table('proposals', schema=None) as batch_op:
+        batch_op.alter_column('status', existing_type=sa.String(length=32), type_=sa.String(length=16),
+                              existing_nullable=False, comment=OLD_STATUSES, existing_comment=STATUSES)

@@ -11,17 +11,11 @@ import sqlalchemy as sa
 from brobygger_contracts.events.friendships import VolunteerAsked
 from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_contracts.events.matching import MatchAccepted, MatchDeclined, MatchProposed
-from matching.adapters.tables import volunteers
+from matching.friendships.testing import give_account
 from matching.testing import (
     ORG, clarification, eventually, matching_instance, of_type, proposals_of, publish, read_events, referral, tokens,
     volunteer,
 )
-
-
-async def give_account(runtime, volunteer_id: str, account: str) -> None:  # noqa: ANN001
-    """The volunteer's own login (the column exists; registering it is the volunteer lifecycle's part)."""
-    async with runtime.db.transaction() as session:
-        await session.execute(volunteers.update().where(volunteers.c.volunteer_id == volunteer_id).values(account=account))
 
 
 async def test_the_volunteer_is_asked_first_and_a_no_proposes_the_next_candidate(kafka_bootstrap, database_url):

@@ -128,7 +128,7 @@ SEALED_PARTS: dict[str, dict[str, Any]] = {
                       "distance_km": 1},
     "MatchDeclined": {"reason": "too_far"},
     "VolunteerAsked": {"postal_code": "6800", "age_band": "80-89", "languages": ["da"],
-                       "shared_interests": ["baking"], "shared_times": SLOTS, "distance_km": 2, "channel": "in_person"},
+                       "shared_interests": ["baking_and_cooking"], "shared_times": SLOTS, "distance_km": 2, "channel": "in_person"},
     "FriendshipAgreed": {"place": "Lillemor's kitchen, Varde"},
     "NeedsClarified": {
         "interests": ["baking"], "languages": ["da"], "postal_code": "6800", "barriers": ["transport", "hearing"],

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from brobygger_contracts.events.friendships import FriendshipAgreed, FriendshipCheckInDue, FriendshipEnded
 from brobygger_contracts.events.matching import MatchProposed
+from brobygger_contracts.events.referral import CitizenErased
+from matching.friendships.citizen_data import friendships_about
 from matching.friendships.figures import friendship_figures
 from matching.friendships.rules import lasted_counts
 from matching.testing import (
@@ -120,3 +122,25 @@ def test_lasting_is_counted_in_months_up_to_now_for_ongoing_friendships():
     spans = [(now - timedelta(days=400), None), (now - timedelta(days=200), now - timedelta(days=10)),
              (now - timedelta(days=100), None), (now - timedelta(days=20), None)]
     assert lasted_counts(spans, now) == {3: 3, 6: 2, 12: 1}
+
+
+async def test_the_citizen_sees_their_friendships_in_their_report_and_erasure_removes_them(kafka_bootstrap, database_url):
+    async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
+        _, friendship, citizen = await a_friendship(kafka_bootstrap, runtime, api, "cai-login", "gitte")
+        agreed = await api.post(f"/friendships/{friendship}/agreement",
+                                json={"rhythm": "fortnightly", "channel": "video", "place": "on Skype"})
+        assert agreed.status_code == 201
+        report = (await api.get(f"/citizens/{citizen}/personal-data")).json()["holds"]
+        assert [(f["friendship_id"], f["place"]) for f in report["friendships"]] == [(friendship, "on Skype")]
+        assert [q["answer"] for q in report["volunteer_questions"]] == ["accepted"]
+
+        await publish(kafka_bootstrap, runtime.settings.partnership_id,
+                      CitizenErased(citizen_id=citizen, erased_at=datetime.now(UTC)))
+
+        async def forgotten() -> bool:
+            async with runtime.db.sessions() as session:
+                return not (await friendships_about(session, str(citizen)))["friendships"]
+        await eventually(forgotten)
+        async with runtime.db.sessions() as session:
+            assert await friendships_about(session, str(citizen)) == {"volunteer_questions": [], "friendships": []}
+        assert (await api.get("/friendships")).json() == []

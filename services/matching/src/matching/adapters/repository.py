@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from matching.adapters import postal_codes
 from matching.adapters.tables import activities, citizens, group_members, group_proposals, proposals, volunteers
 from matching.domain.groups import ProposedGroup
+from matching.friendships.citizen_data import forget_friendships
 from matching.domain.model import Candidate, CitizenProfile, Kind, Preferences, Slot, Traits, Wish
 from matching.domain.registry import RetireReason, Retirement, Volunteer
 
@@ -66,6 +67,7 @@ async def _drop_matches(session: AsyncSession, key: str) -> None:
     """The citizen's proposals (reasons, distances) and group places; their slots become free."""
     await session.execute(proposals.delete().where(proposals.c.citizen_id == key))
     await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
+    await forget_friendships(session, key)  # questions asked about them, their friendships (matching.friendships)
 
 
 async def citizens_whose_journey_ended(session: AsyncSession, before: datetime) -> list[UUID]:

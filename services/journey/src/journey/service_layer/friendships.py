@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+import sqlalchemy as sa
+
 from brobygger_runtime.unit_of_work import UnitOfWork
 from journey.adapters import repository as repo
 from journey.adapters.tables import proposals
@@ -20,6 +22,9 @@ async def friendship_ended(uow: UnitOfWork, citizen_id: UUID, proposal_id: UUID,
     journey = await repo.journey_by_citizen(uow.session, citizen_id, lock=True)
     if journey is None or journey.state == State.exited.value:
         return False
+    status = await uow.session.scalar(sa.select(proposals.c.status).where(proposals.c.proposal_id == str(proposal_id)))
+    if status == "ended":
+        return False  # this ending was taken already (the same news twice, even under another event id)
     if (State(journey.state), Step.fall_through) in TRANSITIONS:  # match_accepted -> matching; later states stay
         await advance(uow, journey, Step.fall_through, ended_at)
     await uow.session.execute(proposals.update().where(proposals.c.proposal_id == str(proposal_id))

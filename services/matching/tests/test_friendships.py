@@ -144,3 +144,14 @@ async def test_the_citizen_sees_their_friendships_in_their_report_and_erasure_re
         async with runtime.db.sessions() as session:
             assert await friendships_about(session, str(citizen)) == {"volunteer_questions": [], "friendships": []}
         assert (await api.get("/friendships")).json() == []
+
+
+async def test_a_friendship_ends_with_its_match_when_the_volunteer_retires(kafka_bootstrap, database_url):
+    async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
+        volunteer_id, friendship, citizen = await a_friendship(kafka_bootstrap, runtime, api, "dora-login", "gitte")
+        assert (await api.post(f"/volunteers/{volunteer_id}/retire", json={"reason": "moved"})).status_code == 200
+        [shown] = (await api.get("/friendships")).json()
+        assert (shown["friendship_id"], shown["active"], shown["ended_side"]) == (friendship, False, "volunteer")
+        assert [p["status"] for p in await proposals_of(api, citizen)] == ["ended"]
+        async with runtime.db.sessions() as session:
+            assert (await friendship_figures(session, ORG, datetime.now(UTC)))["ongoing"] == 0

@@ -79,7 +79,8 @@ async def stop_waiting(session: AsyncSession, citizen_id: UUID, now: datetime) -
     """The citizen no longer looks for a match: open proposals are withdrawn (their slots freed),
     group places given up and needs dropped; accepted matches and consent stay."""
     key = str(citizen_id)
-    await session.execute(proposals.delete().where(proposals.c.citizen_id == key, proposals.c.status == "proposed"))
+    await session.execute(proposals.delete().where(proposals.c.citizen_id == key,
+                                                   proposals.c.status.in_(("proposed", "awaiting_volunteer"))))
     await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
     if await citizen_row(session, citizen_id) is not None:
         await save_citizen(session, citizen_id, now, needs=None, needs_clarified_at=None)

@@ -115,6 +115,14 @@ async def end(uow: UnitOfWork, friendship_id: UUID, side: FriendshipSide, reason
     return event
 
 
+async def close_with_match(session, proposal_id: UUID, at: datetime) -> None:  # noqa: ANN001
+    """The match itself ended (the volunteer retired: `MatchDeclined`, `candidate_unavailable`, already tells the
+    journey): the friendship ends with it, on the volunteer's side."""
+    await session.execute(friendships.update().where(
+        friendships.c.proposal_id == str(proposal_id), friendships.c.ended_at.is_(None)).values(
+        ended_at=at, ended_side=FriendshipSide.volunteer.value, ended_reason=FriendshipEndReason.other.value))
+
+
 async def publish_due_check_ins(uow: UnitOfWork, now: datetime, limit: int = 100) -> int:
     """`FriendshipCheckInDue` once per ongoing friendship whose first month has passed. The event and the mark
     that it went out commit together, and only an unmarked row is claimed: a crash or a second replica repeats
@@ -139,5 +147,5 @@ async def publish_due_check_ins(uow: UnitOfWork, now: datetime, limit: int = 100
     return published
 
 
-__all__ = ["Meeting", "NotAllowed", "agree", "end", "friendship", "log_meeting", "publish_due_check_ins",
+__all__ = ["Meeting", "NotAllowed", "agree", "close_with_match", "end", "friendship", "log_meeting", "publish_due_check_ins",
            "record_check_in", "start"]

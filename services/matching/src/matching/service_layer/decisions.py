@@ -17,6 +17,7 @@ from matching.adapters.metrics import metrics_of
 from matching.adapters.tables import proposals
 from matching.domain.model import Kind
 from matching.friendships.asking import VolunteerAsked, ask_volunteer
+from matching.friendships.life import close_with_match
 from matching.service_layer.errors import NotFound, Refused
 from matching.service_layer.proposals import propose_best
 
@@ -82,6 +83,8 @@ async def _let_go(uow: UnitOfWork, row: sa.Row, reason: DeclineReason,
     proposal_id = UUID(row.proposal_id)
     now = datetime.now(UTC)
     await _decide(uow, proposal_id, now, status=status, decline_reason=reason.value)
+    if status == "ended":
+        await close_with_match(uow.session, proposal_id, now)  # a friendship ends with its match
     metrics_of(uow.runtime).decisions.labels(row.kind, status).inc()
     declined = MatchDeclined(proposal_id=proposal_id, citizen_id=UUID(row.citizen_id), kind=ProposalKind(row.kind),
                              candidate_id=UUID(row.candidate_id), reason=reason, declined_at=now)

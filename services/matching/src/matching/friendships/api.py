@@ -128,7 +128,7 @@ async def _friendship_for(runtime: ServiceRuntime, caller: Caller, friendship_id
     return row
 
 
-def _answers(call):  # noqa: ANN001, ANN202
+def _as_http(call):  # noqa: ANN001, ANN202
     """A use case's refusals as HTTP: 404 unknown, 409 not in a state for it, 422 against policy (with why)."""
     async def run() -> Any:
         try:
@@ -165,7 +165,7 @@ async def volunteer_answer(proposal_id: UUID, body: VolunteerAnswerIn,
     async def decide() -> answers.Answered:
         async with runtime.unit_of_work() as uow:
             return await answers.answer(uow, proposal_id, body.answer == "accept", body.reason)
-    done = await _answers(decide)
+    done = await _as_http(decide)
     return {
         "proposal_id": str(proposal_id), "answer": body.answer,
         "accepted": readable(done.accepted) if done.accepted else None,
@@ -247,7 +247,7 @@ async def agree(friendship_id: UUID, body: AgreementIn, caller: Caller = Depends
     async def record() -> Any:
         async with runtime.unit_of_work() as uow:
             return await life.agree(uow, friendship_id, body.rhythm, body.channel, body.place)
-    return readable(await _answers(record))
+    return readable(await _as_http(record))
 
 
 @router.post("/friendships/{friendship_id}/meetings", status_code=201)
@@ -262,7 +262,7 @@ async def log_meeting(friendship_id: UUID, body: MeetingIn,
     async def record() -> Any:
         async with runtime.unit_of_work() as uow:
             return await life.log_meeting(uow, friendship_id, meeting, caller.subject)
-    return await _answers(record)
+    return await _as_http(record)
 
 
 @router.post("/friendships/{friendship_id}/check-ins", status_code=201)
@@ -276,7 +276,7 @@ async def check_in(friendship_id: UUID, body: CheckInIn,
     async def record() -> Any:
         async with runtime.unit_of_work() as uow:
             return await life.record_check_in(uow, friendship_id, body.side, body.going_well, caller.subject)
-    return await _answers(record)
+    return await _as_http(record)
 
 
 @router.post("/friendships/{friendship_id}/end")
@@ -292,4 +292,4 @@ async def end(friendship_id: UUID, body: EndIn,
     async def record() -> Any:
         async with runtime.unit_of_work() as uow:
             return await life.end(uow, friendship_id, body.side, body.reason)
-    return readable(await _answers(record))
+    return readable(await _as_http(record))

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from brobygger_contracts.events.friendships import VolunteerAsked
 from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_contracts.events.matching import MatchAccepted, MatchDeclined, MatchProposed
+from matching.adapters.tables import volunteer_questions
 from matching.friendships.testing import give_account
 from matching.testing import (
     ORG, clarification, eventually, matching_instance, of_type, proposals_of, publish, read_events, referral, tokens,
@@ -121,6 +122,33 @@ async def test_no_answer_in_time_counts_as_no_once(kafka_bootstrap, database_url
             (anna, "volunteer_no_answer")]
         assert not of_type(events, MatchAccepted)
         async with runtime.db.sessions() as session:
-            from matching.adapters.tables import volunteer_questions
             answers = (await session.scalars(sa.select(volunteer_questions.c.answer))).all()
         assert answers == ["no_answer"]
+
+
+async def test_a_volunteer_who_retires_while_asked_lets_the_citizen_go_and_the_question_closes(kafka_bootstrap, database_url):
+    async with matching_instance(kafka_bootstrap, database_url, volunteer_answer_hours=0.0005,
+                                 friendship_check_seconds=0.5) as (runtime, api):
+        partnership = runtime.settings.partnership_id
+        anna, bo = [(await api.post("/volunteers", json=volunteer(interests=interests, capacity=1))).json()["volunteer_id"]
+                    for interests in (["bagning", "gåtur"], ["bagning"])]
+        citizen = uuid.uuid4()
+        await publish(kafka_bootstrap, partnership, referral(citizen, [ORG]), clarification(citizen, wishes=["friend"]))
+
+        async def proposed() -> bool:
+            return len(await proposals_of(api, citizen)) == 1
+        await eventually(proposed)
+        first = (await proposals_of(api, citizen))[0]
+        assert (await api.post(f"/proposals/{first['proposal_id']}/accept")).status_code == 200
+        retired = (await api.post(f"/volunteers/{anna}/retire", json={"reason": "health"})).json()
+        assert [(d["reason"], p["candidate_id"]) for d, p in zip(retired["declined"], retired["next_proposals"])] == [
+            ("candidate_unavailable", bo)]
+        assert [p["status"] for p in await proposals_of(api, citizen)] == ["withdrawn", "proposed"]
+        assert (await api.get("/friendships/questions")).json() == []
+
+        async def closed() -> bool:
+            async with runtime.db.sessions() as session:
+                return (await session.scalars(sa.select(volunteer_questions.c.answer))).all() == ["withdrawn"]
+        await eventually(closed, timeout=30)
+        events = await read_events(kafka_bootstrap, partnership, want=2 + 1 + 1 + 1 + 1 + 1, settle=1.5)
+        assert [d.opened.reason.value for d in of_type(events, MatchDeclined)] == ["candidate_unavailable"]

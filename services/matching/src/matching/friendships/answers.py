@@ -60,16 +60,21 @@ async def expire_unanswered(uow: UnitOfWork, now: datetime, limit: int = 100) ->
     """Questions past their deadline count as no (`volunteer_no_answer`). Crash-safe and idempotent: the
     decline and the closed question commit together, and a closed question is never looked at again."""
     session = uow.session
-    due = (await session.execute(
-        sa.select(volunteer_questions.c.proposal_id, proposals.c.status)
-        .join(proposals, proposals.c.proposal_id == volunteer_questions.c.proposal_id, isouter=True)
+    due = (await session.scalars(
+        sa.select(volunteer_questions.c.proposal_id)
         .where(volunteer_questions.c.answer.is_(None), volunteer_questions.c.answer_due <= now)
         .order_by(volunteer_questions.c.answer_due).limit(limit)
     )).all()
     expired = 0
-    for row in due:
-        proposal_id = UUID(row.proposal_id)
-        if row.status != AWAITING:  # withdrawn meanwhile (the volunteer retired, the citizen left)
+    for key in due:
+        proposal_id = UUID(key)
+        # Locked and read again: an answer given meanwhile wins, and this round then leaves the question alone.
+        still_open = (await session.execute(sa.select(volunteer_questions.c.proposal_id).where(
+            volunteer_questions.c.proposal_id == key, volunteer_questions.c.answer.is_(None)).with_for_update())).first()
+        if still_open is None:
+            continue
+        status = await session.scalar(sa.select(proposals.c.status).where(proposals.c.proposal_id == key))
+        if status != AWAITING:  # withdrawn meanwhile (the volunteer retired, the citizen left)
             await _close(session, proposal_id, "withdrawn", now)
             continue
         await decisions.volunteer_declined(uow, proposal_id, DeclineReason.volunteer_no_answer)

@@ -19,6 +19,23 @@ from matching.testing import (
 )
 
 
+async def volunteer_asked(kafka_bootstrap: str, runtime, api) -> tuple[str, str, uuid.UUID, dict]:  # noqa: ANN001
+    """Anna (the best match) and Bo, one place each; a citizen proposed Anna says yes: (anna, bo, citizen, proposal)."""
+    anna, bo = [(await api.post("/volunteers", json=volunteer(interests=interests, capacity=1))).json()["volunteer_id"]
+                for interests in (["bagning", "gåtur"], ["bagning"])]
+    citizen = uuid.uuid4()
+    await publish(kafka_bootstrap, runtime.settings.partnership_id, referral(citizen, [ORG]),
+                  clarification(citizen, wishes=["friend"]))
+
+    async def proposed() -> bool:
+        return len(await proposals_of(api, citizen)) == 1
+    await eventually(proposed)
+    first = (await proposals_of(api, citizen))[0]
+    assert first["candidate_id"] == anna
+    assert (await api.post(f"/proposals/{first['proposal_id']}/accept")).status_code == 200
+    return anna, bo, citizen, first
+
+
 async def test_the_volunteer_is_asked_first_and_a_no_proposes_the_next_candidate(kafka_bootstrap, database_url):
     async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
         partnership = runtime.settings.partnership_id
@@ -98,16 +115,7 @@ async def test_no_answer_in_time_counts_as_no_once(kafka_bootstrap, database_url
     async with matching_instance(kafka_bootstrap, database_url, volunteer_answer_hours=0.001,
                                  friendship_check_seconds=0.5) as (runtime, api):
         partnership = runtime.settings.partnership_id
-        anna, bo = [(await api.post("/volunteers", json=volunteer(interests=interests, capacity=1))).json()["volunteer_id"]
-                    for interests in (["bagning", "gåtur"], ["bagning"])]
-        citizen = uuid.uuid4()
-        await publish(kafka_bootstrap, partnership, referral(citizen, [ORG]), clarification(citizen, wishes=["friend"]))
-
-        async def proposed() -> bool:
-            return len(await proposals_of(api, citizen)) == 1
-        await eventually(proposed)
-        first = (await proposals_of(api, citizen))[0]
-        assert (await api.post(f"/proposals/{first['proposal_id']}/accept")).status_code == 200
+        anna, bo, citizen, first = await volunteer_asked(kafka_bootstrap, runtime, api)
 
         async def moved_on() -> bool:
             return [p["status"] for p in await proposals_of(api, citizen)] == ["declined", "proposed"]
@@ -130,16 +138,7 @@ async def test_a_volunteer_who_retires_while_asked_lets_the_citizen_go_and_the_q
     async with matching_instance(kafka_bootstrap, database_url, volunteer_answer_hours=0.0005,
                                  friendship_check_seconds=0.5) as (runtime, api):
         partnership = runtime.settings.partnership_id
-        anna, bo = [(await api.post("/volunteers", json=volunteer(interests=interests, capacity=1))).json()["volunteer_id"]
-                    for interests in (["bagning", "gåtur"], ["bagning"])]
-        citizen = uuid.uuid4()
-        await publish(kafka_bootstrap, partnership, referral(citizen, [ORG]), clarification(citizen, wishes=["friend"]))
-
-        async def proposed() -> bool:
-            return len(await proposals_of(api, citizen)) == 1
-        await eventually(proposed)
-        first = (await proposals_of(api, citizen))[0]
-        assert (await api.post(f"/proposals/{first['proposal_id']}/accept")).status_code == 200
+        anna, bo, citizen, first = await volunteer_asked(kafka_bootstrap, runtime, api)
         retired = (await api.post(f"/volunteers/{anna}/retire", json={"reason": "health"})).json()
         assert [(d["reason"], p["candidate_id"]) for d, p in zip(retired["declined"], retired["next_proposals"])] == [
             ("candidate_unavailable", bo)]

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from brobygger_contracts.base import Event
-from brobygger_contracts.events import journey, matching, notify, referral
+from brobygger_contracts.events import friendships, journey, matching, notify, referral
 
 SERVICES = ("referral", "matching", "journey", "notify")
 
@@ -43,6 +43,10 @@ EVENTS: tuple[type[Event], ...] = (
     journey.JourneyCompleted,
     notify.NotificationSent,
     notify.NotificationFailed,
+    friendships.VolunteerAsked,
+    friendships.FriendshipAgreed,
+    friendships.FriendshipCheckInDue,
+    friendships.FriendshipEnded,
 )
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {cls.event_type(): cls for cls in EVENTS}

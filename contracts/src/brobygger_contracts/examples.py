@@ -100,6 +100,21 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "notification_id": OTHER, "source_event_id": "evt-1", "recipient_id": "guide-7", "channel": "sms",
         "cause": "smtp 451 try again later", "attempts": 5, "failed_at": WHEN,
     },
+    "VolunteerAsked": {
+        "proposal_id": OTHER, "citizen_id": CITIZEN, "volunteer_id": OTHER, "org": "red-cross", "asked_at": WHEN,
+        "answer_due": WHEN, "sealed": BOX,
+    },
+    "FriendshipAgreed": {
+        "friendship_id": OTHER, "proposal_id": OTHER, "citizen_id": CITIZEN, "volunteer_id": OTHER,
+        "rhythm": "weekly", "channel": "in_person", "agreed_at": WHEN, "sealed": BOX,
+    },
+    "FriendshipCheckInDue": {
+        "friendship_id": OTHER, "citizen_id": CITIZEN, "volunteer_id": OTHER, "started_at": WHEN, "due_at": WHEN,
+    },
+    "FriendshipEnded": {
+        "friendship_id": OTHER, "proposal_id": OTHER, "citizen_id": CITIZEN, "volunteer_id": OTHER,
+        "side": "citizen", "reason": "moved", "started_at": WHEN, "ended_at": WHEN,
+    },
 }
 
 
@@ -112,6 +127,9 @@ SEALED_PARTS: dict[str, dict[str, Any]] = {
     "MatchProposed": {"candidate_name": "Gåfællesskab Varde", "reasons": ["both enjoy walking", "1 km away"],
                       "distance_km": 1},
     "MatchDeclined": {"reason": "too_far"},
+    "VolunteerAsked": {"postal_code": "6800", "age_band": "80-89", "languages": ["da"],
+                       "shared_interests": ["baking_and_cooking"], "shared_times": SLOTS, "distance_km": 2, "channel": "in_person"},
+    "FriendshipAgreed": {"place": "Lillemor's kitchen, Varde"},
     "NeedsClarified": {
         "interests": ["baking"], "languages": ["da"], "postal_code": "6800", "barriers": ["transport", "hearing"],
         "wishes": ["friend", "group"], "wants_accompaniment": True, "max_travel_km": 3.0,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import httpx
+
 from brobygger_contracts.events.journey import GuideAssigned
 from brobygger_runtime.auth.route_guard import route_policies
 from brobygger_runtime.auth.throttle import FailureThrottle
@@ -20,14 +22,17 @@ async def test_every_route_declares_its_roles_and_answers_401_without_a_token(ka
         # More routes than the 20 failed authentications a minute one address may make before 429.
         runtime.authenticator.throttle = FailureThrottle(limit=100)
         policies = route_policies(api._transport.app)
-        assert len(policies) == 27  # matching's 14, the volunteer lifecycle's 11, the runtime's access log and personal data
+        assert len(policies) == 34  # matching's 14, the volunteer lifecycle's 11, friendships' 7, the runtime's access log and personal data
         async with anonymous(api) as nobody:
-            for method, path, roles in policies:
+            for number, (method, path, roles) in enumerate(policies):
                 assert roles is not None, f"{method} {path} declares no requires(...)"
                 assert roles, f"{method} {path} admits every role"
-                for name in ("{citizen_id}", "{volunteer_id}", "{proposal_id}"):
+                for name in ("{citizen_id}", "{volunteer_id}", "{proposal_id}", "{friendship_id}"):
                     path = path.replace(name, str(uuid.uuid4()))
-                answer = await nobody.request(method, path)
+                # one address per route: more than 20 failures from one address are answered 429 (the throttle)
+                transport = httpx.ASGITransport(app=api._transport.app, client=(f"192.0.2.{number + 1}", 50000))
+                async with httpx.AsyncClient(transport=transport, base_url=api.base_url) as caller:
+                    answer = await caller.request(method, path)
                 assert answer.status_code == 401, f"{method} {path}: {answer.status_code} {answer.text}"
                 assert answer.json()["detail"]["error"] == "missing_token"
             assert (await nobody.get("/health/live")).status_code == 200

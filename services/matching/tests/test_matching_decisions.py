@@ -49,14 +49,16 @@ async def test_decline_proposes_the_next_candidate_never_the_same_and_accept_res
         events = await read_events(kafka_bootstrap, partnership, want=3 + 3 + 3 + 1)
         offer = [p for p in of_type(events, MatchProposed) if p.citizen_id == other][0]
         assert str(offer.candidate_id) == ids[0]  # the decline freed it
-        accepted = await api.post(f"/proposals/{offer.proposal_id}/accept")
-        assert accepted.status_code == 200 and accepted.json()["candidate_id"] == ids[0]
+        asked = await api.post(f"/proposals/{offer.proposal_id}/accept")  # the volunteer is asked first (issue 14)
+        assert asked.status_code == 200 and asked.json()["volunteer_id"] == ids[0]
+        accepted = await api.post(f"/proposals/{offer.proposal_id}/volunteer-answer", json={"answer": "accept"})
+        assert accepted.status_code == 200 and accepted.json()["accepted"]["candidate_id"] == ids[0]
         assert (await api.post(f"/proposals/{uuid.uuid4()}/accept")).status_code == 404
 
         judged = (await api.get(f"/citizens/{citizen}/candidates")).json()["candidates"]
         assert {c["candidate_id"]: list(c["excluded_because"]) for c in judged}[ids[0]] == ["no_capacity", "already_proposed"]
 
-        events = await read_events(kafka_bootstrap, partnership, want=3 + 3 + 3 + 1 + 1)
+        events = await read_events(kafka_bootstrap, partnership, want=3 + 3 + 3 + 1 + 1 + 1)
         assert [p.candidate_id for p in of_type(events, MatchProposed) if p.citizen_id == citizen] == [uuid.UUID(i) for i in ids]
         reasons = [(d.candidate_id, d.opened.reason.value) for d in of_type(events, MatchDeclined)]
         assert reasons == [(uuid.UUID(ids[0]), "did_not_click"), (uuid.UUID(ids[1]), "wrong_time"), (uuid.UUID(ids[2]), "other")]

@@ -30,7 +30,9 @@ async def test_retiring_withdraws_pending_proposals_ends_accepted_matches_and_pr
 
         await eventually(both_proposed)
         assert {(await proposals(c))[0]["candidate_id"] for c in (waiting, matched)} == {best}
-        accepted = await api.post(f"/proposals/{(await proposals(matched))[0]['proposal_id']}/accept")
+        matched_proposal = (await proposals(matched))[0]['proposal_id']
+        assert (await api.post(f"/proposals/{matched_proposal}/accept")).status_code == 200
+        accepted = await api.post(f"/proposals/{matched_proposal}/volunteer-answer", json={"answer": "accept"})
         assert accepted.status_code == 200, accepted.text
 
         retired = await api.post(f"/volunteers/{best}/retire", json={"reason": "moved"})
@@ -53,7 +55,7 @@ async def test_retiring_withdraws_pending_proposals_ends_accepted_matches_and_pr
         assert best not in {v["volunteer_id"] for v in (await api.get("/volunteers", params={"active": "true"})).json()}
         assert [v["volunteer_id"] for v in (await api.get("/volunteers", params={"active": "false"})).json()] == [best]
 
-        expected = 3 + 2 + 1 + 1 + 2 + 2  # registered, proposed, accepted; retired, declined, proposed again
+        expected = 3 + 2 + 1 + 1 + 1 + 2 + 2  # registered, proposed, volunteer asked, accepted; retired, declined, proposed again
         events = await read_events(kafka_bootstrap, partnership, want=expected)
         announced = [e for e in of_type(events, VolunteerRegistered) if str(e.volunteer_id) == best]
         assert [e.active for e in announced] == [True, False]

@@ -50,7 +50,7 @@ async def test_a_citizen_is_told_by_sms_with_details_asked_of_referral(kafka_boo
     assert ok["status"] == "sent" and ok["channel"] == "sms" and ok["language"] == "sv"
     assert ok["masked_address"] == "***34" and ok["recipient_id"] == str(known)
     [(_, sms)] = gateway.accepted
-    assert sms["to"] == "+46 70 555 12 34" and sms["text"].startswith("Tack för ditt ja") and "Hej Ingrid" in sms["text"]
+    assert sms["to"] == "+46 70 555 12 34" and sms["text"].startswith("Du har fått en vänvolontär") and "Hej Ingrid" in sms["text"]
     assert no["status"] == "failed" and "no consent" in no["last_error"]
     assert [p["recipient_id"] for _, p in failed] == [str(refused)]
     [authorization] = {a for some_id, a in referral.asked if some_id == str(known)}

@@ -36,6 +36,14 @@ SAMPLE = {
     "companion": "volunteer",
     "from_state": "first_visit",
     "to_state": "active",
+    # VolunteerAsked (issue 14): what the volunteer needs to decide
+    "answer_due": "2026-12-04T09:00:00Z",
+    "postal_code": "6800",
+    "age_band": "80-89",
+    "languages": ["da"],
+    "shared_interests": ["baking_and_cooking", "walking"],
+    "shared_times": [{"day": "tue", "part": "morning"}],
+    "distance_km": 2,
 }
 
 

@@ -28,6 +28,10 @@ class DeclineReason(str, Enum):
     health = "health"
     candidate_unavailable = "candidate_unavailable"
     other = "other"
+    volunteer_declined = "volunteer_declined"
+    """The citizen said yes, the volunteer said no (two-sided consent)."""
+    volunteer_no_answer = "volunteer_no_answer"
+    """The citizen said yes, the volunteer did not answer in time (`VOLUNTEER_ANSWER_HOURS`)."""
 
 
 class TransportNeed(str, Enum):

@@ -32,6 +32,14 @@ class Settings(ServiceSettings, VolunteeringSettings):
         description="the largest CSV body POST /activities/import accepts; larger ones are refused with 413 unread "
         "(every body is also under the runtime's HTTP_MAX_BODY_BYTES)",
     )
+    volunteer_answer_hours: float = Field(
+        default=72, gt=0, description="how long a volunteer has to answer a citizen's yes before it counts as no")
+    friendship_check_in_days: float = Field(
+        default=30, gt=0, description="after how many days both sides of a friendship are asked how it goes")
+    meeting_notes_allowed: bool = Field(
+        default=False, description="the organisation's policy: may a volunteer add a short note to a logged meeting")
+    friendship_check_seconds: float = Field(
+        default=60, ge=0, description="how often unanswered questions and due check-ins are looked for; 0 = never")
 
 
 def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
@@ -45,6 +53,7 @@ def build(settings: Settings | None = None) -> tuple[ServiceRuntime, FastAPI]:
         description="Volunteer friends, activities and new groups, proposed with reasons; the citizen chooses.",
     )
     schedule.schedule_assignments(runtime, settings.assignment_interval_seconds)
+    schedule.schedule_friendship_checks(runtime, settings.friendship_check_seconds)
     runtime.retention = retention.install(runtime, forget_ended_journeys)
     return runtime, app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from brobygger_contracts.events.friendships import FriendshipEnded
 from brobygger_contracts.events.matching import ActivityPublished, GroupProposed, MatchAccepted, MatchDeclined, MatchProposed
 from brobygger_contracts.events.referral import (
     CitizenErased,
@@ -18,7 +19,7 @@ from journey.adapters import repository as repo
 from journey.domain.errors import DomainError
 from journey.domain.journey import State, Step
 from journey.domain.referral import Referral
-from journey.service_layer import groups, journeys, served
+from journey.service_layer import friendships, groups, journeys, served
 from journey.service_layer.context import Context
 
 
@@ -89,6 +90,11 @@ def register(runtime: ServiceRuntime, ctx: Context) -> None:
     @refusing
     async def on_declined(event: MatchDeclined, uow: UnitOfWork) -> None:
         await journeys.match_decided(uow, event.citizen_id, event.proposal_id, False, event.declined_at)
+
+    @runtime.handles(FriendshipEnded)
+    @refusing
+    async def on_friendship_ended(event: FriendshipEnded, uow: UnitOfWork) -> None:
+        await friendships.friendship_ended(uow, event.citizen_id, event.proposal_id, event.ended_at)
 
     @runtime.handles(GroupProposed)
     async def on_group_proposed(event: GroupProposed, uow: UnitOfWork) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from brobygger_runtime.subject_access import as_json, rows_about
 from matching.adapters.tables import citizens, group_members, proposals
+from matching.friendships.citizen_data import friendships_about
 
 
 async def personal_data(session: AsyncSession, citizen_id: str, org: str) -> dict[str, Any] | None:
@@ -22,4 +23,5 @@ async def personal_data(session: AsyncSession, citizen_id: str, org: str) -> dic
         "profile": as_json([row])[0],
         "proposals": await rows_about(session, proposals, "citizen_id", citizen_id),
         "group_memberships": await rows_about(session, group_members, "citizen_id", citizen_id),
+        **await friendships_about(session, citizen_id),
     }

@@ -13,13 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from matching.adapters import postal_codes
 from matching.adapters.tables import activities, citizens, group_members, group_proposals, proposals, volunteers
 from matching.domain.groups import ProposedGroup
+from matching.friendships.citizen_data import forget_friendships
 from matching.domain.model import Candidate, CitizenProfile, Kind, Preferences, Slot, Traits, Wish
 from matching.domain.registry import RetireReason, Retirement, Volunteer
 from matching.volunteering import store as volunteer_store
 from matching.volunteering.lifecycle import Blocker, LifecycleRules, VolunteerRole, blockers_by_role, ready_roles
 
-HOLDING_CAPACITY = ("proposed", "accepted")
-"""A pending proposal holds its slot, so the last seat is never offered twice; a decline frees it."""
+HOLDING_CAPACITY = ("proposed", "awaiting_volunteer", "accepted")
+"""A pending proposal holds its slot, so the last seat is never offered twice; a decline frees it.
+`awaiting_volunteer`: the citizen said yes and the volunteer is being asked (friendships)."""
 
 
 def slots_of(pairs: Iterable[Any]) -> frozenset[Slot]:
@@ -67,6 +69,7 @@ async def _drop_matches(session: AsyncSession, key: str) -> None:
     """The citizen's proposals (reasons, distances) and group places; their slots become free."""
     await session.execute(proposals.delete().where(proposals.c.citizen_id == key))
     await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
+    await forget_friendships(session, key)  # questions asked about them, their friendships (matching.friendships)
 
 
 async def citizens_whose_journey_ended(session: AsyncSession, before: datetime) -> list[UUID]:
@@ -78,7 +81,8 @@ async def stop_waiting(session: AsyncSession, citizen_id: UUID, now: datetime) -
     """The citizen no longer looks for a match: open proposals are withdrawn (their slots freed),
     group places given up and needs dropped; accepted matches and consent stay."""
     key = str(citizen_id)
-    await session.execute(proposals.delete().where(proposals.c.citizen_id == key, proposals.c.status == "proposed"))
+    await session.execute(proposals.delete().where(proposals.c.citizen_id == key,
+                                                   proposals.c.status.in_(("proposed", "awaiting_volunteer"))))
     await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
     if await citizen_row(session, citizen_id) is not None:
         await save_citizen(session, citizen_id, now, needs=None, needs_clarified_at=None)

@@ -125,7 +125,7 @@ proposals = sa.Table(
     sa.Column("distance_km", sa.Float, nullable=True),
     sa.Column("transport_need", sa.String(32), nullable=True, comment="what the guide arranges: volunteer_driver, flex_transport, accompanied_bus_ride"),
     sa.Column("cost_dkk", sa.Integer, nullable=True, comment="what the citizen pays, whole kroner"),
-    sa.Column("status", sa.String(16), nullable=False, comment="proposed, accepted, declined, withdrawn (the candidate stopped before an answer) or ended (after acceptance)"),
+    sa.Column("status", sa.String(32), nullable=False, comment="proposed, awaiting_volunteer (the citizen said yes, the volunteer is asked), accepted, declined, withdrawn (the candidate stopped before an answer) or ended (after acceptance)"),
     sa.Column("decline_reason", sa.String(32), nullable=True),
     sa.Column("proposed_at", UtcDateTime(), nullable=False),
     sa.Column("decided_at", UtcDateTime(), nullable=True),
@@ -147,4 +147,64 @@ group_members = sa.Table(
     sa.Column("citizen_id", sa.String(UUID_LEN), primary_key=True),
     sa.Column("interest", sa.String(41), nullable=False, index=True),
     sa.Column("joined_at", UtcDateTime(), nullable=False),
+)
+
+# -- friendships (matching.friendships): the volunteer's own yes, and the friendship that follows --------
+
+volunteer_questions = sa.Table(
+    "volunteer_questions",
+    metadata,
+    sa.Column("proposal_id", sa.String(UUID_LEN), primary_key=True),
+    sa.Column("volunteer_id", sa.String(UUID_LEN), nullable=False, index=True),
+    sa.Column("citizen_id", sa.String(UUID_LEN), nullable=False, index=True),
+    sa.Column("asked_at", UtcDateTime(), nullable=False),
+    sa.Column("answer_due", UtcDateTime(), nullable=False, index=True),
+    sa.Column("shown", sa.JSON, nullable=False, comment="what the volunteer was told to decide on (VolunteerAsked's sealed part)"),
+    sa.Column("answered_at", UtcDateTime(), nullable=True),
+    sa.Column("answer", sa.String(16), nullable=True, comment="accepted, declined or no_answer; NULL while open"),
+    sa.Column("decline_note", sa.String(200), nullable=True, comment="the volunteer's own words on a no; kept here only"),
+)
+
+friendships = sa.Table(
+    "friendships",
+    metadata,
+    sa.Column("friendship_id", sa.String(UUID_LEN), primary_key=True),
+    sa.Column("proposal_id", sa.String(UUID_LEN), nullable=False, unique=True),
+    sa.Column("citizen_id", sa.String(UUID_LEN), nullable=False, index=True),
+    sa.Column("volunteer_id", sa.String(UUID_LEN), nullable=False, index=True),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("rhythm", sa.String(16), nullable=True, comment="weekly, fortnightly or monthly; NULL until agreed"),
+    sa.Column("channel", sa.String(16), nullable=True, comment="in_person, phone or video; NULL until agreed"),
+    sa.Column("place", sa.String(200), nullable=True, comment="where they meet (personal: never in clear on the bus)"),
+    sa.Column("agreed_at", UtcDateTime(), nullable=True),
+    sa.Column("check_in_due_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("check_in_published_at", UtcDateTime(), nullable=True, comment="FriendshipCheckInDue went out (once)"),
+    sa.Column("ended_at", UtcDateTime(), nullable=True),
+    sa.Column("ended_side", sa.String(16), nullable=True),
+    sa.Column("ended_reason", sa.String(16), nullable=True),
+)
+
+friendship_meetings = sa.Table(
+    "friendship_meetings",
+    metadata,
+    sa.Column("meeting_id", sa.String(UUID_LEN), primary_key=True),
+    sa.Column("friendship_id", sa.String(UUID_LEN), sa.ForeignKey("friendships.friendship_id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("met_on", sa.Date, nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("note", sa.String(280), nullable=True, comment="only where MEETING_NOTES_ALLOWED"),
+    sa.Column("logged_by", sa.String(200), nullable=False),
+    sa.Column("logged_at", UtcDateTime(), nullable=False),
+)
+
+friendship_check_ins = sa.Table(
+    "friendship_check_ins",
+    metadata,
+    sa.Column("friendship_id", sa.String(UUID_LEN), sa.ForeignKey("friendships.friendship_id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("side", sa.String(16), primary_key=True, comment="citizen or volunteer"),
+    sa.Column("going_well", sa.Boolean, nullable=False),
+    sa.Column("answered_by", sa.String(200), nullable=False),
+    sa.Column("answered_at", UtcDateTime(), nullable=False),
 )

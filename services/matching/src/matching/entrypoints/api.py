@@ -29,6 +29,7 @@ from matching.entrypoints.access import (
     visible_citizens,
 )
 from matching.entrypoints.schemas import ActivityIn, DeclineIn, PreferencesIn, RetireIn, VolunteerIn
+from matching.friendships.api import router as friendships_router
 from matching.service_layer import assignment, citizens, decisions, groups, registry
 from matching.service_layer.errors import NotFound, Refused
 from matching.volunteering import service as volunteering
@@ -39,6 +40,7 @@ from matching.volunteering.store import DEFAULT_ROLES
 
 router = APIRouter()
 router.include_router(volunteering_router)  # first: /volunteers/me and /volunteers/report before any /volunteers/{id}
+router.include_router(friendships_router)  # two-sided consent and friendships (matching.friendships)
 
 STAFF = (Role.guide, Role.coordinator)
 VOLUNTEER_FIELDS = ("interests", "languages", "postal_code", "max_travel_km", "capacity", "trained", "availability",

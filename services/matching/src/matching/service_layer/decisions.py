@@ -16,11 +16,13 @@ from matching.adapters import repository as repo
 from matching.adapters.metrics import metrics_of
 from matching.adapters.tables import proposals
 from matching.domain.model import Kind
+from matching.friendships.asking import VolunteerAsked, ask_volunteer
+from matching.friendships.life import close_with_match
 from matching.service_layer.errors import NotFound, Refused
 from matching.service_layer.proposals import propose_best
 
 
-LET_GO = {"proposed": "withdrawn", "accepted": "ended"}
+LET_GO = {"proposed": "withdrawn", "awaiting_volunteer": "withdrawn", "accepted": "ended"}
 """What becomes of a proposal whose candidate stopped: withdrawn before the citizen answered, ended after they accepted."""
 
 
@@ -39,8 +41,13 @@ async def _decide(uow: UnitOfWork, proposal_id: UUID, now: datetime, **values: o
     )
 
 
-async def accept(uow: UnitOfWork, proposal_id: UUID) -> MatchAccepted:
-    row = await _held(uow, proposal_id)
+async def accept(uow: UnitOfWork, proposal_id: UUID, *,
+                 volunteer_said_yes: bool = False) -> MatchAccepted | VolunteerAsked:
+    """The citizen's yes; for a volunteer friend the volunteer is asked first (friendships.asking), and their
+    yes (`volunteer_said_yes`) makes the match."""
+    row = await _held(uow, proposal_id, ("awaiting_volunteer",) if volunteer_said_yes else ("proposed",))
+    if not volunteer_said_yes and row.kind == Kind.volunteer_friend.value:
+        return await ask_volunteer(uow, row)
     now = datetime.now(UTC)
     await _decide(uow, proposal_id, now, status="accepted")
     metrics_of(uow.runtime).decisions.labels(row.kind, "accepted").inc()
@@ -53,6 +60,12 @@ async def accept(uow: UnitOfWork, proposal_id: UUID) -> MatchAccepted:
 async def decline(uow: UnitOfWork, proposal_id: UUID, reason: DeclineReason) -> tuple[MatchDeclined, MatchProposed | None]:
     """Decline, then propose the next best candidate of the same kind (never one proposed before)."""
     return await _let_go(uow, await _held(uow, proposal_id), reason, status="declined")
+
+
+async def volunteer_declined(uow: UnitOfWork, proposal_id: UUID,
+                             reason: DeclineReason) -> tuple[MatchDeclined, MatchProposed | None]:
+    """The volunteer said no, or did not answer in time: as a citizen's decline (friendships.answers)."""
+    return await _let_go(uow, await _held(uow, proposal_id, ("awaiting_volunteer",)), reason, status="declined")
 
 
 async def candidate_unavailable(uow: UnitOfWork, proposal_id: UUID) -> tuple[MatchDeclined, MatchProposed | None]:
@@ -70,6 +83,8 @@ async def _let_go(uow: UnitOfWork, row: sa.Row, reason: DeclineReason,
     proposal_id = UUID(row.proposal_id)
     now = datetime.now(UTC)
     await _decide(uow, proposal_id, now, status=status, decline_reason=reason.value)
+    if status == "ended":
+        await close_with_match(uow.session, proposal_id, now)  # a friendship ends with its match
     metrics_of(uow.runtime).decisions.labels(row.kind, status).inc()
     declined = MatchDeclined(proposal_id=proposal_id, citizen_id=UUID(row.citizen_id), kind=ProposalKind(row.kind),
                              candidate_id=UUID(row.candidate_id), reason=reason, declined_at=now)

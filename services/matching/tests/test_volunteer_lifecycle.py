@@ -204,7 +204,8 @@ async def test_the_coordinators_report(kafka_bootstrap, database_url):
         assert [(e["volunteer_id"], e["what"]) for e in report["expiring"]] == [(expiring_soon, "vetting")]
         assert [o["volunteer_id"] for o in report["supervision_overdue_volunteers"]] == [expiring_soon]
         assert report["days_from_application_to_first_match"] is None  # nobody matched yet
-        assert report["friendships"]["hours_given"] is None and "not wired" in report["friendships"]["source"]
+        assert report["friendships"] == {"hours_given": 0, "friendships": 0, "ongoing": 0,
+                                         "lasted_months": {"3": 0, "6": 0, "12": 0}}
         record = await ok(await api.get(f"/volunteers/{expiring_soon}"))
         assert record["flags"]["supervision_overdue"] is True and record["last_supervised_on"] is None
         assert (await ok(await api.get(f"/volunteers/{ready}")))["last_supervised_on"] == DAY
@@ -214,15 +215,20 @@ async def test_the_coordinators_report(kafka_bootstrap, database_url):
         assert "expiring" not in steering and "supervision_overdue_volunteers" not in steering  # counts only
         assert (await api.get("/volunteers/report", auth=tokens().auth("coordinator", org="abf"))).status_code == 403
 
-        # A first accepted match: the days from application (today) to it (today).
+        # A first match: the citizen's yes alone is none; the volunteer's yes (here through the coordinator)
+        # begins the friendship, and the days from application (today) to it (today) count.
         citizen = uuid.uuid4()
         await publish(kafka_bootstrap, runtime.settings.partnership_id, referral(citizen, [ORG]),
                       clarification(citizen, wishes=["friend"]))
         await eventually(lambda: _proposed(api, citizen))
         [proposal] = await proposals_of(api, citizen)
         await ok(await api.post(f"/proposals/{proposal['proposal_id']}/accept"))
+        asked = await ok(await api.get("/volunteers/report"))
+        assert (asked["volunteers_matched"], asked["friendships"]["ongoing"]) == (0, 0)
+        await ok(await api.post(f"/proposals/{proposal['proposal_id']}/volunteer-answer", json={"answer": "accept"}))
         matched = await ok(await api.get("/volunteers/report"))
         assert (matched["days_from_application_to_first_match"], matched["volunteers_matched"]) == (0.0, 1)
+        assert (matched["friendships"]["friendships"], matched["friendships"]["ongoing"]) == (1, 1)
 
 
 async def test_a_phone_friend_far_away_is_proposed_to_a_citizen_who_wishes_one(kafka_bootstrap, database_url):
@@ -242,6 +248,10 @@ async def test_a_phone_friend_far_away_is_proposed_to_a_citizen_who_wishes_one(k
         assert proposal["candidate_id"] == phone["volunteer_id"] and proposal["distance_km"] > 290
         assert "over telefon eller video: afstanden betyder ikke noget" in proposal["reasons"]
         assert {"code": "by_phone", "params": {}} in proposal["reason_codes"]
+        # The second citizen's events may sit on another partition: wait until matching knows their needs.
+        async def clarified() -> bool:
+            return (await api.get(f"/citizens/{wants_visits}/candidates")).status_code == 200
+        await eventually(clarified)
         judged = {c["candidate_id"]: c for c in (await ok(await api.get(f"/citizens/{wants_visits}/candidates")))["candidates"]}
         assert set(judged[phone["volunteer_id"]]["excluded_because"]) == {"no_common_channel", "out_of_reach"}
         assert set(judged[in_person["volunteer_id"]]["excluded_because"]) == {"out_of_reach"}

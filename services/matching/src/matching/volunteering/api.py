@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import date
 from typing import Any, Iterator
 from uuid import UUID
@@ -111,7 +110,7 @@ async def volunteer_report(caller: Caller = Depends(requires(Role.coordinator, R
                            runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
     """The coordinator's report: volunteers by status, vetting or training expiring within 30 days (ids, what,
     when), supervision overdue, average days from application to the first accepted match, and the friendship
-    figures (hours given, friendships lasting 3, 6 and 12 months; null until friendships are wired in).
+    figures (hours given in logged meetings, friendships in all and ongoing, and how many lasted 3, 6 and 12 months).
     Coordinators of this organisation; steering of any trusted organisation gets the counts only."""
     full = caller.has(Role.coordinator) and caller.organisation == runtime.settings.org_id
     if not full and not caller.has(Role.steering):
@@ -123,7 +122,7 @@ async def volunteer_report(caller: Caller = Depends(requires(Role.coordinator, R
         "supervision_overdue": len(summary.supervision_overdue),
         "days_from_application_to_first_match": summary.days_to_first_match,
         "volunteers_matched": summary.matched_volunteers,
-        "friendships": asdict(friendships),
+        "friendships": friendships,
     }
     if not full:
         return counts

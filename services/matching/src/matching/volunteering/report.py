@@ -1,15 +1,13 @@
-"""The coordinator's report on the organisation's volunteers: pure figures from lifecycle records, and the
-extension point for the figures friendships will give (hours, friendships that lasted)."""
+"""The coordinator's report on the organisation's volunteers: pure figures from lifecycle records (the
+friendship figures, hours given and friendships that lasted, come from `matching.friendships.figures`)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Mapping
 from uuid import UUID
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from matching.volunteering.lifecycle import (
     Expiry, LifecycleRules, Status, VolunteerRecord, approved_on, expiring, last_supervised, status,
@@ -56,22 +54,3 @@ def summarise(records: list[VolunteerRecord], first_match: Mapping[UUID, date], 
         days_to_first_match=round(sum(waited) / len(waited), 1) if waited else None,
         matched_volunteers=len(waited),
     )
-
-
-@dataclass(frozen=True)
-class FriendshipFigures:
-    """Hours given and friendships that lasted 3, 6 and 12 months. None means "not known here yet"."""
-
-    hours_given: float | None = None
-    lasted_3_months: int | None = None
-    lasted_6_months: int | None = None
-    lasted_12_months: int | None = None
-    source: str = "not wired: friendships (meetings logged, ends) are built on another branch"
-
-
-async def friendship_figures(session: AsyncSession, org: str, now: datetime) -> FriendshipFigures:
-    """EXTENSION POINT for the report: hours given and friendships lasting 3, 6 and 12 months of `org`'s
-    volunteers. Friendships and their meetings are kept by `matching.friendships` (another branch, merged
-    later); until this calls that module's `friendship_figures(session, org, now)`, it answers None for
-    every figure rather than a zero nobody counted."""
-    return FriendshipFigures()

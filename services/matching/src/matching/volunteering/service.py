@@ -21,12 +21,13 @@ from brobygger_contracts.events.matching import VolunteerRegistered
 from brobygger_runtime.retention import months_before
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
-from matching.adapters.tables import proposals, volunteers
+from matching.adapters.tables import friendships, proposals, volunteers
 from matching.domain.registry import Volunteer
 from matching.service_layer import registry
 from matching.service_layer.errors import NotFound, Refused
 from matching.volunteering import store
-from matching.volunteering.report import FriendshipFigures, VolunteerReport, friendship_figures, summarise
+from matching.friendships.figures import friendship_figures
+from matching.volunteering.report import VolunteerReport, summarise
 from matching.volunteering.lifecycle import (
     InterviewOutcome, LifecycleRules, PauseReason, SupervisionKind, VettingKind, VolunteerRecord, course_valid,
 )
@@ -222,17 +223,24 @@ async def organisation_records(session: AsyncSession, org: str) -> list[Voluntee
 
 
 async def first_matches(session: AsyncSession, org: str) -> dict[UUID, date]:
-    """The day of each volunteer's first accepted match (from `proposals`). A match that has ended since keeps
-    only its end's time, so for those the day is the end's (later than the acceptance)."""
-    query = (sa.select(proposals.c.candidate_id, sa.func.min(proposals.c.decided_at))
-             .join(volunteers, volunteers.c.volunteer_id == proposals.c.candidate_id)
-             .where(volunteers.c.org == org, proposals.c.kind == "volunteer_friend",
-                    proposals.c.status.in_(("accepted", "ended")), proposals.c.decided_at.is_not(None))
-             .group_by(proposals.c.candidate_id))
-    return {UUID(v): at.date() for v, at in (await session.execute(query)).all()}
+    """The day of each volunteer's first match: the start of their first friendship (the day the volunteer said
+    yes). Matches accepted before friendships were kept have no friendship row; for those the proposal's decision
+    time stands in (an ended one keeps only its end's time, so that day can be later than the acceptance)."""
+    started = (sa.select(friendships.c.volunteer_id, sa.func.min(friendships.c.started_at))
+               .join(volunteers, volunteers.c.volunteer_id == friendships.c.volunteer_id)
+               .where(volunteers.c.org == org).group_by(friendships.c.volunteer_id))
+    first = {UUID(v): at.date() for v, at in (await session.execute(started)).all()}
+    decided = (sa.select(proposals.c.candidate_id, sa.func.min(proposals.c.decided_at))
+               .join(volunteers, volunteers.c.volunteer_id == proposals.c.candidate_id)
+               .where(volunteers.c.org == org, proposals.c.kind == "volunteer_friend",
+                      proposals.c.status.in_(("accepted", "ended")), proposals.c.decided_at.is_not(None))
+               .group_by(proposals.c.candidate_id))
+    for volunteer_id, at in (await session.execute(decided)).all():
+        first.setdefault(UUID(volunteer_id), at.date())
+    return first
 
 
-async def report(session: AsyncSession, org: str, rules: LifecycleRules) -> tuple[VolunteerReport, FriendshipFigures]:
+async def report(session: AsyncSession, org: str, rules: LifecycleRules) -> tuple[VolunteerReport, dict]:
     records = await organisation_records(session, org)
     summary = summarise(records, await first_matches(session, org), today(), rules)
     return summary, await friendship_figures(session, org, datetime.now(UTC))

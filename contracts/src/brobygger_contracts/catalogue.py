@@ -43,6 +43,7 @@ EVENTS: tuple[type[Event], ...] = (
     journey.JourneyCompleted,
     notify.NotificationSent,
     notify.NotificationFailed,
+    journey.FollowUpRecorded,
 )
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {cls.event_type(): cls for cls in EVENTS}

@@ -100,6 +100,10 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "notification_id": OTHER, "source_event_id": "evt-1", "recipient_id": "guide-7", "channel": "sms",
         "cause": "smtp 451 try again later", "attempts": 5, "failed_at": WHEN,
     },
+    "FollowUpRecorded": {
+        "journey_id": OTHER, "citizen_id": CITIZEN, "guide_id": "guide-7", "outcome": "stopped",
+        "recorded_at": WHEN, "sealed": BOX,
+    },
 }
 
 
@@ -120,6 +124,7 @@ SEALED_PARTS: dict[str, dict[str, Any]] = {
     "FirstVisitPlanned": {"visit_at": WHEN, "companion": "volunteer"},
     "JourneyCompleted": {"baseline": SCORE, "final": {"lack_companionship": 1, "left_out": 1, "isolated": 2},
                          "relatives_involved": True},
+    "FollowUpRecorded": {"reason": "health"},
 }
 """One example plaintext per event type with a sealed part: what its box holds once opened."""
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, UndefinedError, pass_context
 
 from brobygger_contracts.reason_texts import render_all
@@ -41,6 +41,18 @@ def local_moment(context: Mapping[str, Any], value: Any) -> str:
     return format_datetime(moment, _MOMENT_PATTERNS[language], tzinfo=zone, locale=_LOCALES[language])
 
 
+_DATE_PATTERNS = {"da": "d. MMMM", "sv": "d MMMM", "en": "d MMMM"}  # "3. marts", "3 mars", "3 March"
+
+
+@pass_context
+def local_date(context: Mapping[str, Any], value: Any) -> str:
+    """`{{ referred_at | local_date }}`: the day as the reader says it, in their time zone."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    language = context.get("language", "en")
+    day = moment.astimezone(ZoneInfo(context.get("timezone") or DEFAULT_TIMEZONE)).date()
+    return format_date(day, _DATE_PATTERNS[language], locale=_LOCALES[language])
+
+
 @dataclass(frozen=True)
 class RenderedMessage:
     subject: str
@@ -56,6 +68,7 @@ class TemplateLibrary:
             keep_trailing_newline=True,
         )
         self.env.filters["local_moment"] = local_moment
+        self.env.filters["local_date"] = local_date
 
     def exists(self, template: str, language: str) -> bool:
         try:

@@ -15,9 +15,11 @@ from brobygger_stack.testing import embedded_identity, listen_ports
 
 
 @asynccontextmanager
-async def running_stack(kafka: str, databases: dict[str, str], workdir: Path, instances: list, name: str = "e2e"):
-    """An EmbeddedStack on the session's broker and identity provider, under a fresh partnership."""
-    running = EmbeddedStack(
+async def running_stack(kafka: str, databases: dict[str, str], workdir: Path, instances: list, name: str = "e2e",
+                        stack_type: type[EmbeddedStack] = EmbeddedStack):
+    """An EmbeddedStack on the session's broker and identity provider, under a fresh partnership
+    (`stack_type`: a subclass that sets more of the services' environment)."""
+    running = stack_type(
         workdir=workdir, partnership_id=f"{name}{uuid.uuid4().hex[:8]}", kafka_bootstrap_servers=kafka,
         database_url_for=databases, instances=instances, identity=embedded_identity(),
     )

@@ -196,3 +196,31 @@ async def test_a_citizen_without_a_channel_becomes_a_call_or_letter_task_for_the
                                "letter": f"/deliveries/{unreachable.notification_id}/letter"}
     async with svc.runtime.db.sessions() as s:
         assert await s.scalar(sa.select(sa.func.count()).select_from(task_table)) == 1
+
+
+def test_outcome_rules_need_a_code_only_where_there_is_something_to_explain():
+    import pytest
+
+    from journey.domain.errors import InvalidInput
+    from journey.domain.follow_through import TimePoint, check_outcome, may_measure
+
+    check_outcome(FollowUpOutcome.still_going, None)
+    check_outcome(FollowUpOutcome.stopped, "moved")
+    check_outcome(FollowUpOutcome.needs_new_proposal, None)
+    for outcome, reason in ((FollowUpOutcome.stopped, None), (FollowUpOutcome.paused, "health"), (FollowUpOutcome.stopped, "bored")):
+        with pytest.raises(InvalidInput):
+            check_outcome(outcome, reason)
+    may_measure(TimePoint.after_start, exited=False)
+    may_measure(TimePoint.after_exit, exited=True)
+    for point, exited in ((TimePoint.exit, False), (TimePoint.after_exit, False), (TimePoint.after_start, True)):
+        with pytest.raises(InvalidInput):
+            may_measure(point, exited)
+
+
+def test_cohorts_are_quarters_and_periods_are_half_open():
+    from journey.domain.reports import Period, cohort_of
+
+    assert [cohort_of(datetime(2026, m, 1, tzinfo=UTC)) for m in (1, 3, 4, 12)] == ["2026-Q1", "2026-Q1", "2026-Q2", "2026-Q4"]
+    march = Period(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+    assert march.holds(datetime(2026, 3, 1, tzinfo=UTC)) and not march.holds(datetime(2026, 4, 1, tzinfo=UTC))
+    assert not march.holds(None) and Period().holds(datetime(1999, 1, 1, tzinfo=UTC))

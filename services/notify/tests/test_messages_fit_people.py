@@ -107,3 +107,32 @@ async def test_a_citizen_without_email_or_mobile_is_their_guides_letter_not_an_i
     assert (karin.status_code, partner.status_code, coordinator.status_code) == (404, 404, 200)
     assert guides_own.status_code == 404  # only messages to a citizen become letters
     assert [m.recipients for m in smtp_catcher.messages] == [["anne@varde.example"]]  # the guide's own news, no IT alert
+
+
+def test_scores_are_for_staff_only():
+    from notify.domain.disclosure import facts_for
+
+    facts = {"citizen_id": "c", "baseline": {"total": 8}, "final": {"total": 5}, "score": 0.8, "days_in_journey": 240}
+    for role in ("referrer", "citizen", "volunteer"):
+        assert facts_for(role, facts) == {"citizen_id": "c", "days_in_journey": 240}
+    assert facts_for("guide", facts) == facts
+
+
+def test_a_letter_page_escapes_what_it_prints():
+    from notify.adapters.letters import as_html, as_text
+    from notify.adapters.templates import RenderedMessage
+
+    message = RenderedMessage(subject="Tak for dit ja", body="Kære <b>Lillemor</b>\n\nVenlig hilsen\n")
+    page = as_html(message, "da")
+    assert '<html lang="da">' in page and "&lt;b&gt;Lillemor&lt;/b&gt;" in page and "<b>" not in page
+    assert as_text(message).startswith("Tak for dit ja\n\nKære <b>Lillemor</b>")
+
+
+def test_the_day_is_said_as_the_reader_says_it():
+    from notify.adapters.templates import TemplateLibrary
+
+    variables = {"citizen_id": "0a1b2c3d-1111", "to_state": "contacted", "referred_at": "2026-03-03T09:00:00+00:00",
+                 "recipient_name": "Karen"}
+    said = {lang: TemplateLibrary().render("journey_milestone_referrer", lang, variables).subject for lang in ("da", "sv", "en")}
+    assert said == {"da": "Nyt om personen, du henviste den 3. marts", "sv": "Nytt om personen du remitterade den 3 mars",
+                    "en": "News of the person you referred on 3 March"}

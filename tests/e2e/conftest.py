@@ -16,10 +16,11 @@ from brobygger_stack.testing import embedded_identity, listen_ports
 
 @asynccontextmanager
 async def running_stack(kafka: str, databases: dict[str, str], workdir: Path, instances: list, name: str = "e2e",
-                        console_port: int | None = None):
+                        console_port: int | None = None, stack_type: type[EmbeddedStack] = EmbeddedStack):
     """An EmbeddedStack on the session's broker and identity provider, under a fresh partnership
-    (with `console_port`, also the web console: 0 for a free port)."""
-    running = EmbeddedStack(
+    (with `console_port`, also the web console: 0 for a free port; `stack_type`: a subclass that sets more of
+    the services' environment)."""
+    running = stack_type(
         workdir=workdir, partnership_id=f"{name}{uuid.uuid4().hex[:8]}", kafka_bootstrap_servers=kafka,
         database_url_for=databases, instances=instances, identity=embedded_identity(), console_port=console_port,
     )

@@ -1070,7 +1070,7 @@ async def verify(report: ChaosReport, stack: EmbeddedStack, bus: BusTail, databa
     mails = Counter(str(m.message["X-Brobygger-Notification"]) for m in stack.smtp.messages) if stack.smtp else Counter()
     guide_of = {r.key: r.body()["guide_id"] for r in bus.distinct("GuideAssigned")}
     expected: set[tuple[str, str]] = set()
-    for r in bus.distinct("MatchProposed", "MatchAccepted", "FirstVisitAccompanied"):
+    for r in bus.distinct("MatchProposed", "MatchAccepted", "FirstVisitAccompanied", "GuideAssigned"):  # the guide hears of each new citizen too
         if r.key in citizens and r.key in guide_of:
             expected.add((r.ce_id, guide_of[r.key]))
         if cfg.referrer_mails and r.type == "FirstVisitAccompanied" and r.key in citizens:

@@ -47,6 +47,7 @@ EVENTS: tuple[type[Event], ...] = (
     friendships.FriendshipAgreed,
     friendships.FriendshipCheckInDue,
     friendships.FriendshipEnded,
+    journey.FollowUpRecorded,
 )
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {cls.event_type(): cls for cls in EVENTS}

@@ -115,6 +115,10 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "friendship_id": OTHER, "proposal_id": OTHER, "citizen_id": CITIZEN, "volunteer_id": OTHER,
         "side": "citizen", "reason": "moved", "started_at": WHEN, "ended_at": WHEN,
     },
+    "FollowUpRecorded": {
+        "journey_id": OTHER, "citizen_id": CITIZEN, "guide_id": "guide-7", "outcome": "stopped",
+        "recorded_at": WHEN, "sealed": BOX,
+    },
 }
 
 
@@ -138,6 +142,7 @@ SEALED_PARTS: dict[str, dict[str, Any]] = {
     "FirstVisitPlanned": {"visit_at": WHEN, "companion": "volunteer"},
     "JourneyCompleted": {"baseline": SCORE, "final": {"lack_companionship": 1, "left_out": 1, "isolated": 2},
                          "relatives_involved": True},
+    "FollowUpRecorded": {"reason": "health"},
 }
 """One example plaintext per event type with a sealed part: what its box holds once opened."""
 

@@ -153,6 +153,7 @@ async def test_caseload_and_pending_timers_of_an_urgent_referral(journey_service
     body = (await svc.client.get(f"/journeys/{urgent.citizen_id}")).json()
     assert body["pending_timers"] == [
         {"kind": "first_contact", "due_at": "2026-03-03T09:00:00Z"},  # one working day
+        {"kind": "ucla_after_start", "due_at": "2026-06-02T09:00:00Z"},  # the UCLA-3 asked again after 3 months
         {"kind": "exit_review", "due_at": "2026-11-02T09:00:00Z"},
     ]
     mine = (await svc.client.get("/journeys", params={"guide_id": "guide-anna"})).json()

@@ -47,10 +47,32 @@ def far_quiet_hours() -> str:
     return f"{start:%H:%M}-{start + timedelta(minutes=1):%H:%M}"
 
 
-def notify_settings(kafka: str, database_url: str, smtp_port: int = 25, **extra) -> Settings:  # noqa: ANN003
+GUIDE_TOLD_OF_NEW_CITIZEN = "guide-assigned-to-guide"
+
+
+def rules_without_new_citizen_mail() -> str:
+    """The default rules without the guide's "a new citizen for you" mail, as a file: tests of one behaviour
+    (retries, quiet hours, replicas, crashes) assign a guide only to link them to the citizen and count the
+    messages of the rule under test. The mail itself is tested with every default rule (test_notify_rules,
+    test_messages_fit_people)."""
+    import tempfile
+    from importlib import resources
+
+    document = json.loads(resources.files("notify").joinpath("rules", "default.json").read_text(encoding="utf-8"))
+    document["rules"] = [r for r in document["rules"] if r["id"] != GUIDE_TOLD_OF_NEW_CITIZEN]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as out:
+        json.dump(document, out)
+    return out.name
+
+
+def notify_settings(kafka: str, database_url: str, smtp_port: int = 25, *, every_default_rule: bool = False,
+                    **extra) -> Settings:  # noqa: ANN003
+    """`every_default_rule`: the bundled rules as they are (else without the new-citizen mail, see above)."""
     values = dict(smtp_host="127.0.0.1", smtp_port=smtp_port, mail_from="brobygger@varde.example",
                   dispatcher_poll_seconds=0.05, delivery_backoff_seconds=0.05, delivery_backoff_max_seconds=0.2,
                   smtp_timeout_seconds=3.0, quiet_hours=far_quiet_hours(), timezone="UTC")
+    if not every_default_rule:
+        values["notify_rules_file"] = rules_without_new_citizen_mail()
     values.update(extra)
     return service_settings(Settings, "notify", kafka, database_url, **values)
 

@@ -16,7 +16,7 @@ from brobygger_stack.fixed_keys import FixedKeyServer
 from brobygger_stack.processes import ServiceProcess
 from brobygger_stack.testing import listen_ports, service_credentials
 from notify_testkit import (
-    ScriptedSmtp, contact_body, guide_assigned, match_proposed, notify_events, produce_many, refer, tokens, wait_until,
+    ScriptedSmtp, contact_body, guide_assigned, rules_without_new_citizen_mail, match_proposed, notify_events, produce_many, refer, tokens, wait_until,
 )
 
 CITIZENS = 60
@@ -42,7 +42,7 @@ async def test_sigkill_mid_stream_never_sends_an_email_twice(kafka_bootstrap, da
             "PARTNERSHIP_ID": partnership, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "DATABASE_URL": database_url,
             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port), "MAIL_FROM": "brobygger@varde.example",
             "LEASE_SECONDS": "1.5", "DISPATCHER_POLL_SECONDS": "0.05", "OUTBOX_POLL_SECONDS": "0.05",
-            "LOG_JSON": "false",
+            "LOG_JSON": "false", "NOTIFY_RULES_FILE": rules_without_new_citizen_mail(),
         }
         proc = notify_process(env, port, tmp_path / "notify-1.log").start()
         try:

@@ -58,7 +58,7 @@ async def test_the_following_relative_hears_the_first_contact_in_their_language(
     assert line["recipient_id"] == f"referral:{referral}" and line["masked_address"].endswith("@example.dk")
     [mail] = smtp_catcher.messages
     assert mail.recipients == ["karen@example.dk"]
-    assert mail.subject.startswith("News of the citizen you referred") and "Dear Karen Hansen" in mail.body
+    assert mail.subject.startswith("News of the person you referred on ") and "Dear Karen Hansen" in mail.body
     [authorization] = {a for some_id, a in referral_api.asked if some_id == str(referral)}
     claims = service_token_claims(authorization)  # notify's own client-credentials token, role `service`
     assert claims["roles"] == ["service"] and claims.get("azp", claims.get("client_id")) == "brobygger-notify"

@@ -3,6 +3,8 @@ receiver; rules from a partnership's own file."""
 
 from __future__ import annotations
 
+from babel.dates import format_date
+
 import json
 import uuid
 from datetime import UTC, datetime
@@ -26,7 +28,7 @@ async def test_each_default_rule_reaches_its_recipients(kafka_bootstrap, databas
     citizen, volunteer, group = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     with HttpSink() as coordinator_hook:
         settings = notify_settings(kafka_bootstrap, database_url, smtp_catcher.port, webhook_secret="k",
-                                   webhook_allowed_hosts=LOCAL_WEBHOOKS)
+                                   webhook_allowed_hosts=LOCAL_WEBHOOKS, every_default_rule=True)
         p = settings.partnership_id
         async with running_notify(settings) as (_runtime, client):
             contacts = [
@@ -52,11 +54,11 @@ async def test_each_default_rule_reaches_its_recipients(kafka_bootstrap, databas
             await produce(kafka_bootstrap, GroupBecameSelfRunning(group_id=group, facilitator_id="fac-1",
                                                                   reason="meetings_without_facilitator",
                                                                   meetings_held=6, became_self_running_at=NOW), p)
-            await wait_until(lambda: len(smtp_catcher.messages) >= 6 and len(coordinator_hook.accepted) >= 1,
+            await wait_until(lambda: len(smtp_catcher.messages) >= 7 and len(coordinator_hook.accepted) >= 1,
                              what="every rule's message")
 
             async def all_marked_sent() -> bool:  # the webhook's answer arrives before its delivery row says sent
-                return len(await deliveries(client, status="sent")) >= 7
+                return len(await deliveries(client, status="sent")) >= 8
 
             await wait_until(all_marked_sent, what="every delivery marked sent")
             log = await deliveries(client, status="sent")
@@ -66,6 +68,7 @@ async def test_each_default_rule_reaches_its_recipients(kafka_bootstrap, databas
     for mail in smtp_catcher.messages:
         by_recipient.setdefault(mail.recipients[0].split("@")[0], []).append(mail.subject)
     assert sorted(by_recipient["guide-a"]) == sorted([
+        f"En ny borger til dig (borger {str(citizen)[:8]})",  # the guide is told of the new citizen
         f"Borger {str(citizen)[:8]} har sagt ja til en besøgsven",
         f"Borger {str(citizen)[:8]} har sagt ja til en aktivitet",
         f"Første besøg er gennemført for borger {str(citizen)[:8]}",
@@ -76,8 +79,8 @@ async def test_each_default_rule_reaches_its_recipients(kafka_bootstrap, databas
     [(headers, hook)] = coordinator_hook.accepted
     assert hook["template"] == "group_self_running_coordinator" and hook["subject"] == "En gruppe er blevet selvkørende"
     assert headers["x-brobygger-signature"].startswith("sha256=")
-    assert len(log) == 7 and {d["recipient_role"] for d in log} == {"guide", "volunteer", "facilitator", "coordinator"}
-    assert len(to_guide_a) == 3 and all(d["recipient_id"] == "guide-a" for d in to_guide_a)
+    assert len(log) == 8 and {d["recipient_role"] for d in log} == {"guide", "volunteer", "facilitator", "coordinator"}
+    assert len(to_guide_a) == 4 and all(d["recipient_id"] == "guide-a" for d in to_guide_a)
     assert {d["masked_address"] for d in log if d["channel"] == "webhook"} == {"http://127.0.0.1/***"}
 
 
@@ -146,17 +149,19 @@ async def test_referrers_who_opted_in_hear_the_milestones(kafka_bootstrap, datab
         log = await deliveries(client, recipient_id="varde-hjemmepleje")
     mails = {m.subject: m for m in smtp_catcher.messages}
     assert all(m.recipients == ["varde-hjemmepleje@varde.example"] for m in mails.values())
-    ref = str(opted_in)[:8]
-    assert set(mails) == {
-        f"Borgeren, du henviste, er kommet godt i gang (borger {ref})",
-        f"Forløbet er afsluttet for borger {ref}",
-        f"Om din henvisning (borger {ref}): fagfolk har taget over",
-        f"Nyt om borgeren, du henviste (borger {ref})",
+    person = f"personen, du henviste den {format_date(datetime.now(UTC).date(), 'd. MMMM', locale='da_DK')}"
+    assert set(mails) == {  # issue 15 case 7: the day they referred, never the pseudonymous id, never a score
+        f"{person.capitalize()}, er kommet godt i gang",
+        f"Forløbet er afsluttet for {person}",
+        f"Om {person}: fagfolk har taget over",
+        f"Nyt om {person}",
     }
     milestones = [m.body for m in smtp_catcher.messages if m.subject.startswith("Nyt om")]
     assert len(milestones) == 3 and len(set(milestones)) == 3  # contacted, matched, active: not every step
-    assert "8 ved start, 5 nu" in mails[f"Forløbet er afsluttet for borger {ref}"].body
-    assert "varde-psykiatri" in mails[f"Om din henvisning (borger {ref}): fagfolk har taget over"].body
+    ended = mails[f"Forløbet er afsluttet for {person}"].body
+    assert "240 dage" in ended and "ved start" not in ended and " 8 " not in ended
+    assert "varde-psykiatri" in mails[f"Om {person}: fagfolk har taget over"].body
+    assert str(opted_in)[:8] not in str([(m.subject, m.body) for m in mails.values()])
     assert "mental" not in str([m.body for m in mails.values()])  # the reason stays with the professionals
     assert len(log) == 6 and {d["recipient_role"] for d in log} == {"referrer"}
 

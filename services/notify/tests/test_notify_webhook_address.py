@@ -84,6 +84,7 @@ def test_every_route_states_who_may_call_it(kafka_bootstrap):
         ("GET", "/contacts/{recipient_id}"): {Role.coordinator},
         ("GET", "/deliveries"): {Role.coordinator, Role.operator},
         ("POST", "/deliveries/{notification_id}/resend"): {Role.coordinator},
+        ("GET", "/deliveries/{notification_id}/letter"): {Role.guide, Role.coordinator},  # the citizen's guide
         ("GET", "/citizens/{citizen_id}/access-log"): {Role.coordinator},  # the runtime's
         ("GET", "/citizens/{citizen_id}/personal-data"): {Role.coordinator, Role.service},  # the runtime's
     }

@@ -47,6 +47,12 @@ class FollowUpKind(str, Enum):
     """Regular follow-up after the first visit."""
     exit_review = "exit_review"
     """The journey's period ends: review and measure the outcome."""
+    ucla_after_start = "ucla_after_start"
+    """Ask the three UCLA questions again, some months (3) after the journey started."""
+    ucla_after_exit = "ucla_after_exit"
+    """Ask the three UCLA questions again, some months (6) after the exit."""
+    still_taking_part = "still_taking_part"
+    """Some weeks after the citizen's group began to run itself: does the citizen still take part?"""
 
 
 class JourneyOutcome(str, Enum):
@@ -256,3 +262,56 @@ class JourneyCompleted(SealedEvent, publisher="journey", sealed_part=JourneyComp
     """Days from referral to exit."""
     completed_at: datetime
     """When the journey ended."""
+
+
+class FollowUpOutcome(str, Enum):
+    """What the guide learnt at a follow-up."""
+
+    still_going = "still_going"
+    """The citizen still takes part."""
+    paused = "paused"
+    """A break (illness, holiday); expected back."""
+    stopped = "stopped"
+    """The citizen stopped going (with a reason)."""
+    needs_new_proposal = "needs_new_proposal"
+    """It did not work out: matching is asked for a new proposal."""
+
+
+class StopReason(str, Enum):
+    """Why a citizen stopped going, as a code (never free text)."""
+
+    health = "health"
+    moved = "moved"
+    did_not_click = "did_not_click"
+    transport = "transport"
+    cost = "cost"
+    activity_ended = "activity_ended"
+    found_own_community = "found_own_community"
+    other = "other"
+
+
+class FollowUpRecordedSealed(SealedPart):
+    """The sealed part of `FollowUpRecorded`: why the citizen stopped (a reason may be their health)."""
+
+    reason: StopReason | None = None
+    """Why, for `stopped` (and optionally for `needs_new_proposal`)."""
+
+
+class FollowUpRecorded(SealedEvent, publisher="journey", sealed_part=FollowUpRecordedSealed):
+    """The guide recorded the outcome of a follow-up: still going, paused, stopped or needs a new proposal.
+
+    `needs_new_proposal` is followed by a `NeedsClarified` from the kept clarification (matching proposes
+    again, as after a fall-through). The stop reason travels sealed (`FollowUpRecordedSealed`)."""
+
+    journey_id: UUID
+    """The journey's id."""
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    guide_id: StaffId | None = None
+    """The citizen's guide."""
+    outcome: FollowUpOutcome
+    """What the follow-up found."""
+    proposal_id: UUID | None = None
+    """The accepted proposal (activity, friend) the outcome is about, when the guide named one."""
+    recorded_at: datetime
+    """When the follow-up took place."""

@@ -28,6 +28,18 @@ class RecipientRole(str, Enum):
     operator = "operator"
 
 
+class FailureReason(str, Enum):
+    """Why a message was given up, as a code (the cause's words are in `cause`)."""
+
+    no_channel = "no_channel"
+    """The citizen has neither an e-mail address nor a mobile number: their guide calls or writes a letter
+    (a task for a person, not an error for operators)."""
+    channel_failed = "channel_failed"
+    """The channel refused or kept failing."""
+    uncertain = "uncertain"
+    """It may or may not have arrived (a crash or a broken conversation): an operator judges."""
+
+
 class NotificationSent(Event, publisher="notify", subject="notification_id"):
     """A message was handed to its channel and accepted by it."""
 
@@ -66,3 +78,9 @@ class NotificationFailed(Event, publisher="notify", subject="notification_id"):
     """How many times delivery was tried."""
     failed_at: datetime
     """When it was given up."""
+    reason: FailureReason | None = None
+    """Why, as a code; empty from notify instances written before."""
+    recipient_role: RecipientRole | None = None
+    """Why the recipient was to be told (`citizen`: a message to the citizen themself)."""
+    citizen_id: UUID | None = None
+    """Pseudonymous id of the citizen the message was to or about, when it was about one."""

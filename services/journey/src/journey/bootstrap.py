@@ -31,6 +31,9 @@ class Settings(ServiceSettings):
     self_running_after_meetings: int = Field(default=3, ge=1, description="consecutive meetings without the facilitator before a group runs itself")
     match_wait_limit_days: int = Field(default=30, ge=0, description="clarified citizens waiting longer for a match are reported")
     first_visit_wait_limit_days: int = Field(default=14, ge=0, description="accepted matches waiting longer for the first visit are reported")
+    ucla_after_start_months: int = Field(default=3, ge=1, description="the UCLA-3 is asked again this many months after the referral")
+    ucla_after_exit_months: int = Field(default=6, ge=1, description="... and this many months after the exit")
+    still_taking_part_weeks: int = Field(default=6, ge=1, description="members of a group that runs itself are asked this many weeks later whether they still take part")
     timer_poll_seconds: float = Field(default=30.0, gt=0, description="how often the scheduler looks for due timers")
 
     @field_validator("holiday_country")
@@ -47,6 +50,8 @@ class Settings(ServiceSettings):
             urgent_first_contact_working_days=self.urgent_first_contact_working_days, first_follow_up_days=self.first_follow_up_days,
             follow_up_every_months=self.follow_up_every_months, exit_review_months=self.exit_review_months,
             is_holiday=public_holidays(self.holiday_country),
+            ucla_after_start_months=self.ucla_after_start_months, ucla_after_exit_months=self.ucla_after_exit_months,
+            still_taking_part_weeks=self.still_taking_part_weeks,
         )
         return Context(
             org_id=self.org_id, policy=policy, self_running_after_meetings=self.self_running_after_meetings,

@@ -9,11 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from brobygger_runtime.subject_access import as_json, rows_about
 from journey.adapters.tables import (
-    contacts, group_members, journeys, proposals, punch_cards, punch_entries, timers, transitions, visits,
+    contacts, follow_ups, group_members, journeys, measures, proposals, punch_cards, punch_entries, tasks, timers,
+    transitions, visits,
 )
 
 _PER_JOURNEY = {"transitions": transitions, "contacts": contacts, "proposals": proposals, "visits": visits,
-                "punch_cards": punch_cards, "punch_entries": punch_entries, "timers": timers}
+                "punch_cards": punch_cards, "punch_entries": punch_entries, "timers": timers,
+                "follow_ups": follow_ups, "measures": measures, "tasks": tasks}
 
 
 async def personal_data(session: AsyncSession, citizen_id: str, org: str) -> dict[str, Any] | None:

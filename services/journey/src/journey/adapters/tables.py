@@ -89,6 +89,7 @@ proposals = sa.Table(
     sa.Column("candidate_name", sa.String(200), nullable=True),
     sa.Column("proposing_org", sa.String(64), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("transport_need", sa.String(32), nullable=True),
     sa.Column("proposed_at", TS, nullable=False),
     sa.Column("decided_at", TS, nullable=True),
 )
@@ -131,7 +132,7 @@ timers = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("journey_id", ID, nullable=False, index=True),
-    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("due_at", TS, nullable=False),
     sa.Column("fired_at", TS, nullable=True),
     sa.Column("cancelled_at", TS, nullable=True),
@@ -178,3 +179,46 @@ served_interests = sa.Table(
     sa.Column("postal_code", sa.String(8), nullable=False),
 )
 """What activities exist where (from ActivityPublished), for the gap report."""
+
+follow_ups = sa.Table(
+    "follow_ups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("journey_id", ID, nullable=False, index=True),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=True),
+    sa.Column("proposal_id", ID, nullable=True),
+    sa.Column("recorded_by", ID, nullable=True),
+    sa.Column("recorded_at", TS, nullable=False),
+)
+"""Outcomes of follow-ups (codes only: still going, paused, stopped with a reason, needs a new proposal)."""
+
+measures = sa.Table(
+    "measures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("journey_id", ID, nullable=False, index=True),
+    sa.Column("time_point", sa.String(24), nullable=False),
+    sa.Column("answers", sa.JSON, nullable=False),
+    sa.Column("measured_at", TS, nullable=False),
+    sa.UniqueConstraint("journey_id", "time_point"),
+)
+"""The UCLA-3 answers at each time point (baseline and exit are also kept on the journey)."""
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("task_id", ID, primary_key=True),
+    sa.Column("journey_id", ID, nullable=False, index=True),
+    sa.Column("citizen_id", ID, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("source_key", sa.String(160), nullable=False, unique=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("done_at", TS, nullable=True),
+    sa.Column("done_by", ID, nullable=True),
+)
+"""Things a person must do for a citizen (call, letter, transport, UCLA, follow-up), for the journey's
+current guide. `source_key` names what
+made the task (a timer, a proposal, a failed message), so a redelivered cause adds no second task.
+`details` holds codes and ids only."""

@@ -55,6 +55,8 @@ class Step(str, Enum):
     escalate = "escalate"
     refuse = "refuse"
     """The citizen said no to the journey."""
+    ask_again = "ask_again"
+    """A follow-up found it did not work out: back to matching for a new proposal."""
 
 
 EXIT_STEPS: dict[Step, Outcome] = {
@@ -99,6 +101,9 @@ _allow(Step.complete, [S.first_visit, S.active], S.exited)
 _allow(Step.drop_out, [s for s in _OPEN if s is not S.referred], S.exited)
 _allow(Step.escalate, _OPEN, S.exited)
 _allow(Step.refuse, _BEFORE_MATCH + [S.match_accepted], S.exited)
+# A follow-up that needs a new proposal: like a fall-through, whatever came of the match so far.
+_allow(Step.ask_again, [S.match_accepted, S.first_visit, S.active], S.matching)
+_allow(Step.ask_again, [S.clarified, S.matching], None)
 
 
 def next_state(state: State, step: Step) -> State:

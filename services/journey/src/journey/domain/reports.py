@@ -84,6 +84,25 @@ def loneliness_change(pairs: list[PairedMeasure]) -> dict:
 
 
 @dataclass(frozen=True)
+class Period:
+    """A report's date range: journeys referred from `start` (inclusive) to `end` (exclusive); open ends."""
+
+    start: Any = None
+    end: Any = None
+
+    def holds(self, moment: Any) -> bool:
+        return moment is not None and (self.start is None or moment >= self.start) and (self.end is None or moment < self.end)
+
+
+EVERYTHING = Period()
+
+
+def cohort_of(moment: Any) -> str:
+    """Citizens referred in the same quarter form a cohort (`2026-Q1`): big enough cells, still comparable."""
+    return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
+
+
+@dataclass(frozen=True)
 class WaitingCitizen:
     postal_code: str
     interests: tuple[str, ...]

@@ -19,6 +19,9 @@ class TimerKind(str, Enum):
     first_contact = "first_contact"
     follow_up = "follow_up"
     exit_review = "exit_review"
+    ucla_after_start = "ucla_after_start"
+    ucla_after_exit = "ucla_after_exit"
+    still_taking_part = "still_taking_part"
 
 
 def no_holidays(day: date) -> bool:
@@ -36,6 +39,12 @@ class TimerPolicy:
     exit_review_months: int = 8
     is_holiday: Callable[[date], bool] = no_holidays
     """Whether a day is a public holiday, when no one is expected to call."""
+    ucla_after_start_months: int = 3
+    """The UCLA-3 is asked again this long after the journey started (the referral)."""
+    ucla_after_exit_months: int = 6
+    """... and this long after the exit."""
+    still_taking_part_weeks: int = 6
+    """After a group runs itself, ask its members this much later whether they still take part."""
 
 
 def add_working_days(start: datetime, days: int, is_holiday: Callable[[date], bool] = no_holidays) -> datetime:
@@ -75,3 +84,20 @@ def first_follow_up_due(first_visit_at: datetime, policy: TimerPolicy) -> dateti
 
 def next_follow_up_due(previous_due: datetime, policy: TimerPolicy) -> datetime:
     return add_months(previous_due, policy.follow_up_every_months)
+
+
+def follow_up_after_contact(contact_at: datetime, policy: TimerPolicy) -> datetime:
+    """A contact is a follow-up: the next one is a whole period after it, not after the old due date."""
+    return add_months(contact_at, policy.follow_up_every_months)
+
+
+def ucla_after_start_due(referred_at: datetime, policy: TimerPolicy) -> datetime:
+    return add_months(referred_at, policy.ucla_after_start_months)
+
+
+def ucla_after_exit_due(exited_at: datetime, policy: TimerPolicy) -> datetime:
+    return add_months(exited_at, policy.ucla_after_exit_months)
+
+
+def still_taking_part_due(self_running_at: datetime, policy: TimerPolicy) -> datetime:
+    return self_running_at + timedelta(weeks=policy.still_taking_part_weeks)

@@ -86,3 +86,15 @@ async def reachable_journey(uow: UnitOfWork, runtime: ServiceRuntime, ctx: Conte
 def visible_query(query: sa.Select, table: sa.Table) -> sa.Select:
     """Journeys anyone may be shown at all: not erased, not hidden."""
     return query.where(table.c.erased.is_(False), table.c.hidden.is_(False))
+
+
+def tasks_scope(caller: Caller, ctx: Context) -> str | None:
+    """Whose tasks the caller sees: a guide of this organisation their own caseload's (their subject),
+    this organisation's coordinators every task (None); the tasks are this organisation's work, so
+    anyone else is refused (403)."""
+    if is_owner_coordinator(caller, ctx):
+        return None
+    if caller.has(Role.guide) and caller.organisation == ctx.org_id:
+        return caller.subject
+    raise HTTPException(403, {"error": "not_this_organisations_staff",
+                              "reason": f"tasks are for {ctx.org_id}'s guides and coordinators"})

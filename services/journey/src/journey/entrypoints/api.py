@@ -22,11 +22,13 @@ from brobygger_runtime.service import ServiceRuntime
 from journey.adapters import repository as repo
 from journey.adapters.tables import groups as group_table, guides, journeys as journeys_table, timers, transitions
 from journey.domain.clarification import Clarification, Slot, Ucla
+from journey.adapters.tables import follow_ups as follow_up_table, measures as measure_table
 from journey.domain.errors import DomainError, IllegalTransition, InvalidInput, NotFound
+from journey.domain.follow_through import STOP_REASONS, FollowUpOutcome, TimePoint
 from journey.domain.journey import State, Step
 from journey.entrypoints import access
 from journey.entrypoints.access import JOURNEY_FIELDS, reachable_journey
-from journey.service_layer import groups, journeys, visits
+from journey.service_layer import follow_through, groups, journeys, tasks, visits
 from journey.service_layer.context import Context
 
 router = APIRouter()
@@ -149,6 +151,23 @@ class MeetingIn(BaseModel):
     attending_member_ids: list[uuid.UUID] = Field(default=[], description="members who came: their first meeting is their first visit")
 
 
+class FollowUpIn(BaseModel):
+    outcome: FollowUpOutcome
+    reason: Literal[STOP_REASONS] | None = Field(  # type: ignore[valid-type]
+        default=None, description="why the citizen stopped, as a code (required for `stopped`; never free text)")
+    proposal_id: uuid.UUID | None = Field(default=None, description="the accepted proposal the outcome is about")
+    at: datetime | None = None
+
+
+class MeasureIn(UclaAnswers):
+    time_point: TimePoint = Field(description="baseline, after_start (3 months), exit, after_exit (6 months after)")
+    measured_at: datetime | None = None
+
+
+class TaskDoneIn(BaseModel):
+    done: bool = True
+
+
 _EXIT_STEP = {
     JourneyOutcome.completed: Step.complete,
     JourneyOutcome.dropped_out: Step.drop_out,
@@ -221,6 +240,10 @@ async def get_journey(citizen_id: uuid.UUID, runtime: Runtime, ctx: Ctx, caller:
             .where(timers.c.journey_id == j.journey_id, timers.c.fired_at.is_(None), timers.c.cancelled_at.is_(None))
             .order_by(timers.c.due_at)
         )).all()
+        outcomes = (await uow.session.execute(sa.select(follow_up_table).where(
+            follow_up_table.c.journey_id == j.journey_id).order_by(follow_up_table.c.id))).all()
+        measured = (await uow.session.execute(sa.select(measure_table).where(
+            measure_table.c.journey_id == j.journey_id).order_by(measure_table.c.id))).all()
     return {
         "journey_id": j.journey_id, "citizen_id": j.citizen_id, "state": j.state, "outcome": j.outcome,
         "guide_id": j.guide_id, "source": j.source, "postal_code": j.postal_code, "referral_count": j.referral_count,
@@ -231,6 +254,9 @@ async def get_journey(citizen_id: uuid.UUID, runtime: Runtime, ctx: Ctx, caller:
         "clarification": j.clarification, "baseline": j.baseline, "final": j.final,
         "relatives_involved": j.relatives_involved, "punch_card": card,
         "pending_timers": [{"kind": t.kind, "due_at": t.due_at} for t in pending],
+        "follow_ups": [{"outcome": f.outcome, "reason": f.reason, "proposal_id": f.proposal_id, "at": f.recorded_at}
+                       for f in outcomes],
+        "measures": {m.time_point: {"answers": m.answers, "measured_at": m.measured_at} for m in measured},
         "transitions": [{"step": s.step, "from": s.from_state, "to": s.to_state, "at": s.at} for s in steps],
     }
 
@@ -320,6 +346,44 @@ async def exit_journey(citizen_id: uuid.UUID, body: ExitIn, runtime: Runtime, ct
         await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="exit")
         event = await journeys.exit_journey(uow, ctx, citizen_id, exit)
     return {"state": "exited", "outcome": body.outcome.value, "days_in_journey": event.days_in_journey}
+
+
+@router.post("/journeys/{citizen_id}/follow-ups", status_code=201, tags=["follow-through"])
+async def record_follow_up(citizen_id: uuid.UUID, body: FollowUpIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
+    """The outcome of a follow-up: still going, paused, stopped (with a reason code) or needs a new
+    proposal (back to matching, which is asked again). Restarts the follow-up timer; FollowUpRecorded."""
+    outcome = follow_through.FollowUp(body.outcome, body.reason, body.proposal_id, caller.subject[:64], body.at)
+    async with runtime.unit_of_work() as uow:
+        await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="follow-up")
+        return await journeys.follow_up(uow, ctx, citizen_id, outcome)
+
+
+@router.post("/journeys/{citizen_id}/loneliness", status_code=201, tags=["follow-through"])
+async def record_loneliness(citizen_id: uuid.UUID, body: MeasureIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
+    """The UCLA-3 answers at a time point (asked again: the newer answers replace the older)."""
+    async with runtime.unit_of_work() as uow:
+        await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="loneliness measure")
+        journey = await journeys.journey_of(uow, citizen_id)
+        return await follow_through.record_measure(uow, ctx, journey, body.time_point, body.domain(),
+                                                   caller.subject[:64], body.measured_at)
+
+
+@router.get("/tasks", tags=["tasks"])
+async def list_tasks(runtime: Runtime, ctx: Ctx, caller: Staff, done: bool | None = None,
+                     limit: Limit = 50, offset: Offset = 0) -> list[dict]:
+    """Things that need a person (call, letter, arrange transport, ask the UCLA-3, follow up), oldest first:
+    a guide's own caseload's, or for this organisation's coordinators all of them; `done` filters."""
+    guide = access.tasks_scope(caller, ctx)
+    async with runtime.unit_of_work() as uow:
+        return await tasks.list_tasks(uow, guide, done, limit, offset)
+
+
+@router.post("/tasks/{task_id}/done", tags=["tasks"])
+async def mark_task(task_id: uuid.UUID, body: TaskDoneIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
+    """Done (`{"done": true}`) or not done after all (`false`); a guide only their own caseload's tasks."""
+    guide = access.tasks_scope(caller, ctx)
+    async with runtime.unit_of_work() as uow:
+        return await tasks.set_done(uow, str(task_id), guide, body.done, caller.subject[:64], ctx.now())
 
 
 @router.post("/groups", status_code=201, tags=["groups"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from brobygger_contracts.events.friendships import FriendshipEnded
 from brobygger_contracts.events.matching import ActivityPublished, GroupProposed, MatchAccepted, MatchDeclined, MatchProposed
+from brobygger_contracts.events.notify import FailureReason, NotificationFailed
 from brobygger_contracts.events.referral import (
     CitizenErased,
     ConsentChanged,
@@ -19,7 +20,7 @@ from journey.adapters import repository as repo
 from journey.domain.errors import DomainError
 from journey.domain.journey import State, Step
 from journey.domain.referral import Referral
-from journey.service_layer import friendships, groups, journeys, served
+from journey.service_layer import follow_through, friendships, groups, journeys, served
 from journey.service_layer.context import Context
 
 
@@ -78,6 +79,7 @@ def register(runtime: ServiceRuntime, ctx: Context) -> None:
                 proposal_id=event.proposal_id, citizen_id=event.citizen_id, kind=event.kind.value,
                 candidate_id=event.candidate_id, candidate_name=event.opened.candidate_name,
                 proposing_org=event.proposing_org, at=event.proposed_at,
+                transport_need=event.opened.transport_need.value if event.opened.transport_need else None,
             ),
         )
 
@@ -104,6 +106,13 @@ def register(runtime: ServiceRuntime, ctx: Context) -> None:
                 citizen_ids=tuple(event.citizen_ids), at=event.proposed_at,
             ),
         )
+
+    @runtime.handles(NotificationFailed)
+    async def on_notification_failed(event: NotificationFailed, uow: UnitOfWork) -> None:
+        # a citizen without e-mail or mobile: a task for their guide (call, or the printed letter), not an IT error
+        if event.reason is FailureReason.no_channel and event.citizen_id is not None:
+            await follow_through.message_did_not_reach(
+                uow, event.citizen_id, event.notification_id, uow.envelope.org if uow.envelope else None, event.failed_at)
 
     @runtime.handles(ActivityPublished)
     async def on_activity(event: ActivityPublished, uow: UnitOfWork) -> None:

@@ -52,6 +52,18 @@ def waiting_times_table(waiting_times: dict) -> Table:
     return records(grouped(waiting_times, "waiting"), ("waiting",))
 
 
+def partners_table(partners: dict) -> Table:
+    """A row per organisation: what it contributed."""
+    return records(grouped(partners, "org"), ("org",))
+
+
+def cohorts_table(cohorts: dict) -> Table:
+    """A row per cohort and time point: the paired change against the baseline."""
+    rows = [{"cohort": cohort, "time_point": point, **figures} for cohort, points in cohorts.items()
+            for point, figures in points.items()]
+    return records(rows, ("cohort", "time_point"))
+
+
 def waiting_now_table(waiting: list[Row]) -> Table:
     """A row per citizen waiting beyond a limit."""
     return records(waiting, WAITING_NOW_COLUMNS)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Callable, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
 from brobygger_runtime.auth import Caller, Role, requires
-from journey.domain.reports import MIN_CELL, suppress_small_cells
+from journey.domain.reports import MIN_CELL, Period, suppress_small_cells
 from journey.entrypoints import report_tables as tables
 from journey.entrypoints.access import is_owner_coordinator, require_owner_coordinator
 from journey.entrypoints.api import Ctx, Runtime
@@ -16,6 +17,20 @@ from journey.service_layer import reports
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv: one row per group or metric")]
+
+
+def period_of(start: Annotated[datetime | None, Query(alias="from", description="journeys referred from (with UTC offset)")] = None,
+              end: Annotated[datetime | None, Query(alias="to", description="... up to, not including (with UTC offset)")] = None) -> Period:
+    """The date range a report counts, by referral date (accepted proposals: by when they were accepted)."""
+    for name, moment in (("from", start), ("to", end)):
+        if moment is not None and moment.tzinfo is None:
+            raise HTTPException(422, {"error": "no_utc_offset", "reason": f"{name} needs a UTC offset, e.g. 2026-03-01T00:00:00+01:00"})
+    if start is not None and end is not None and start >= end:
+        raise HTTPException(422, {"error": "empty_period", "reason": "from must be before to"})
+    return Period(start, end)
+
+
+Range = Annotated[Period, Depends(period_of)]
 
 
 # aggregates only: steering and coordinators. Only the coordinators of the organisation running this
@@ -33,23 +48,23 @@ def _answer(data: Any, format: str, table: Callable[[Any], tables.Table], caller
 
 
 @router.get("", response_model=dict)  # the JSON as before; a Response (CSV) passes through
-async def everything(runtime: Runtime, ctx: Ctx, caller: Reader, format: Format = "json") -> dict | Response:
+async def everything(runtime: Runtime, ctx: Ctx, caller: Reader, period: Range, format: Format = "json") -> dict | Response:
     async with runtime.unit_of_work() as uow:
-        data = await reports.all_reports(uow, ctx, citizens_listed=is_owner_coordinator(caller, ctx))
+        data = await reports.all_reports(uow, ctx, citizens_listed=is_owner_coordinator(caller, ctx), period=period)
     return _answer(data, format, tables.overview_table, caller, ctx)
 
 
 @router.get("/funnel", response_model=None)
-async def funnel(runtime: Runtime, ctx: Ctx, caller: Reader, format: Format = "json") -> dict | Response:
+async def funnel(runtime: Runtime, ctx: Ctx, caller: Reader, period: Range, format: Format = "json") -> dict | Response:
     async with runtime.unit_of_work() as uow:
-        data = await reports.funnel(uow)
+        data = await reports.funnel(uow, period)
     return _answer(data, format, tables.funnel_table, caller, ctx)
 
 
 @router.get("/waiting-times", response_model=None)
-async def waiting_times(runtime: Runtime, ctx: Ctx, caller: Reader, format: Format = "json") -> dict | Response:
+async def waiting_times(runtime: Runtime, ctx: Ctx, caller: Reader, period: Range, format: Format = "json") -> dict | Response:
     async with runtime.unit_of_work() as uow:
-        data = await reports.waiting_times(uow)
+        data = await reports.waiting_times(uow, period)
     return _answer(data, format, tables.waiting_times_table, caller, ctx)
 
 
@@ -77,10 +92,28 @@ async def groups(runtime: Runtime, ctx: Ctx, caller: Reader, format: Format = "j
 
 
 @router.get("/loneliness", response_model=None)
-async def loneliness(runtime: Runtime, ctx: Ctx, caller: Reader, format: Format = "json") -> dict | Response:
+async def loneliness(runtime: Runtime, ctx: Ctx, caller: Reader, period: Range, format: Format = "json") -> dict | Response:
     async with runtime.unit_of_work() as uow:
-        data = await reports.loneliness(uow)
+        data = await reports.loneliness(uow, period)
     return _answer(data, format, tables.metrics, caller, ctx)
+
+
+@router.get("/loneliness-cohorts", response_model=None)
+async def loneliness_cohorts(runtime: Runtime, ctx: Ctx, caller: Reader, period: Range, format: Format = "json") -> dict | Response:
+    """Per cohort (quarter of referral) the UCLA baseline paired with 3 months after the start, the exit and
+    6 months after the exit: only citizens measured at both; a block of fewer than 5 pairs is suppressed."""
+    async with runtime.unit_of_work() as uow:
+        data = await reports.loneliness_cohorts(uow, period)
+    return _answer(data, format, tables.cohorts_table, caller, ctx)
+
+
+@router.get("/partners", response_model=None)
+async def partners(runtime: Runtime, ctx: Ctx, caller: Reader, period: Range, format: Format = "json") -> dict | Response:
+    """What each organisation contributed: referrals, guides' journeys, accepted proposals, activities and
+    volunteer friendships among them; counts of 1-4 suppressed as in every report."""
+    async with runtime.unit_of_work() as uow:
+        data = await reports.partners(uow, ctx, period)
+    return _answer(data, format, tables.partners_table, caller, ctx)
 
 
 @router.get("/gaps", response_model=None)

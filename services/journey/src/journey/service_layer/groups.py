@@ -17,6 +17,7 @@ from journey.domain.errors import DomainError, NotFound
 from journey.domain.groups import Group, GroupState, SelfRunningReason
 from journey.domain.journey import TRANSITIONS, State, Step
 from journey.service_layer import journeys, visits
+from journey.service_layer import follow_through
 from journey.service_layer.context import Context
 
 PROPOSED = "proposed"
@@ -190,6 +191,7 @@ async def _became_self_running(uow: UnitOfWork, ctx: Context, row: sa.Row, group
             meetings_held=group.meetings_held, became_self_running_at=now,
         )
     )
+    await follow_through.group_runs_itself(uow, ctx, row.group_id, now)  # members asked later whether they still take part
 
 
 async def group_view(uow: UnitOfWork, group_id: UUID) -> dict:

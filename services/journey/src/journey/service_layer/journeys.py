@@ -16,14 +16,17 @@ from brobygger_contracts.types import UclaScore
 from brobygger_runtime.unit_of_work import UnitOfWork
 from brobygger_runtime import erasure
 from journey.adapters import repository as repo
-from journey.adapters.anonymise import anonymise_journey
-from journey.adapters.tables import contacts, group_members, journeys, proposals
+from journey.adapters.anonymise import _month_start, anonymise_journey, ucla_total
+from journey.adapters.tables import contacts, follow_ups, group_members, journeys, measures, proposals, tasks as task_table
 from journey.domain.clarification import Clarification, Ucla
 from journey.domain.errors import NotFound
 from journey.domain.guides import least_loaded
 from journey.domain.journey import EXIT_STEPS, State, Step, next_state
 from journey.domain.referral import Referral
+from journey.domain.follow_through import FollowUpOutcome
+from journey.domain.tasks import TaskKind
 from journey.domain.timers import TimerKind, exit_review_due, first_contact_due
+from journey.service_layer import follow_through, tasks
 from journey.service_layer.context import Context
 
 
@@ -80,6 +83,7 @@ async def open_journey(uow: UnitOfWork, ctx: Context, referral: Referral) -> str
     await record_transition(uow, journey_id, str(referral.citizen_id), "open", "", State.referred.value, referral.received_at)
     await repo.schedule_timer(uow.session, journey_id, TimerKind.first_contact, first_contact_due(referral.received_at, ctx.policy, referral.urgency))
     await repo.schedule_timer(uow.session, journey_id, TimerKind.exit_review, exit_review_due(referral.received_at, ctx.policy))
+    await follow_through.journey_opened(uow, ctx, journey_id, referral.received_at)
     await assign_waiting_journeys(uow, ctx)
     return journey_id
 
@@ -110,7 +114,8 @@ async def assign_waiting_journeys(uow: UnitOfWork, ctx: Context) -> int:
 
 
 async def log_contact(uow: UnitOfWork, ctx: Context, citizen_id: UUID, kind: str, by: str | None, at: datetime | None, note: str | None) -> State:
-    """A phone call or home visit; the first one ends the wait for first contact."""
+    """A phone call or home visit; the first one ends the wait for first contact, a later one restarts
+    the follow-up timer (the guide has just followed up)."""
     journey = await journey_of(uow, citizen_id)
     at = at or ctx.now()
     first = journey.first_contact_at is None
@@ -118,7 +123,21 @@ async def log_contact(uow: UnitOfWork, ctx: Context, citizen_id: UUID, kind: str
     await uow.session.execute(contacts.insert().values(journey_id=journey.journey_id, kind=kind, by=by, at=at, note=note))
     if first:
         await repo.cancel_timers(uow.session, journey.journey_id, ctx.now(), TimerKind.first_contact)
+        await tasks.close_open(uow, journey.journey_id, (TaskKind.first_contact,), by, ctx.now())
+    await follow_through.restart_follow_up_timer(uow, ctx, journey.journey_id, at)
     return state
+
+
+async def follow_up(uow: UnitOfWork, ctx: Context, citizen_id: UUID, outcome: follow_through.FollowUp) -> dict:
+    """The outcome of a follow-up; one that needs a new proposal goes back to matching, which is asked
+    again with the kept clarification (as after a fall-through)."""
+    journey = await journey_of(uow, citizen_id)
+    recorded = await follow_through.record_follow_up(uow, ctx, journey, outcome)
+    state = State(journey.state)
+    if outcome.outcome is FollowUpOutcome.needs_new_proposal:
+        state = await advance(uow, journey, Step.ask_again, recorded["recorded_at"])
+        await follow_through.ask_matching_again(uow, ctx, journey)
+    return recorded | {"state": state.value}
 
 
 async def clarify(uow: UnitOfWork, ctx: Context, citizen_id: UUID, clarification: Clarification) -> NeedsClarified:
@@ -166,6 +185,8 @@ class Proposal:
     candidate_name: str | None
     proposing_org: str
     at: datetime
+    transport_need: str | None = None
+    """How the citizen gets there (volunteer driver, flex transport, accompanied bus ride): the guide arranges it."""
 
 
 async def match_proposed(uow: UnitOfWork, proposal: Proposal) -> bool:
@@ -179,6 +200,7 @@ async def match_proposed(uow: UnitOfWork, proposal: Proposal) -> bool:
             proposal_id=str(proposal.proposal_id), journey_id=journey.journey_id, kind=proposal.kind,
             candidate_id=str(proposal.candidate_id), candidate_name=proposal.candidate_name,
             proposing_org=proposal.proposing_org, status="proposed", proposed_at=proposal.at,
+            transport_need=proposal.transport_need,
         )
     )
     return True
@@ -200,6 +222,8 @@ async def match_decided(uow: UnitOfWork, citizen_id: UUID, proposal_id: UUID, ac
         .where(proposals.c.proposal_id == str(proposal_id))
         .values(status="accepted" if accepted else "declined", decided_at=at)
     )
+    if accepted:
+        await follow_through.transport_to_arrange(uow, journey, str(proposal_id), at)
     return True
 
 
@@ -222,6 +246,7 @@ async def exit_journey(uow: UnitOfWork, ctx: Context, citizen_id: UUID, exit: Ex
         final=exit.final.as_dict() if exit.final else None, relatives_involved=relatives, exit_note=exit.note,
     )
     await repo.cancel_timers(uow.session, journey.journey_id, now)
+    await follow_through.journey_ended(uow, ctx, journey, outcome.value, exit.final, now)
     event = JourneyCompleted(
         journey_id=UUID(journey.journey_id), citizen_id=UUID(journey.citizen_id), outcome=outcome.value,
         baseline=UclaScore(**journey.baseline) if journey.baseline else None,
@@ -271,5 +296,14 @@ async def forget_ended_journeys(uow: UnitOfWork, ctx: Context, before: datetime)
 
 
 async def _forget_journey(uow: UnitOfWork, ctx: Context, journey_id: str) -> None:  # noqa: ARG001
-    """Who it was about and every note: gone; states, spans, source and UCLA totals stay, under a random id."""
-    await anonymise_journey(uow.session, journey_id)
+    """Who it was about and every note: gone; states, spans, source and UCLA totals stay, under a random id.
+    Its tasks go (they point at the person); outcomes and measures stay as codes and totals, by month."""
+    s = uow.session
+    await s.execute(task_table.delete().where(task_table.c.journey_id == journey_id))
+    new_id = await anonymise_journey(s, journey_id)
+    for row in (await s.execute(sa.select(measures).where(measures.c.journey_id == journey_id))).all():
+        await s.execute(measures.update().where(measures.c.id == row.id).values(
+            journey_id=new_id, answers=ucla_total(row.answers), measured_at=_month_start(row.measured_at)))
+    for row in (await s.execute(sa.select(follow_ups).where(follow_ups.c.journey_id == journey_id))).all():
+        await s.execute(follow_ups.update().where(follow_ups.c.id == row.id).values(
+            journey_id=new_id, proposal_id=None, recorded_by=None, recorded_at=_month_start(row.recorded_at)))

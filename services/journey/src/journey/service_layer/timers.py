@@ -1,4 +1,4 @@
-"""Firing due timers: each publishes FollowUpDue exactly once."""
+"""Firing due timers: each publishes FollowUpDue exactly once and opens the guide's task for it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from uuid import UUID
 from brobygger_contracts.events.journey import FollowUpDue
 from brobygger_runtime.unit_of_work import UnitOfWork
 from journey.adapters import repository as repo
+from journey.domain.follow_through import MEASURE_TIMERS
+from journey.domain.tasks import TIMER_TASKS
 from journey.domain.timers import TimerKind, next_follow_up_due
+from journey.service_layer import tasks
 from journey.service_layer.context import Context
 
 
@@ -31,6 +34,9 @@ async def fire_due_timers(uow: UnitOfWork, ctx: Context, limit: int = 200) -> li
                 kind=kind.value, due_at=due_at,
             )
         )
+        point = MEASURE_TIMERS.get(kind)
+        await tasks.open_task(uow, journey, TIMER_TASKS[kind], f"timer:{timer.id}", now,
+                              time_point=point.value if point else None, due_at=due_at.isoformat())
         if kind is TimerKind.follow_up:
             await repo.schedule_timer(uow.session, journey.journey_id, TimerKind.follow_up, next_follow_up_due(due_at, ctx.policy))
         fired.append(kind)

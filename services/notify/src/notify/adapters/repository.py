@@ -92,6 +92,13 @@ async def guide_of(session: AsyncSession, citizen_id: str) -> str | None:
     return await session.scalar(sa.select(citizen_guide.c.guide_id).where(citizen_guide.c.citizen_id == citizen_id))
 
 
+async def guide_with_org(session: AsyncSession, citizen_id: str) -> tuple[str, str] | None:
+    """The citizen's guide and the organisation they guide for."""
+    row = (await session.execute(sa.select(citizen_guide.c.guide_id, citizen_guide.c.guide_org)
+                                 .where(citizen_guide.c.citizen_id == citizen_id))).first()
+    return (row.guide_id, row.guide_org) if row else None
+
+
 async def forget_citizen(session: AsyncSession, citizen_id: str) -> None:
     """Who guides them, who referred them and their consent: gone."""
     await session.execute(citizen_consent.delete().where(citizen_consent.c.citizen_id == citizen_id))
@@ -125,6 +132,12 @@ async def awaiting_about(session: AsyncSession, citizen_id: str) -> list[sa.Row]
 async def save_referrer(session: AsyncSession, citizen_id: str, referrer_org: str, referred_at: datetime) -> None:
     stmt = _upsert(session, citizen_referrer).values(citizen_id=citizen_id, referrer_org=referrer_org, referred_at=referred_at)
     await session.execute(stmt.on_conflict_do_nothing())
+
+
+async def referred_at(session: AsyncSession, citizen_id: str, referrer: str) -> datetime | None:
+    """When `referrer` referred the citizen (what their messages call the person by, not an id)."""
+    return await session.scalar(sa.select(citizen_referrer.c.referred_at).where(
+        citizen_referrer.c.citizen_id == citizen_id, citizen_referrer.c.referrer_org == referrer))
 
 
 async def following_referrers(session: AsyncSession, citizen_id: str) -> list[str]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, UndefinedError, pass_context
 
 from brobygger_contracts.interests import INTERESTS
@@ -68,6 +68,16 @@ def time_slots(context: Mapping[str, Any], slots: Any) -> str:
     language = context.get("language", "en")
     return ", ".join(f"{_DAYS[language].get(s['day'], s['day'])} {_PARTS[language].get(s['part'], s['part'])}"
                      for s in slots or [])
+_DATE_PATTERNS = {"da": "d. MMMM", "sv": "d MMMM", "en": "d MMMM"}  # "3. marts", "3 mars", "3 March"
+
+
+@pass_context
+def local_date(context: Mapping[str, Any], value: Any) -> str:
+    """`{{ referred_at | local_date }}`: the day as the reader says it, in their time zone."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    language = context.get("language", "en")
+    day = moment.astimezone(ZoneInfo(context.get("timezone") or DEFAULT_TIMEZONE)).date()
+    return format_date(day, _DATE_PATTERNS[language], locale=_LOCALES[language])
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,7 @@ class TemplateLibrary:
         self.env.filters["local_moment"] = local_moment
         self.env.filters["interest_names"] = interest_names
         self.env.filters["time_slots"] = time_slots
+        self.env.filters["local_date"] = local_date
 
     def exists(self, template: str, language: str) -> bool:
         try:

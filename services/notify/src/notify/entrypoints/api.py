@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import AnyHttpUrl, BaseModel, UrlConstraints, ConfigDict, Field, SecretStr, field_validator
@@ -19,7 +19,8 @@ from brobygger_runtime.auth import Caller, requires
 from brobygger_runtime.auth import Role as CallerRole
 from brobygger_runtime.http import runtime_of
 from brobygger_runtime.service import ServiceRuntime
-from notify.adapters import repository as repo
+from notify.adapters import letters, repository as repo
+from notify.adapters.templates import TemplateProblem
 from notify.adapters.webhook_address import WebhookRefused
 from notify.domain.model import Channel, Contact, DeliveryStatus, QuietHours
 from notify.domain.rules import ROLES
@@ -277,3 +278,42 @@ async def list_deliveries(
                                         fields=DELIVERY_FIELDS, purpose="delivery log", allowed=True)
     lines = [_delivery_out(r) if staff else _delivery_status_out(r) for r in rows]
     return JSONResponse(jsonable_encoder(lines))
+
+
+LETTER_FIELDS = ("display_name",)
+
+
+@router.get("/deliveries/{notification_id}/letter", response_model=None,
+            responses={200: {"content": {"text/plain": {}, "text/html": {}}}})
+async def printable_letter(
+    notification_id: str, runtime: ServiceRuntime = Depends(runtime_of),
+    caller: Caller = Depends(requires(CallerRole.guide, CallerRole.coordinator)),
+    format: Literal["text", "html"] = Query("text", description="text (default) or html: a page to print"),
+) -> Response:
+    """A message to a citizen as a letter to print and post (for a citizen with no e-mail and no mobile):
+    the same template, in the citizen's language, greeting them by the name referral holds. For the
+    citizen's guide (their login subject, of the organisation they guide for) and this instance's
+    coordinators; anyone else, or a message not to a citizen: 404. Logged (the name is read)."""
+    async with runtime.db.sessions() as session:
+        row = await repo.find_delivery(session, notification_id)
+        guide = await repo.guide_with_org(session, row.citizen_id) if row is not None and row.citizen_id else None
+    is_guide = guide is not None and caller.has(CallerRole.guide) and (caller.subject, caller.organisation) == guide
+    is_coordinator = caller.has(CallerRole.coordinator) and caller.organisation == runtime.settings.org_id
+    allowed = row is not None and row.recipient_role == "citizen" and row.recipient_id and (is_guide or is_coordinator)
+    if row is not None and row.recipient_id:
+        async with runtime.db.transaction() as session:
+            await access_log.record(session, runtime.tables.access_log, caller, row.recipient_id, fields=LETTER_FIELDS,
+                                    purpose="printed letter", allowed=bool(allowed))
+    if not allowed:
+        raise refusal(404, "not_found", f"no letter {notification_id}")
+    dispatcher = runtime.dispatcher  # type: ignore[attr-defined]
+    contact = await dispatcher.contact_of(row)
+    if contact is None:  # referral no longer hands out the citizen's details (consent, erasure)
+        raise refusal(404, "not_found", f"no letter {notification_id}")
+    try:
+        language, message = dispatcher.compose(row, contact)
+    except TemplateProblem as exc:
+        raise refusal(409, "template_problem", str(exc)) from exc
+    if format == "html":
+        return Response(letters.as_html(message, language), media_type="text/html; charset=utf-8")
+    return Response(letters.as_text(message), media_type="text/plain; charset=utf-8")

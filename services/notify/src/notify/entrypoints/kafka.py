@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from brobygger_contracts import EVENTS, Event
 from brobygger_contracts.events.journey import GuideAssigned, JourneyCompleted
-from brobygger_contracts.events.notify import NotificationFailed
+from brobygger_contracts.events.notify import FailureReason, NotificationFailed
 from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralReceived
 from brobygger_contracts.sealed import readable
 from brobygger_runtime.unit_of_work import UnitOfWork
@@ -30,8 +30,11 @@ def facts_of(event: Event) -> dict[str, Any]:
 
 
 async def _escalation_wanted(event: NotificationFailed, uow: UnitOfWork, org_id: str) -> bool:
-    """Operators hear about their own instance's failures, except failed operator alerts (no loop)."""
+    """Operators hear about their own instance's failures, except failed operator alerts (no loop) and
+    citizens without e-mail or mobile (`no_channel`: the guide's task, not IT's)."""
     if uow.envelope is not None and uow.envelope.org != org_id:
+        return False
+    if event.reason is FailureReason.no_channel:
         return False
     return await repo.role_of_notification(uow.session, str(event.notification_id)) != "operator"
 

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 import sqlalchemy as sa
 
+from brobygger_contracts.events.notify import FailureReason
 from brobygger_runtime.singleton import SingletonLoop
 from notify.adapters import repository as repo
 from notify.adapters.channels import DeliveryError, OutgoingMessage
 from notify.adapters.citizen_contacts import CitizenContacts
 from notify.adapters.metrics import NotifyMetrics
-from notify.adapters.templates import TemplateLibrary, TemplateProblem
+from notify.adapters.templates import RenderedMessage, TemplateLibrary, TemplateProblem
 from notify.domain.masking import mask
 from notify.domain.model import (
     FOLLOWING_REFERRER, LANGUAGES, Channel, Contact, DeliveryStatus, QuietHours, details_held_by_referral,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UNCERTAIN_AFTER_CRASH = "delivery uncertain after crash"
+NO_CHANNEL = "no_channel: the citizen has no e-mail address and no mobile number; their guide calls or writes a letter"
 NO_LONGER_FOLLOWS = "the referrer no longer follows the citizen (referral gives out no details)"
 
 
@@ -129,7 +131,7 @@ class Dispatcher:
         if row.expires_at is not None and now >= row.expires_at:  # e.g. deferred past the visit by quiet hours or retries
             return await self._close(row, DeliveryStatus.cancelled, TOO_LATE, outcome="expired")
         try:
-            contact = await self._contact_of(row)
+            contact = await self.contact_of(row)
         except DeliveryError as exc:  # the owner of the details did not answer: nothing was sent
             await self._record_error(row, exc, row.attempts + 1, current=DeliveryStatus.pending)
             return True
@@ -137,6 +139,14 @@ class Dispatcher:
         if contact is None and (row.recipient_id or "").startswith(FOLLOWING_REFERRER):
             # Their consent to hear is theirs to withdraw: referral stopped handing out their details.
             return await self._close(row, DeliveryStatus.suppressed, NO_LONGER_FOLLOWS, outcome="suppressed")
+        if contact is not None and not address and not contact.email and not contact.phone and row.recipient_role == "citizen":
+            # No e-mail, no mobile: a person must call or write (journey gives the guide a task; the letter
+            # prints from GET /deliveries/{id}/letter). The guide's to act on, not an error for IT.
+            async with self.runtime.unit_of_work() as uow:
+                await record_failed(uow, row, NO_CHANNEL, now, attempts=row.attempts + 1,
+                                    only_if=(DeliveryStatus.pending,), reason=FailureReason.no_channel)
+            self._count(channel, "no_channel")
+            return True
         if contact is None or not address:
             cause = (f"referral gives no contact details to {self.runtime.settings.org_id} (no consent, or unknown citizen)"
                      if contact is None and details_held_by_referral(row.recipient_role, row.recipient_id)
@@ -146,10 +156,8 @@ class Dispatcher:
             return True
         if channel is Channel.sms and await self._defer_for_quiet_hours(row, contact, now):
             return True
-        language = contact.language if contact.language in LANGUAGES else "en"
-        variables = {**(row.variables or {}), "recipient_name": contact.display_name}
         try:
-            rendered = self.templates.render(row.template, language, variables, contact.timezone or self.policy.timezone)
+            language, rendered = self.compose(row, contact)
         except TemplateProblem as exc:
             async with self.runtime.unit_of_work() as uow:
                 await record_failed(uow, row, str(exc), now, attempts=row.attempts + 1, only_if=(DeliveryStatus.pending,))
@@ -166,6 +174,12 @@ class Dispatcher:
         await self._send(row, channel, message, mask(channel, address))
         return True
 
+    def compose(self, row: sa.Row, contact: Contact) -> tuple[str, RenderedMessage]:
+        """The message of a delivery for its reader: their language, name and time zone (also the printed letter)."""
+        language = contact.language if contact.language in LANGUAGES else "en"
+        variables = {**(row.variables or {}), "recipient_name": contact.display_name}
+        return language, self.templates.render(row.template, language, variables, contact.timezone or self.policy.timezone)
+
     async def _close(self, row: sa.Row, status: DeliveryStatus, reason: str, outcome: str) -> bool:
         """End a pending delivery without sending it (no failure: nothing for an operator to do)."""
         async with self.runtime.db.transaction() as session:
@@ -174,7 +188,7 @@ class Dispatcher:
         self._count(Channel(row.channel), outcome)
         return True
 
-    async def _contact_of(self, row: sa.Row) -> Contact | None:
+    async def contact_of(self, row: sa.Row) -> Contact | None:
         """Staff and volunteers from the directory; citizens from their owner, at send time."""
         if row.recipient_id is None:
             return None

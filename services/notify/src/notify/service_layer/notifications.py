@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from brobygger_runtime import erasure
 from brobygger_runtime.unit_of_work import UnitOfWork
 from notify.adapters import repository as repo
+from notify.domain.disclosure import facts_for
 from notify.domain.masking import mask
 from notify.domain.model import Channel, Contact, DeliveryStatus, details_held_by_referral, following_referrer, new_notification_id
 from brobygger_runtime.tracing import current_traceparent
@@ -40,12 +41,14 @@ async def plan_notifications(uow: UnitOfWork, rules: RuleBook, event_name: str, 
             # A newer event of a reminder rule replaces the older one's unsent reminders.
             await repo.cancel_open_about(uow.session, citizen_id, rule_id=planned.rule_id, reason="replaced by a newer booking")
         too_late = planned.expires_at is not None and planned.expires_at <= now
+        readable = facts_for(planned.target.role, facts)
         for recipient_id in await _recipients(uow, planned):
             seq = await repo.add_delivery(
                 uow.session, source_event_id=source_event_id, source_event_type=event_name,
                 rule_id=planned.rule_id, template=planned.template, recipient_role=planned.target.role,
                 recipient_id=recipient_id, citizen_id=citizen_id,
-                allowed_channels=",".join(c.value for c in planned.channels), variables=dict(facts),
+                allowed_channels=",".join(c.value for c in planned.channels),
+                variables=await _for_recipient(uow, readable, planned.target.role, citizen_id, recipient_id),
                 traceparent=current_traceparent(), send_after=planned.send_after, expires_at=planned.expires_at,
             )
             if too_late:  # kept in the log, so the guide can see why no reminder went out
@@ -57,6 +60,17 @@ async def plan_notifications(uow: UnitOfWork, rules: RuleBook, event_name: str, 
 
 
 TOO_LATE = "too late: the moment it reminds of has come"
+
+
+async def _for_recipient(uow: UnitOfWork, facts: dict[str, Any], role: str, citizen_id: str | None,
+                         recipient_id: str | None) -> dict[str, Any]:
+    """A referrer's message names the person by the day they were referred ("the person you referred on
+    3 March"), not by an id: that day goes with the delivery."""
+    if role == "referrer" and citizen_id and recipient_id:
+        when = await repo.referred_at(uow.session, citizen_id, recipient_id)
+        if when is not None:
+            return {**facts, "referred_at": when.isoformat()}
+    return facts
 
 
 def _first_attempt_at(row) -> datetime:  # noqa: ANN001

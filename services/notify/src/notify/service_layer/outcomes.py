@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from brobygger_contracts.events.notify import Channel as WireChannel
-from brobygger_contracts.events.notify import NotificationFailed, NotificationSent, RecipientRole
+from brobygger_contracts.events.notify import FailureReason, NotificationFailed, NotificationSent, RecipientRole
 from brobygger_runtime.tracing import continuing
 from brobygger_runtime.unit_of_work import UnitOfWork
 from notify.adapters import repository as repo
@@ -34,8 +34,9 @@ async def record_sent(uow: UnitOfWork, row: sa.Row, sent_at: datetime, language:
 
 async def record_failed(uow: UnitOfWork, row: sa.Row, cause: str, failed_at: datetime, *,
                         status: DeliveryStatus = DeliveryStatus.failed, attempts: int | None = None,
-                        only_if: tuple[DeliveryStatus, ...] = ()) -> bool:
-    """Give up on a delivery (failed, or uncertain for an operator to judge) and say so.
+                        only_if: tuple[DeliveryStatus, ...] = (), reason: FailureReason | None = None) -> bool:
+    """Give up on a delivery (failed, or uncertain for an operator to judge) and say so: why as a code
+    (`no_channel` is the citizen's guide's to act on, the rest the operators'), for whom and about whom.
 
     With `only_if`, nothing happens unless the delivery is still in one of those
     states: two dispatchers taking stock at once report a leftover only once.
@@ -51,5 +52,8 @@ async def record_failed(uow: UnitOfWork, row: sa.Row, cause: str, failed_at: dat
             notification_id=uuid.UUID(row.notification_id), source_event_id=row.source_event_id,
             recipient_id=row.recipient_id, channel=WireChannel(row.channel), cause=cause,
             attempts=attempts, failed_at=failed_at,
+            reason=reason or (FailureReason.uncertain if status is DeliveryStatus.uncertain else FailureReason.channel_failed),
+            recipient_role=RecipientRole(row.recipient_role),
+            citizen_id=uuid.UUID(row.citizen_id) if row.citizen_id else None,
         ))
     return True

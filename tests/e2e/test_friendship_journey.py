@@ -1,7 +1,8 @@
-"""Two-sided consent and a friendship over time (issue 14), through the four services as separate processes on
-a real broker and PostgreSQL: Red Cross's coordinator registers two trained volunteers; citizen A says yes to the
-first, who declines, and A gets the next volunteer; the first volunteer says yes to citizen B; the pair agree,
-meet, and B's side ends it; the volunteer is not retired and their place goes to a new citizen, journey gives
+"""A volunteer from application to a friendship's end (issue 14), through the four services as separate processes on
+a real broker and PostgreSQL: Sara applies with her own login and Red Cross's coordinator interviews, vets, has her
+sign and trains her (before the last step she is proposed to nobody); Bent is registered ready by the coordinator.
+Citizen A says yes to Sara, who declines (herself), and A gets Bent; Sara says yes to citizen B; the pair agree,
+Sara logs their meetings, and B's side ends it; the volunteer is not retired and their place goes to a new citizen, journey gives
 B's guide a follow-up, and each volunteer got exactly one question (e-mail, in their language) per proposal."""
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Partnership:
         self.guide = identity.auth("guide", org=HOME, subject=GUIDE)
         self.home = identity.auth("coordinator", org=HOME)
         self.red_cross = identity.auth("coordinator", org=FRIENDS)
+        self.sara = identity.auth("volunteer", org=FRIENDS, subject="sara")
+        self.answering = {}  # volunteer id -> the login that answers for them (their own where they have one)
 
     async def ok(self, method: str, url: str, auth: httpx.Auth, **kw) -> dict:  # noqa: ANN003
         response = await self.http.request(method, url, auth=auth, **kw)
@@ -78,9 +81,31 @@ class Partnership:
         return await self.ok("POST", f"{self.friends}/proposals/{proposal['proposal_id']}/accept", self.guide)
 
     async def volunteer_answers(self, proposal: dict, answer: str) -> dict:
-        # on the volunteer's behalf: a volunteer's own login is the volunteer lifecycle's part
         return await self.ok("POST", f"{self.friends}/proposals/{proposal['proposal_id']}/volunteer-answer",
-                             self.red_cross, json={"answer": answer})
+                             self.answering.get(proposal["candidate_id"], self.red_cross), json={"answer": answer})
+
+    async def sara_applies_and_is_made_ready(self, citizen_waiting: str) -> str:
+        """Sara's own application, then each step by the coordinator; proposed to nobody until the last one."""
+        today = date.today().isoformat()
+        profile = {"interests": ["bagning", "kaffe og snak"], "languages": ["da", "sv"], "postal_code": "6800",
+                   "max_travel_km": 10, "capacity": 1, "availability": [{"day": "tue", "part": "morning"}]}
+        applied = await self.ok("POST", f"{self.friends}/volunteers/applications", self.sara, json=profile)
+        sara = applied["volunteer_id"]
+        assert (applied["status"], applied["account"]) == ("applied", "sara")
+        steps = [("interview", {"held_on": today, "outcome": "approved"}),
+                 ("vetting", {"kind": "criminal_record_extract", "seen_on": today}),
+                 ("confidentiality", {"signed_on": today}),
+                 ("training", {"course": "friend_basics", "completed_on": today})]
+        for step, body in steps:
+            judged = await self.ok("GET", f"{self.friends}/citizens/{citizen_waiting}/candidates", self.red_cross,
+                                   params={"kind": "volunteer_friend"})
+            [shown] = [c for c in judged["candidates"] if c["candidate_id"] == sara]
+            assert shown["eligible"] is False and "not_ready" in shown["excluded_because"], shown
+            await self.ok("POST", f"{self.friends}/volunteers/{sara}/{step}", self.red_cross, json=body)
+        mine = await self.ok("GET", f"{self.friends}/volunteers/me", self.sara)
+        assert (mine["volunteer_id"], mine["status"]) == (sara, "ready")
+        self.answering[sara] = self.sara
+        return sara
 
 
 async def test_a_friendship_from_two_sided_consent_to_its_end(stack, identity, kafka_bootstrap):  # noqa: ANN001
@@ -93,19 +118,27 @@ async def test_a_friendship_from_two_sided_consent_to_its_end(stack, identity, k
         await p.ok("POST", f"{notify}/contacts", p.home, json={
             "recipient_id": GUIDE, "role": "guide", "display_name": "Anne", "email": "anne@varde.example",
             "language": "da"})
-        volunteers = {}
-        for name, interests, language in (("Sara", ["bagning", "kaffe og snak"], "sv"), ("Bent", ["bagning"], "da")):
-            body = {"interests": interests, "languages": ["da"], "postal_code": "6800", "max_travel_km": 10,
-                    "capacity": 1, "trained": True, "availability": [{"day": "tue", "part": "morning"}]}
-            volunteer_id = (await p.ok("POST", f"{p.friends}/volunteers", p.red_cross, json=body))["volunteer_id"]
-            volunteers[name] = volunteer_id
+        # A is referred while Red Cross has no volunteer ready; Sara applies herself and is made ready step by
+        # step (proposed to nobody before the last), then Bent is registered ready by the coordinator.
+        a = await p.referred_and_clarified("Astrid Holm")
+
+        async def known() -> bool:
+            return (await http.get(f"{p.friends}/citizens/{a}/candidates", auth=p.red_cross)).status_code == 200
+        await wait_until(known, timeout=60, interval=0.2)
+        volunteers = {"Sara": await p.sara_applies_and_is_made_ready(a)}
+        today = date.today().isoformat()
+        bent_body = {"interests": ["bagning"], "languages": ["da"], "postal_code": "6800", "max_travel_km": 10,
+                     "capacity": 1, "trained": True, "availability": [{"day": "tue", "part": "morning"}],
+                     "vetting": {"kind": "criminal_record_extract", "seen_on": today}, "confidentiality_signed_on": today}
+        volunteers["Bent"] = (await p.ok("POST", f"{p.friends}/volunteers", p.red_cross, json=bent_body))["volunteer_id"]
+        for name, language in (("Sara", "sv"), ("Bent", "da")):
             await p.ok("POST", f"{notify}/contacts", p.red_cross, json={
-                "recipient_id": volunteer_id, "role": "volunteer", "display_name": name,
+                "recipient_id": volunteers[name], "role": "volunteer", "display_name": name,
                 "email": f"{name.lower()}@frivillig.example", "language": language, "preferred_channel": "email"})
         sara, bent = volunteers["Sara"], volunteers["Bent"]
+        await p.ok("POST", f"{p.friends}/assignments/run", p.red_cross)
 
-        # A says yes to Sara (the best match); Sara is asked and declines; A is proposed Bent.
-        a = await p.referred_and_clarified("Astrid Holm")
+        # A says yes to Sara (the best match); Sara is asked and declines herself; A is proposed Bent.
         first = await p.proposal_to(a)
         assert first["candidate_id"] == sara
         asked = await p.citizen_says_yes(first)
@@ -126,15 +159,15 @@ async def test_a_friendship_from_two_sided_consent_to_its_end(stack, identity, k
         friendship = (await p.volunteer_answers(offer, "accept"))["friendship_id"]
         assert friendship
 
-        # The guide records the agreement; meetings are logged (no notes under the default policy).
+        # The guide records the agreement; Sara logs their meetings (no notes under the default policy).
         base = f"{p.friends}/friendships/{friendship}"
         agreed = await p.ok("POST", f"{base}/agreement", p.guide,
                             json={"rhythm": "weekly", "channel": "in_person", "place": "Varde Bibliotek"})
         assert (agreed["rhythm"], agreed["channel"]) == ("weekly", "in_person")
         for minutes in (60, 90):
-            await p.ok("POST", f"{base}/meetings", p.red_cross,
+            await p.ok("POST", f"{base}/meetings", p.sara,
                        json={"met_on": date.today().isoformat(), "minutes": minutes, "channel": "in_person"})
-        refused = await http.post(f"{base}/meetings", auth=p.red_cross, json={
+        refused = await http.post(f"{base}/meetings", auth=p.sara, json={
             "met_on": date.today().isoformat(), "minutes": 30, "channel": "phone", "note": "she was sad"})
         assert refused.status_code == 422
 

@@ -17,7 +17,7 @@ from matching.testing import (
 async def test_every_route_declares_its_roles_and_answers_401_without_a_token(kafka_bootstrap, database_url):
     async with matching_instance(kafka_bootstrap, database_url) as (_runtime, api):
         policies = route_policies(api._transport.app)
-        assert len(policies) == 16  # matching's 14, the runtime's access log and personal data
+        assert len(policies) == 17  # matching's 15 (group-request added), the runtime's access log and personal data
         async with anonymous(api) as nobody:
             for method, path, roles in policies:
                 assert roles is not None, f"{method} {path} declares no requires(...)"

@@ -31,6 +31,8 @@ class Settings(ServiceSettings):
     self_running_after_meetings: int = Field(default=3, ge=1, description="consecutive meetings without the facilitator before a group runs itself")
     match_wait_limit_days: int = Field(default=30, ge=0, description="clarified citizens waiting longer for a match are reported")
     first_visit_wait_limit_days: int = Field(default=14, ge=0, description="accepted matches waiting longer for the first visit are reported")
+    stopped_attending_after_meetings: int = Field(
+        default=3, ge=1, description="recorded group meetings in a row a member missed before their place is freed")
     timer_poll_seconds: float = Field(default=30.0, gt=0, description="how often the scheduler looks for due timers")
 
     @field_validator("holiday_country")
@@ -52,6 +54,7 @@ class Settings(ServiceSettings):
             org_id=self.org_id, policy=policy, self_running_after_meetings=self.self_running_after_meetings,
             match_wait_limit_days=self.match_wait_limit_days, first_visit_wait_limit_days=self.first_visit_wait_limit_days,
             retention_months_after_exit=self.retention_months_after_exit,
+            stopped_attending_after_meetings=self.stopped_attending_after_meetings,
         )
 
 

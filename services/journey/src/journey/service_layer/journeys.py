@@ -25,6 +25,7 @@ from journey.domain.journey import EXIT_STEPS, State, Step, next_state
 from journey.domain.referral import Referral
 from journey.domain.timers import TimerKind, exit_review_due, first_contact_due
 from journey.service_layer.context import Context
+from journey.service_layer import participation
 
 
 async def advance(uow: UnitOfWork, journey: sa.Row, step: Step, at: datetime, **values: Any) -> State:
@@ -222,6 +223,7 @@ async def exit_journey(uow: UnitOfWork, ctx: Context, citizen_id: UUID, exit: Ex
         final=exit.final.as_dict() if exit.final else None, relatives_involved=relatives, exit_note=exit.note,
     )
     await repo.cancel_timers(uow.session, journey.journey_id, now)
+    await participation.journey_ended(uow, UUID(journey.citizen_id), now)  # their group places are free
     event = JourneyCompleted(
         journey_id=UUID(journey.journey_id), citizen_id=UUID(journey.citizen_id), outcome=outcome.value,
         baseline=UclaScore(**journey.baseline) if journey.baseline else None,

@@ -1,4 +1,6 @@
-"""The citizen chooses: accepting reserves the candidate; declining frees it and proposes the next one.
+"""The citizen chooses among the options shown together: accepting one reserves its candidate and
+withdraws the other options of that kind; declining frees the slot, and once no option of the kind is
+left the next ones are proposed.
 
 A candidate who stops lets their citizens go the same way, whether they had answered or not."""
 
@@ -40,18 +42,44 @@ async def _decide(uow: UnitOfWork, proposal_id: UUID, now: datetime, **values: o
 
 
 async def accept(uow: UnitOfWork, proposal_id: UUID) -> MatchAccepted:
+    """The citizen (with the guide) picks this option."""
     row = await _held(uow, proposal_id)
+    return await accepted(uow, row)
+
+
+async def accepted(uow: UnitOfWork, row: sa.Row) -> MatchAccepted:
+    """The acceptance takes effect: `MatchAccepted`, and the other options of the kind are withdrawn."""
+    proposal_id = UUID(row.proposal_id)
     now = datetime.now(UTC)
     await _decide(uow, proposal_id, now, status="accepted")
     metrics_of(uow.runtime).decisions.labels(row.kind, "accepted").inc()
     event = MatchAccepted(proposal_id=proposal_id, citizen_id=UUID(row.citizen_id), kind=ProposalKind(row.kind),
                           candidate_id=UUID(row.candidate_id), accepted_at=now)
     await uow.publish(event)
+    await withdraw_other_options(uow, row, now)
     return event
 
 
+async def withdraw_other_options(uow: UnitOfWork, chosen: sa.Row, now: datetime) -> list[MatchDeclined]:
+    """The options of the kind still open beside the chosen one are withdrawn (their slots freed) with
+    `MatchDeclined` (`chose_another`): for journey a pending proposal declined, which changes no state."""
+    let_go = []
+    for other in await repo.open_options(uow.session, UUID(chosen.citizen_id), Kind(chosen.kind)):
+        if other.proposal_id == chosen.proposal_id:
+            continue
+        await _decide(uow, UUID(other.proposal_id), now, status="withdrawn", decline_reason=DeclineReason.chose_another.value)
+        metrics_of(uow.runtime).decisions.labels(other.kind, "withdrawn").inc()
+        declined = MatchDeclined(proposal_id=UUID(other.proposal_id), citizen_id=UUID(other.citizen_id),
+                                 kind=ProposalKind(other.kind), candidate_id=UUID(other.candidate_id),
+                                 reason=DeclineReason.chose_another, declined_at=now)
+        await uow.publish(declined)
+        let_go.append(declined)
+    return let_go
+
+
 async def decline(uow: UnitOfWork, proposal_id: UUID, reason: DeclineReason) -> tuple[MatchDeclined, MatchProposed | None]:
-    """Decline, then propose the next best candidate of the same kind (never one proposed before)."""
+    """Decline one option; when no option of the kind is left open, propose the next best candidates of the
+    kind (never one proposed before). The first of them is returned."""
     return await _let_go(uow, await _held(uow, proposal_id), reason, status="declined")
 
 

@@ -25,17 +25,23 @@ async def _four_walks(api) -> list[str]:  # noqa: ANN001
     return made
 
 
+async def _shown_three(kafka: str, partnership: str, api) -> tuple[list[str], uuid.UUID]:  # noqa: ANN001
+    """Four walks published and a walker clarified, once their three options are shown."""
+    walks = await _four_walks(api)
+    citizen = uuid.uuid4()
+    await publish(kafka, partnership, referral(citizen, [ORG]), clarification(
+        citizen, wishes=["activity"], interests=["walking", "coffee_and_conversation"]))
+
+    async def three() -> bool:
+        return len(await proposals_of(api, citizen)) == 3
+    await eventually(three)
+    return walks, citizen
+
+
 async def test_three_options_at_once_and_picking_the_second_withdraws_the_others(kafka_bootstrap, database_url):
     async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
         partnership = runtime.settings.partnership_id
-        walks = await _four_walks(api)
-        citizen = uuid.uuid4()
-        await publish(kafka_bootstrap, partnership, referral(citizen, [ORG]), clarification(
-            citizen, wishes=["activity"], interests=["walking", "coffee_and_conversation"]))
-
-        async def three() -> bool:
-            return len(await proposals_of(api, citizen)) == 3
-        await eventually(three)
+        walks, citizen = await _shown_three(kafka_bootstrap, partnership, api)
         shown = await proposals_of(api, citizen, headers={"Accept-Language": "sv"})
         # Before issue 15 one was shown and the next only after a decline.
         assert [p["rank"] for p in shown] == [1, 2, 3]
@@ -65,14 +71,7 @@ async def test_three_options_at_once_and_picking_the_second_withdraws_the_others
 async def test_declining_one_option_keeps_the_others_and_the_next_come_when_none_is_left(kafka_bootstrap, database_url):
     async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
         partnership = runtime.settings.partnership_id
-        walks = await _four_walks(api)
-        citizen = uuid.uuid4()
-        await publish(kafka_bootstrap, partnership, referral(citizen, [ORG]), clarification(
-            citizen, wishes=["activity"], interests=["walking", "coffee_and_conversation"]))
-
-        async def three() -> bool:
-            return len(await proposals_of(api, citizen)) == 3
-        await eventually(three)
+        walks, citizen = await _shown_three(kafka_bootstrap, partnership, api)
         shown = await proposals_of(api, citizen)
         first = await api.post(f"/proposals/{shown[0]['proposal_id']}/decline", json={"reason": "too_far"})
         assert first.status_code == 200 and first.json()["next_proposal"] is None  # two options still open

@@ -48,6 +48,9 @@ async def test_red_cross_proposes_the_municipalitys_activity_within_consent_only
         [proposal] = await proposals_of(api, both)
         assert proposal["candidate_id"] == str(activity_id) and proposal["kind"] == "activity"
         # The citizen whose consent does not name the municipality is not proposed its activity.
+        async def clarified() -> bool:
+            return (await api.get(f"/citizens/{red_cross_only}/candidates", params={"kind": "activity"})).status_code == 200
+        await eventually(clarified)
         judged = (await api.get(f"/citizens/{red_cross_only}/candidates", params={"kind": "activity"})).json()
         [entry] = judged["candidates"]
         assert not entry["eligible"] and "not_consented" in entry["excluded_because"]

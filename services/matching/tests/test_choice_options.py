@@ -8,7 +8,7 @@ import uuid
 from brobygger_contracts.events.matching import GroupProposed, MatchAccepted, MatchDeclined, MatchProposed
 from matching.testing import (
     ORG, activity, clarification, eventually, matching_instance, of_type, proposals_of, publish, read_events,
-    referral, tokens,
+    referral, tokens, volunteer,
 )
 
 
@@ -105,3 +105,24 @@ async def test_asking_for_a_new_group_groups_citizens_an_activity_would_otherwis
         [group] = second.json()["group_proposals"]
         assert group["interest"] == "walking" and set(group["citizen_ids"]) == {str(c) for c in walkers}
         assert len(of_type(await read_events(kafka_bootstrap, partnership, want=4, settle=1.0), GroupProposed)) == 1
+
+
+async def test_volunteer_friends_can_be_shown_three_at_once_from_the_slots_the_assignment_leaves(kafka_bootstrap,
+                                                                                                  database_url):
+    async with matching_instance(kafka_bootstrap, database_url, volunteer_options_shown=3) as (runtime, api):
+        partnership = runtime.settings.partnership_id
+        ids = []
+        for interests in (["bagning", "gåtur"], ["bagning"], ["fiskeri"], ["strikning"]):  # best first
+            ids.append((await api.post("/volunteers", json=volunteer(interests=interests, capacity=1))).json()["volunteer_id"])
+        citizen = uuid.uuid4()
+        await publish(kafka_bootstrap, partnership, referral(citizen, [ORG]), clarification(citizen, wishes=["friend"]))
+
+        async def three() -> bool:
+            return len(await proposals_of(api, citizen)) == 3
+        await eventually(three)
+        shown = await proposals_of(api, citizen)
+        assert [(p["rank"], p["candidate_id"]) for p in shown] == [(1, ids[0]), (2, ids[1]), (3, ids[2])]
+        assert len({p["choice_id"] for p in shown}) == 1
+        accepted = await api.post(f"/proposals/{shown[2]['proposal_id']}/accept")
+        assert accepted.status_code == 200, accepted.text
+        assert [p["status"] for p in await proposals_of(api, citizen)] == ["withdrawn", "withdrawn", "accepted"]

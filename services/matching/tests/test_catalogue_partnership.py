@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from brobygger_contracts import dead_letter_topic, topic_for
 from brobygger_contracts.events.journey import GroupFormed, ParticipationEnded
-from brobygger_contracts.events.matching import ActivityPublished, GroupProposed, MatchProposed
+from brobygger_contracts.events.matching import ActivityPublished, GroupProposed, MatchAccepted, MatchProposed
 from matching.testing import (
     ORG, clarification, eventually, matching_instance, of_type, proposals_of, publish, read_events, referral,
 )
@@ -55,6 +55,17 @@ async def test_red_cross_proposes_the_municipalitys_activity_within_consent_only
         [entry] = judged["candidates"]
         assert not entry["eligible"] and "not_consented" in entry["excluded_because"]
         assert await proposals_of(api, red_cross_only) == []
+
+        # The municipality's instance proposed the same activity and the citizen accepted it there: this
+        # instance's proposal of it is withdrawn, so the seat is not held twice.
+        await publish(kafka_bootstrap, partnership, MatchAccepted(
+            proposal_id=uuid.uuid4(), citizen_id=both, kind="activity", candidate_id=activity_id,
+            accepted_at=datetime.now(UTC)), org=MUNICIPALITY)
+
+        async def withdrawn() -> bool:
+            return [p["status"] for p in await proposals_of(api, both)] == ["withdrawn"]
+        await eventually(withdrawn)
+        assert (await proposals_of(api, both))[0]["decline_reason"] == "chose_another"
 
 
 async def test_an_activity_belongs_to_the_organisation_whose_topic_it_came_from(kafka_bootstrap, database_url):

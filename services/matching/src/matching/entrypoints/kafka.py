@@ -5,16 +5,16 @@ from __future__ import annotations
 from brobygger_contracts.events.journey import (
     GroupFormed, GuideAssigned, JourneyCompleted, NeedsClarified, ParticipationEnded,
 )
-from brobygger_contracts.events.matching import ActivityPublished
+from brobygger_contracts.events.matching import ActivityPublished, MatchAccepted
 from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralEscalated, ReferralReceived
 from brobygger_runtime.errors import PermanentError
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import postal_codes
 from matching.domain import taxonomy
-from matching.domain.model import CitizenProfile, Slot, Wish
+from matching.domain.model import CitizenProfile, Kind, Slot, Wish
 from matching.domain.registry import Activity
-from matching.service_layer import catalogue, citizens, groups
+from matching.service_layer import catalogue, citizens, decisions, groups
 from matching.service_layer.errors import Refused
 
 
@@ -96,3 +96,8 @@ def register(runtime: ServiceRuntime) -> None:
     @runtime.handles(ParticipationEnded)
     async def on_participation_ended(event: ParticipationEnded, uow: UnitOfWork) -> None:
         await groups.participation_ended(uow, event.citizen_id, event.group_id, event.group_proposal_id)
+
+    @runtime.handles(MatchAccepted)
+    async def on_accepted_elsewhere(event: MatchAccepted, uow: UnitOfWork) -> None:
+        if uow.envelope.org != runtime.settings.org_id:  # our own acceptances were handled when they were made
+            await decisions.accepted_elsewhere(uow, event.citizen_id, Kind(event.kind.value), event.candidate_id)

@@ -63,18 +63,26 @@ async def accepted(uow: UnitOfWork, row: sa.Row) -> MatchAccepted:
 async def withdraw_other_options(uow: UnitOfWork, chosen: sa.Row, now: datetime) -> list[MatchDeclined]:
     """The options of the kind still open beside the chosen one are withdrawn (their slots freed) with
     `MatchDeclined` (`chose_another`): for journey a pending proposal declined, which changes no state."""
-    let_go = []
-    for other in await repo.open_options(uow.session, UUID(chosen.citizen_id), Kind(chosen.kind)):
-        if other.proposal_id == chosen.proposal_id:
-            continue
-        await _decide(uow, UUID(other.proposal_id), now, status="withdrawn", decline_reason=DeclineReason.chose_another.value)
-        metrics_of(uow.runtime).decisions.labels(other.kind, "withdrawn").inc()
-        declined = MatchDeclined(proposal_id=UUID(other.proposal_id), citizen_id=UUID(other.citizen_id),
-                                 kind=ProposalKind(other.kind), candidate_id=UUID(other.candidate_id),
-                                 reason=DeclineReason.chose_another, declined_at=now)
-        await uow.publish(declined)
-        let_go.append(declined)
-    return let_go
+    options = await repo.open_options(uow.session, UUID(chosen.citizen_id), Kind(chosen.kind))
+    return [await _withdrawn(uow, other, now) for other in options if other.proposal_id != chosen.proposal_id]
+
+
+async def _withdrawn(uow: UnitOfWork, row: sa.Row, now: datetime) -> MatchDeclined:
+    """An open option the citizen did not pick: withdrawn, its slot freed, the bus told (`chose_another`)."""
+    await _decide(uow, UUID(row.proposal_id), now, status="withdrawn", decline_reason=DeclineReason.chose_another.value)
+    metrics_of(uow.runtime).decisions.labels(row.kind, "withdrawn").inc()
+    declined = MatchDeclined(proposal_id=UUID(row.proposal_id), citizen_id=UUID(row.citizen_id), kind=ProposalKind(row.kind),
+                             candidate_id=UUID(row.candidate_id), reason=DeclineReason.chose_another, declined_at=now)
+    await uow.publish(declined)
+    return declined
+
+
+async def accepted_elsewhere(uow: UnitOfWork, citizen_id: UUID, kind: Kind, candidate_id: UUID) -> list[MatchDeclined]:
+    """A partner's instance proposed the same activity (the catalogue is shared) and the citizen accepted it there:
+    this instance's open proposal of it is withdrawn (`chose_another`), so its seat is not held twice."""
+    now = datetime.now(UTC)
+    options = await repo.open_options(uow.session, citizen_id, kind)
+    return [await _withdrawn(uow, row, now) for row in options if row.candidate_id == str(candidate_id)]
 
 
 async def decline(uow: UnitOfWork, proposal_id: UUID, reason: DeclineReason) -> tuple[MatchDeclined, MatchProposed | None]:

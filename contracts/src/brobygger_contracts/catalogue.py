@@ -41,6 +41,7 @@ EVENTS: tuple[type[Event], ...] = (
     journey.GroupFormed,
     journey.GroupBecameSelfRunning,
     journey.JourneyCompleted,
+    journey.ParticipationEnded,
     notify.NotificationSent,
     notify.NotificationFailed,
     friendships.VolunteerAsked,

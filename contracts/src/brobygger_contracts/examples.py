@@ -92,6 +92,10 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "journey_id": OTHER, "citizen_id": CITIZEN, "outcome": "completed", "days_in_journey": 120,
         "completed_at": WHEN, "sealed": BOX,
     },
+    "ParticipationEnded": {
+        "citizen_id": CITIZEN, "group_id": OTHER, "group_proposal_id": OTHER, "reason": "stopped_attending",
+        "ended_at": WHEN,
+    },
     "NotificationSent": {
         "notification_id": OTHER, "source_event_id": "evt-1", "recipient_id": "guide-7", "recipient_role": "guide",
         "channel": "email", "template": "referral_received", "language": "da", "sent_at": WHEN,

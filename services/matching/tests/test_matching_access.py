@@ -22,7 +22,7 @@ async def test_every_route_declares_its_roles_and_answers_401_without_a_token(ka
         # More routes than the 20 failed authentications a minute one address may make before 429.
         runtime.authenticator.throttle = FailureThrottle(limit=100)
         policies = route_policies(api._transport.app)
-        assert len(policies) == 34  # matching's 14, the volunteer lifecycle's 11, friendships' 7, the runtime's access log and personal data
+        assert len(policies) == 35  # matching's 15, the volunteer lifecycle's 11, friendships' 7, the runtime's access log and personal data
         async with anonymous(api) as nobody:
             for number, (method, path, roles) in enumerate(policies):
                 assert roles is not None, f"{method} {path} declares no requires(...)"

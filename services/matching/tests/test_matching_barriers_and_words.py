@@ -41,7 +41,7 @@ async def test_danish_words_match_a_swedish_activity_with_reasons_in_the_readers
 
 
 async def test_money_barrier_gets_free_first_never_paid_only_and_transport_is_arranged(kafka_bootstrap, database_url):
-    async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
+    async with matching_instance(kafka_bootstrap, database_url, activity_options_shown=1) as (runtime, api):
         partnership = runtime.settings.partnership_id
         ids = {}
         for name, price in {"paid": {"cost_dkk": 300}, "subsidised": {"cost_dkk": 300, "reduced_cost_dkk": 40},

@@ -16,8 +16,9 @@ async def test_personal_data_is_answered_to_referral_and_own_coordinators_only(k
         await publish(kafka_bootstrap, partnership, referral(ours, [ORG]), clarification(ours, wishes=["activity"]),
                       referral(not_ours, ["varde-kommune"]))
 
-        async def known() -> bool:
-            return (await api.get(f"/citizens/{ours}/personal-data")).status_code == 200
+        async def known() -> bool:  # the clarification too: it travels on journey's topic, not referral's
+            answer = await api.get(f"/citizens/{ours}/personal-data")
+            return answer.status_code == 200 and answer.json()["holds"]["profile"]["needs"] is not None
 
         await eventually(known)
         as_referral = tokens().service_auth("referral", "varde-kommune")

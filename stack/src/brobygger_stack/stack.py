@@ -100,6 +100,8 @@ class EmbeddedStack:
         }
         if name in self.database_url_for:
             env["DATABASE_URL"] = self.database_url_for[name]
+        if spec.package == "matching":  # who proposes a citizen's new groups: the first of these their consent names
+            env["MATCHING_ORGS"] = ",".join(org for org, services in self.runs().items() if "matching" in services)
         referral = next((i for i in self.instances if i.package == "referral"), None)
         if referral is not None:  # where every service gets citizens' data keys for sealed fields
             env["CITIZEN_KEYS_URL"] = f"http://127.0.0.1:{referral.port}/citizen-keys"

@@ -315,3 +315,27 @@ class FollowUpRecorded(SealedEvent, publisher="journey", sealed_part=FollowUpRec
     """The accepted proposal (activity, friend) the outcome is about, when the guide named one."""
     recorded_at: datetime
     """When the follow-up took place."""
+
+
+class ParticipationEndReason(str, Enum):
+    left = "left"
+    """The member left the group (told the guide or the facilitator)."""
+    stopped_attending = "stopped_attending"
+    """No attendance at the group's last `STOPPED_ATTENDING_AFTER_MEETINGS` recorded meetings."""
+    journey_ended = "journey_ended"
+    """The citizen's journey ended (exit)."""
+
+
+class ParticipationEnded(Event, publisher="journey"):
+    """A citizen no longer takes part in a group: their place is free for a newcomer (issue 15)."""
+
+    citizen_id: UUID
+    """Pseudonymous id of the citizen."""
+    group_id: UUID
+    """The group they took part in."""
+    group_proposal_id: UUID | None = None
+    """The matching proposal the group came from, when it came from one."""
+    reason: ParticipationEndReason
+    """Why it ended, as a code."""
+    ended_at: datetime
+    """When it ended."""

@@ -32,6 +32,8 @@ class DeclineReason(str, Enum):
     """The citizen said yes, the volunteer said no (two-sided consent)."""
     volunteer_no_answer = "volunteer_no_answer"
     """The citizen said yes, the volunteer did not answer in time (`VOLUNTEER_ANSWER_HOURS`)."""
+    chose_another = "chose_another"
+    """The citizen accepted another of the options shown with this one (added in issue 15)."""
 
 
 class TransportNeed(str, Enum):
@@ -136,6 +138,9 @@ class MatchProposedSealed(SealedPart):
     """What the guide must arrange for the citizen to get there; empty when nothing (or a volunteer friend)."""
     cost_dkk: int | None = Field(default=None, ge=0)
     """What the citizen pays, whole kroner (the subsidised price for a citizen with a money barrier); empty when not stated."""
+    estimated_wait_days: int | None = Field(default=None, ge=0)
+    """How long a citizen of this area waiting for this interest waits today for a seat or slot, in days
+    (matching's `domain/waiting.py`: the queue ahead over the rate seats free up); empty when it cannot be told."""
 
 
 class MatchProposed(SealedEvent, publisher="matching", sealed_part=MatchProposedSealed):
@@ -159,6 +164,9 @@ class MatchProposed(SealedEvent, publisher="matching", sealed_part=MatchProposed
     """1 for the best candidate, 2 for the next, ..."""
     proposed_at: datetime
     """When it was proposed."""
+    choice_id: UUID | None = None
+    """The options shown together (up to three of one kind, ranks 1..3) share this id: the citizen picks any
+    one, and accepting it withdraws the others (`MatchDeclined`, `chose_another`). Empty before issue 15."""
 
 
 class MatchAccepted(Event, publisher="matching"):
@@ -215,3 +223,8 @@ class GroupProposed(Event, publisher="matching", subject="group_proposal_id"):
     """The organisation whose matching instance made the proposal."""
     proposed_at: datetime
     """When it was proposed."""
+    proposal_version: int = Field(default=1, ge=1)
+    """1 when first proposed; each time the group grows (a newcomer joins, before or after it formed) it is
+    proposed again under the same `group_proposal_id` with the next version and all its members."""
+    group_id: UUID | None = None
+    """The formed group (`GroupFormed.group_id`) when a group that already meets grows; empty before it formed."""

@@ -34,6 +34,8 @@ class Settings(ServiceSettings):
     ucla_after_start_months: int = Field(default=3, ge=1, description="the UCLA-3 is asked again this many months after the referral")
     ucla_after_exit_months: int = Field(default=6, ge=1, description="... and this many months after the exit")
     still_taking_part_weeks: int = Field(default=6, ge=1, description="members of a group that runs itself are asked this many weeks later whether they still take part")
+    stopped_attending_after_meetings: int = Field(
+        default=3, ge=1, description="recorded group meetings in a row a member missed before their place is freed")
     timer_poll_seconds: float = Field(default=30.0, gt=0, description="how often the scheduler looks for due timers")
 
     @field_validator("holiday_country")
@@ -57,6 +59,7 @@ class Settings(ServiceSettings):
             org_id=self.org_id, policy=policy, self_running_after_meetings=self.self_running_after_meetings,
             match_wait_limit_days=self.match_wait_limit_days, first_visit_wait_limit_days=self.first_visit_wait_limit_days,
             retention_months_after_exit=self.retention_months_after_exit,
+            stopped_attending_after_meetings=self.stopped_attending_after_meetings,
         )
 
 

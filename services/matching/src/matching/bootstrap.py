@@ -27,6 +27,20 @@ class Settings(ServiceSettings, VolunteeringSettings):
         default=300, ge=0,
         description="run the batch assignment of volunteer friends this often; 0 = only on demand and on clarifications",
     )
+    matching_orgs: str = Field(
+        default="",
+        description="the partnership's organisations that run matching, comma-separated, in the partnership's order: "
+        "a citizen's new groups are proposed only by the first of them their consent names (one group proposal per "
+        "partnership); empty = this instance groups every citizen it knows (one matching instance)",
+    )
+    activity_options_shown: int = Field(
+        default=3, ge=1, le=10, description="how many activities a citizen is shown at once to choose from",
+    )
+    volunteer_options_shown: int = Field(
+        default=1, ge=1, le=10,
+        description="how many volunteer friends a citizen is shown at once: each one shown holds that volunteer's slot "
+        "(and is asked), so by default one at a time from the batch assignment, the next after a decline",
+    )
     import_max_bytes: int = Field(
         default=2_097_152, ge=1024,
         description="the largest CSV body POST /activities/import accepts; larger ones are refused with 413 unread "

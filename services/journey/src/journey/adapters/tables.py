@@ -152,6 +152,8 @@ groups = sa.Table(
     sa.Column("consecutive_without_facilitator", sa.Integer, nullable=False),
     sa.Column("formed_at", TS, nullable=False),
     sa.Column("self_running_at", TS, nullable=True),
+    sa.Column("proposal_version", sa.Integer, nullable=False, server_default="1",
+              comment="the latest GroupProposed version applied: a group that grows is proposed again"),
 )
 
 group_members = sa.Table(
@@ -159,6 +161,11 @@ group_members = sa.Table(
     metadata,
     sa.Column("group_id", ID, primary_key=True),
     sa.Column("citizen_id", ID, primary_key=True),
+    sa.Column("confirmed_at", TS, nullable=True, comment="when the member said yes; NULL while only proposed"),
+    sa.Column("left_at", TS, nullable=True, comment="when the member stopped taking part; the place is free"),
+    sa.Column("left_reason", sa.String(24), nullable=True, comment="left, stopped_attending or journey_ended"),
+    sa.Column("missed_in_a_row", sa.Integer, nullable=False, server_default="0",
+              comment="recorded meetings in a row the member did not attend"),
 )
 
 meetings = sa.Table(

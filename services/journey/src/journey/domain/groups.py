@@ -43,3 +43,12 @@ class Group:
         if self.state is GroupState.self_running:
             raise GroupClosed("the group already runs itself")
         return Group(GroupState.self_running, self.meetings_held, self.consecutive_without_facilitator)
+
+
+def after_meeting(missed_in_a_row: int, attended: bool, threshold: int) -> tuple[int, bool]:
+    """A member's run of missed meetings after one more recorded meeting, and whether they just stopped
+    attending (the run reached `threshold`): then their place is freed for someone waiting."""
+    if threshold < 1:
+        raise DomainError("the number of missed meetings after which a member stopped attending must be at least 1")
+    missed = 0 if attended else missed_in_a_row + 1
+    return missed, (not attended and missed == threshold)

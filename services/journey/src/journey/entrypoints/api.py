@@ -421,6 +421,31 @@ async def release_facilitator(group_id: uuid.UUID, runtime: Runtime, ctx: Ctx, c
         return await groups.group_view(uow, group_id)
 
 
+@router.post("/group-proposals/{group_proposal_id}/members/{citizen_id}/confirm", tags=["groups"])
+async def confirm_member(group_proposal_id: uuid.UUID, citizen_id: uuid.UUID, runtime: Runtime, ctx: Ctx,
+                         caller: Staff) -> dict:
+    """The citizen (with the guide) says yes to a proposed group: it forms with the members who confirmed; once it
+    meets, a member who confirms joins at once. The citizen's guide or a coordinator of an organisation in their
+    consent (else 404, logged)."""
+    async with runtime.unit_of_work() as uow:
+        await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="confirm group place")
+        return await groups.confirm_member(uow, ctx, group_proposal_id, citizen_id)
+
+
+@router.post("/groups/{group_id}/members/{citizen_id}/leave", tags=["groups"])
+async def leave_group(group_id: uuid.UUID, citizen_id: uuid.UUID, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
+    """The member leaves the group: their place is free (`ParticipationEnded`, `left`). The citizen's guide, a
+    coordinator of an organisation in their consent, or the guide facilitating the group (else 404, logged)."""
+    async with runtime.unit_of_work() as uow:
+        try:
+            await _group_of_caller(uow, ctx, caller, group_id)
+        except NotFound:
+            await reachable_journey(uow, runtime, ctx, caller, citizen_id, fields=(), purpose="leave group")
+        ended = await groups.leave(uow, ctx, group_id, citizen_id)
+    return {"group_id": str(group_id), "citizen_id": str(citizen_id), "reason": ended.reason.value,
+            "ended_at": ended.ended_at}
+
+
 async def _group_of_caller(uow, ctx: Context, caller: Caller, group_id: uuid.UUID) -> None:  # noqa: ANN001
     """A group is this organisation's: its coordinators, and the guide facilitating it, reach it."""
     if access.is_owner_coordinator(caller, ctx):

@@ -103,7 +103,7 @@ def register(runtime: ServiceRuntime, ctx: Context) -> None:
         await groups.group_proposed(
             uow, groups.GroupProposal(
                 proposal_id=event.group_proposal_id, interest=event.interest, postal_code=event.postal_code,
-                citizen_ids=tuple(event.citizen_ids), at=event.proposed_at,
+                citizen_ids=tuple(event.citizen_ids), at=event.proposed_at, version=event.proposal_version,
             ),
         )
 

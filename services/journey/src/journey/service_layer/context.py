@@ -25,6 +25,8 @@ class Context:
     first_visit_wait_limit_days: int = 14
     retention_months_after_exit: int = 12
     """A journey's personal data is kept this long after it ended, then only its anonymous counts."""
+    stopped_attending_after_meetings: int = 3
+    """Recorded meetings in a row a group member missed after which their place is freed (issue 15)."""
 
     def now(self) -> datetime:
         return self.clock()

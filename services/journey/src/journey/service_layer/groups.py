@@ -9,15 +9,14 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from brobygger_contracts.events.journey import GroupBecameSelfRunning, GroupFormed
+from brobygger_contracts.events.journey import GroupBecameSelfRunning, GroupFormed, ParticipationEnded, ParticipationEndReason
 from brobygger_runtime.unit_of_work import UnitOfWork
 from journey.adapters import repository as repo
 from journey.adapters.tables import group_members, groups, meetings
 from journey.domain.errors import DomainError, NotFound
-from journey.domain.groups import Group, GroupState, SelfRunningReason
+from journey.domain.groups import Group, GroupState, SelfRunningReason, after_meeting
 from journey.domain.journey import TRANSITIONS, State, Step
-from journey.service_layer import journeys, visits
-from journey.service_layer import follow_through
+from journey.service_layer import follow_through, journeys, participation, visits
 from journey.service_layer.context import Context
 
 PROPOSED = "proposed"
@@ -31,24 +30,62 @@ class GroupProposal:
     postal_code: str
     citizen_ids: tuple[UUID, ...]
     at: datetime
+    version: int = 1
 
 
 async def group_proposed(uow: UnitOfWork, proposal: GroupProposal) -> None:
-    """Keep the proposal until a coordinator names its facilitator (`form_group`)."""
+    """Keep the proposal until a coordinator names its facilitator (`form_group`); its members confirm one by
+    one (`confirm_member`). A later version (the group grew) adds its newcomers, also once the group meets;
+    an older or repeated version changes nothing, and a member who left is not brought back."""
     s = uow.session
-    exists = await s.scalar(sa.select(groups.c.group_id).where(groups.c.group_proposal_id == str(proposal.proposal_id)))
-    if exists:
+    row = (await s.execute(sa.select(groups).where(groups.c.group_proposal_id == str(proposal.proposal_id))
+                           .with_for_update())).first()
+    if row is not None:
+        if proposal.version <= row.proposal_version:
+            return
+        await s.execute(groups.update().where(groups.c.group_id == row.group_id).values(proposal_version=proposal.version))
+        for citizen in proposal.citizen_ids:
+            await _add_member(uow, row.group_id, citizen)
         return
     group_id = str(uuid.uuid4())
     await s.execute(
         groups.insert().values(
             group_id=group_id, group_proposal_id=str(proposal.proposal_id), interest=proposal.interest,
             postal_code=proposal.postal_code, facilitator_id=None, state=PROPOSED, meetings_held=0,
-            consecutive_without_facilitator=0, formed_at=proposal.at,
+            consecutive_without_facilitator=0, formed_at=proposal.at, proposal_version=proposal.version,
         )
     )
     for citizen in proposal.citizen_ids:
         await s.execute(group_members.insert().values(group_id=group_id, citizen_id=str(citizen)))
+
+
+async def confirm_member(uow: UnitOfWork, ctx: Context, group_proposal_id: UUID, citizen_id: UUID) -> dict:
+    """A proposed member says yes. Before the group forms they are counted in; once it meets they join at once
+    (their accepted match, as for the founders)."""
+    row = (await uow.session.execute(sa.select(groups).where(
+        groups.c.group_proposal_id == str(group_proposal_id)).with_for_update())).first()
+    if row is None:
+        raise NotFound(f"no group proposal {group_proposal_id}")
+    member = (await uow.session.execute(sa.select(group_members).where(
+        group_members.c.group_id == row.group_id, group_members.c.citizen_id == str(citizen_id)))).first()
+    if member is None or member.left_at is not None:
+        raise NotFound(f"citizen {citizen_id} is not proposed for group proposal {group_proposal_id}")
+    now = ctx.now()
+    if member.confirmed_at is None:
+        await uow.session.execute(group_members.update().where(
+            group_members.c.group_id == row.group_id, group_members.c.citizen_id == str(citizen_id)).values(confirmed_at=now))
+        if row.state != PROPOSED:
+            await _joined(uow, str(citizen_id), now)
+    return {"group_proposal_id": str(group_proposal_id), "group_id": row.group_id, "group_state": row.state,
+            "citizen_id": str(citizen_id), "confirmed": True}
+
+
+async def leave(uow: UnitOfWork, ctx: Context, group_id: UUID, citizen_id: UUID) -> ParticipationEnded:
+    """A member leaves the group: their place is free (`ParticipationEnded`, `left`)."""
+    ended = await participation.end(uow, str(group_id), str(citizen_id), ParticipationEndReason.left, ctx.now())
+    if ended is None:
+        raise NotFound(f"citizen {citizen_id} is not a member of group {group_id}")
+    return ended
 
 
 @dataclass(frozen=True)
@@ -71,6 +108,7 @@ async def form_group(uow: UnitOfWork, ctx: Context, new: NewGroup) -> GroupForme
         if row.state != PROPOSED:
             raise DomainError(f"the proposal already formed group {row.group_id}")
         group_id, interest, postal_code = row.group_id, row.interest, row.postal_code
+        await _keep_confirmed(uow, group_id)
         for citizen in new.member_citizen_ids:
             await _add_member(uow, group_id, citizen)
     else:
@@ -91,6 +129,8 @@ async def form_group(uow: UnitOfWork, ctx: Context, new: NewGroup) -> GroupForme
         )
     )
     members = await _members(uow, group_id)
+    await uow.session.execute(group_members.update().where(
+        group_members.c.group_id == group_id, group_members.c.confirmed_at.is_(None)).values(confirmed_at=now))
     for citizen in members:
         await _joined(uow, citizen, now)
     event = GroupFormed(
@@ -101,8 +141,20 @@ async def form_group(uow: UnitOfWork, ctx: Context, new: NewGroup) -> GroupForme
     return event
 
 
+async def _keep_confirmed(uow: UnitOfWork, group_id: str) -> None:
+    """A proposed group forms with the members who confirmed; when none has yet, the coordinator forming it
+    speaks for all of them (as before members confirmed one by one)."""
+    confirmed = await uow.session.scalar(sa.select(sa.func.count()).select_from(group_members).where(
+        group_members.c.group_id == group_id, group_members.c.confirmed_at.is_not(None)))
+    if confirmed:
+        await uow.session.execute(group_members.delete().where(
+            group_members.c.group_id == group_id, group_members.c.confirmed_at.is_(None)))
+
+
 async def _members(uow: UnitOfWork, group_id: str) -> list[str]:
-    query = sa.select(group_members.c.citizen_id).where(group_members.c.group_id == group_id).order_by(group_members.c.citizen_id)
+    """The group's members who still take part."""
+    query = sa.select(group_members.c.citizen_id).where(
+        group_members.c.group_id == group_id, group_members.c.left_at.is_(None)).order_by(group_members.c.citizen_id)
     return list((await uow.session.scalars(query)).all())
 
 
@@ -125,6 +177,7 @@ async def _attended(uow: UnitOfWork, ctx: Context, citizen_id: str, held_at: dat
 
 
 async def _add_member(uow: UnitOfWork, group_id: str, citizen_id: UUID) -> None:
+    """Add the citizen unless they are (or were: a member who left is not brought back) in the group."""
     present = await uow.session.scalar(
         sa.select(sa.func.count()).select_from(group_members).where(
             group_members.c.group_id == group_id, group_members.c.citizen_id == str(citizen_id)
@@ -154,6 +207,8 @@ async def record_meeting(
         raise DomainError(f"not members of the group: {sorted(strangers)}")
     for citizen in sorted({str(c) for c in attending_members}):
         await _attended(uow, ctx, citizen, held_at)
+    if attending_members:  # who came is known: the others missed it
+        await _count_absences(uow, ctx, row.group_id, {str(c) for c in attending_members}, held_at)
     attendees = max(attendees, len(set(attending_members)))
     after, reason = group.record_meeting(facilitator_present, ctx.self_running_after_meetings)
     await uow.session.execute(
@@ -164,6 +219,22 @@ async def record_meeting(
         await _became_self_running(uow, ctx, row, after, reason)
     return {"group_id": row.group_id, "state": after.state.value, "meetings_held": after.meetings_held,
             "consecutive_without_facilitator": after.consecutive_without_facilitator}
+
+
+async def _count_absences(uow: UnitOfWork, ctx: Context, group_id: str, came: set[str], held_at: datetime) -> None:
+    """Each confirmed member's run of missed meetings; one who missed `stopped_attending_after_meetings` in a row
+    stopped attending: their place is freed (`ParticipationEnded`, `stopped_attending`)."""
+    rows = (await uow.session.execute(sa.select(group_members).where(
+        group_members.c.group_id == group_id, group_members.c.left_at.is_(None),
+        group_members.c.confirmed_at.is_not(None)))).all()
+    for member in rows:
+        missed, stopped = after_meeting(member.missed_in_a_row, member.citizen_id in came,
+                                        ctx.stopped_attending_after_meetings)
+        await uow.session.execute(group_members.update().where(
+            group_members.c.group_id == group_id, group_members.c.citizen_id == member.citizen_id).values(
+            missed_in_a_row=missed))
+        if stopped:
+            await participation.end(uow, group_id, member.citizen_id, ParticipationEndReason.stopped_attending, held_at)
 
 
 async def facilitator_releases(uow: UnitOfWork, ctx: Context, group_id: UUID) -> None:
@@ -199,9 +270,15 @@ async def group_view(uow: UnitOfWork, group_id: UUID) -> dict:
     if row is None:
         raise NotFound(f"no group {group_id}")
     members = await _members(uow, row.group_id)
+    places = (await uow.session.execute(sa.select(group_members).where(group_members.c.group_id == row.group_id)
+                                        .order_by(group_members.c.citizen_id))).all()
     return {
         "group_id": row.group_id, "group_proposal_id": row.group_proposal_id, "interest": row.interest,
         "postal_code": row.postal_code, "facilitator_id": row.facilitator_id, "state": row.state,
+        "proposal_version": row.proposal_version,
+        "members": [{"citizen_id": m.citizen_id, "confirmed": m.confirmed_at is not None,
+                     "left_at": m.left_at, "left_reason": m.left_reason, "missed_in_a_row": m.missed_in_a_row}
+                    for m in places],
         "meetings_held": row.meetings_held, "consecutive_without_facilitator": row.consecutive_without_facilitator,
         "member_citizen_ids": sorted(members), "formed_at": row.formed_at,
         "self_running_at": row.self_running_at,

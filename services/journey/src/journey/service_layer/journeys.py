@@ -26,7 +26,7 @@ from journey.domain.referral import Referral
 from journey.domain.follow_through import FollowUpOutcome
 from journey.domain.tasks import TaskKind
 from journey.domain.timers import TimerKind, exit_review_due, first_contact_due
-from journey.service_layer import follow_through, tasks
+from journey.service_layer import follow_through, participation, tasks
 from journey.service_layer.context import Context
 
 
@@ -247,6 +247,7 @@ async def exit_journey(uow: UnitOfWork, ctx: Context, citizen_id: UUID, exit: Ex
     )
     await repo.cancel_timers(uow.session, journey.journey_id, now)
     await follow_through.journey_ended(uow, ctx, journey, outcome.value, exit.final, now)
+    await participation.journey_ended(uow, UUID(journey.citizen_id), now)  # their group places are free
     event = JourneyCompleted(
         journey_id=UUID(journey.journey_id), citizen_id=UUID(journey.citizen_id), outcome=outcome.value,
         baseline=UclaScore(**journey.baseline) if journey.baseline else None,

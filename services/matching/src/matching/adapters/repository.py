@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from matching.adapters import postal_codes
-from matching.adapters.tables import activities, citizens, group_members, group_proposals, proposals, volunteers
+from matching.adapters.tables import (
+    activities, citizens, group_members, group_proposals, group_requests, proposals, volunteers,
+)
 from matching.domain.groups import ProposedGroup
 from matching.friendships.citizen_data import forget_friendships
 from matching.domain.model import Candidate, CitizenProfile, Kind, Preferences, Slot, Traits, Wish
@@ -70,6 +72,7 @@ async def _drop_matches(session: AsyncSession, key: str) -> None:
     await session.execute(proposals.delete().where(proposals.c.citizen_id == key))
     await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
     await forget_friendships(session, key)  # questions asked about them, their friendships (matching.friendships)
+    await session.execute(group_requests.delete().where(group_requests.c.citizen_id == key))
 
 
 async def citizens_whose_journey_ended(session: AsyncSession, before: datetime) -> list[UUID]:
@@ -84,6 +87,7 @@ async def stop_waiting(session: AsyncSession, citizen_id: UUID, now: datetime) -
     await session.execute(proposals.delete().where(proposals.c.citizen_id == key,
                                                    proposals.c.status.in_(("proposed", "awaiting_volunteer"))))
     await session.execute(group_members.delete().where(group_members.c.citizen_id == key))
+    await session.execute(group_requests.delete().where(group_requests.c.citizen_id == key))
     if await citizen_row(session, citizen_id) is not None:
         await save_citizen(session, citizen_id, now, needs=None, needs_clarified_at=None)
 
@@ -326,23 +330,107 @@ async def open_proposals(session: AsyncSession, kind: Kind) -> set[str]:
 
 
 async def proposed_groups(session: AsyncSession) -> list[ProposedGroup]:
-    """Every group proposed so far, with its members in the order they joined."""
+    """Every group proposed so far (formed ones too: catalogue entries newcomers may join), with its
+    current members in the order they joined."""
     groups = {row.group_proposal_id: row for row in (await session.execute(
-        sa.select(group_proposals).order_by(group_proposals.c.proposed_at))).all()}
+        sa.select(group_proposals).order_by(group_proposals.c.proposed_at, group_proposals.c.group_proposal_id))).all()}
     members: dict[str, list[UUID]] = {key: [] for key in groups}
     for row in (await session.execute(sa.select(group_members).order_by(group_members.c.joined_at))).all():
         members[row.group_proposal_id].append(UUID(row.citizen_id))
-    return [ProposedGroup(UUID(key), row.interest, row.postal_code, tuple(members[key])) for key, row in groups.items()]
+    return [ProposedGroup(UUID(key), row.interest, row.postal_code, tuple(members[key]), row.proposal_version,
+                          UUID(row.group_id) if row.group_id else None) for key, row in groups.items()]
+
+
+async def group_proposal(session: AsyncSession, group_proposal_id: UUID) -> sa.Row | None:
+    query = sa.select(group_proposals).where(group_proposals.c.group_proposal_id == str(group_proposal_id))
+    return (await session.execute(query)).first()
+
+
+async def group_formed(session: AsyncSession, group_proposal_id: UUID, group_id: UUID, members: list[UUID],
+                       at: datetime) -> None:
+    """Journey formed the group with the members who confirmed: they keep their places, the others' are free."""
+    key = str(group_proposal_id)
+    row = await group_proposal(session, group_proposal_id)
+    await session.execute(group_proposals.update().where(group_proposals.c.group_proposal_id == key).values(
+        group_id=str(group_id), formed_at=at))
+    await session.execute(group_members.delete().where(
+        group_members.c.group_proposal_id == key, group_members.c.citizen_id.not_in([str(m) for m in members])))
+    known = set((await session.scalars(sa.select(group_members.c.citizen_id).where(
+        group_members.c.group_proposal_id == key))).all())
+    added = [{"group_proposal_id": key, "citizen_id": str(m), "interest": row.interest, "joined_at": at}
+             for m in members if str(m) not in known]
+    if added:
+        await session.execute(group_members.insert(), added)
+
+
+async def leave_group(session: AsyncSession, citizen_id: UUID, group_proposal_id: UUID | None,
+                      group_id: UUID | None) -> int:
+    """The citizen's place in the group is free again; how many places were given up."""
+    query = sa.select(group_proposals.c.group_proposal_id)
+    if group_proposal_id is not None:
+        query = query.where(group_proposals.c.group_proposal_id == str(group_proposal_id))
+    else:
+        query = query.where(group_proposals.c.group_id == str(group_id))
+    keys = list((await session.scalars(query)).all())
+    if not keys:
+        return 0
+    gone = await session.execute(group_members.delete().where(
+        group_members.c.group_proposal_id.in_(keys), group_members.c.citizen_id == str(citizen_id)))
+    return gone.rowcount or 0
+
+
+async def request_group(session: AsyncSession, citizen_id: UUID, interest: str, at: datetime) -> None:
+    exists = await session.scalar(sa.select(sa.func.count()).select_from(group_requests).where(
+        group_requests.c.citizen_id == str(citizen_id), group_requests.c.interest == interest))
+    if not exists:
+        await session.execute(group_requests.insert().values(citizen_id=str(citizen_id), interest=interest, requested_at=at))
+
+
+async def group_request_interests(session: AsyncSession) -> dict[UUID, frozenset[str]]:
+    found: dict[UUID, set[str]] = {}
+    for row in (await session.execute(sa.select(group_requests))).all():
+        found.setdefault(UUID(row.citizen_id), set()).add(row.interest)
+    return {c: frozenset(i) for c, i in found.items()}
+
+
+async def end_accepted(session: AsyncSession, citizen_id: UUID, now: datetime) -> list[sa.Row]:
+    """The citizen's accepted matches end (journey over): the seats and slots they held are free."""
+    query = sa.select(proposals).where(proposals.c.citizen_id == str(citizen_id), proposals.c.status == "accepted")
+    rows = list((await session.execute(query)).all())
+    if rows:
+        await session.execute(proposals.update().where(
+            proposals.c.proposal_id.in_([r.proposal_id for r in rows])).values(status="ended", decided_at=now))
+    return rows
+
+
+async def open_options(session: AsyncSession, citizen_id: UUID, kind: Kind) -> list[sa.Row]:
+    """The citizen's pending proposals of one kind (the options still on the table)."""
+    query = sa.select(proposals).where(proposals.c.citizen_id == str(citizen_id), proposals.c.kind == kind.value,
+                                       proposals.c.status == "proposed").order_by(proposals.c.rank)
+    return list((await session.execute(query)).all())
+
+
+async def freed_since(session: AsyncSession, kind: Kind, since: datetime, candidate_ids: Iterable[str] | None = None) -> int:
+    """Seats or slots freed since `since`: accepted matches that ended."""
+    query = sa.select(sa.func.count()).select_from(proposals).where(
+        proposals.c.kind == kind.value, proposals.c.status == "ended", proposals.c.decided_at >= since)
+    if candidate_ids is not None:
+        query = query.where(proposals.c.candidate_id.in_(list(candidate_ids)))
+    return int(await session.scalar(query) or 0)
 
 
 async def save_group_proposal(session: AsyncSession, group_proposal_id: UUID, interest: str, postal_code: str,
-                              members: list[UUID], now: datetime, new: bool) -> None:
+                              members: list[UUID], now: datetime, new: bool, version: int = 1) -> None:
     if new:
         await session.execute(group_proposals.insert().values(
-            group_proposal_id=str(group_proposal_id), interest=interest, postal_code=postal_code, proposed_at=now))
+            group_proposal_id=str(group_proposal_id), interest=interest, postal_code=postal_code, proposed_at=now,
+            proposal_version=version))
+    else:
+        await session.execute(group_proposals.update().where(
+            group_proposals.c.group_proposal_id == str(group_proposal_id)).values(proposal_version=version))
     known = set((await session.scalars(sa.select(group_members.c.citizen_id).where(
         group_members.c.group_proposal_id == str(group_proposal_id)))).all())
-    await session.execute(group_members.insert(), [
-        {"group_proposal_id": str(group_proposal_id), "citizen_id": str(c), "interest": interest, "joined_at": now}
-        for c in members if str(c) not in known
-    ])
+    added = [{"group_proposal_id": str(group_proposal_id), "citizen_id": str(c), "interest": interest, "joined_at": now}
+             for c in members if str(c) not in known]
+    if added:
+        await session.execute(group_members.insert(), added)

@@ -110,6 +110,8 @@ activities = sa.Table(
     sa.Column("hearing_loop", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("interpreter_available", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("published_at", UtcDateTime(), nullable=False),
+    sa.Column("catalogued_from", sa.String(64), nullable=True,
+              comment="the partner organisation whose matching topic published it; NULL: published by this instance"),
 )
 
 proposals = sa.Table(
@@ -129,6 +131,10 @@ proposals = sa.Table(
     sa.Column("decline_reason", sa.String(32), nullable=True),
     sa.Column("proposed_at", UtcDateTime(), nullable=False),
     sa.Column("decided_at", UtcDateTime(), nullable=True),
+    sa.Column("choice_id", sa.String(UUID_LEN), nullable=True, index=True,
+              comment="the options shown together (up to three of a kind); accepting one withdraws the others"),
+    sa.Column("estimated_wait_days", sa.Integer, nullable=True,
+              comment="the area's waiting time for this interest when proposed (domain/waiting.py); NULL: not told"),
 )
 
 group_proposals = sa.Table(
@@ -138,6 +144,10 @@ group_proposals = sa.Table(
     sa.Column("interest", sa.String(41), nullable=False),
     sa.Column("postal_code", sa.String(5), nullable=False),
     sa.Column("proposed_at", UtcDateTime(), nullable=False),
+    sa.Column("proposal_version", sa.Integer, nullable=False, server_default="1",
+              comment="1 when first proposed; +1 each time the group grows"),
+    sa.Column("group_id", sa.String(UUID_LEN), nullable=True, comment="journey's group once formed (GroupFormed)"),
+    sa.Column("formed_at", UtcDateTime(), nullable=True),
 )
 
 group_members = sa.Table(
@@ -207,4 +217,13 @@ friendship_check_ins = sa.Table(
     sa.Column("going_well", sa.Boolean, nullable=False),
     sa.Column("answered_by", sa.String(200), nullable=False),
     sa.Column("answered_at", UtcDateTime(), nullable=False),
+)
+
+group_requests = sa.Table(
+    "group_requests",
+    metadata,
+    sa.Column("citizen_id", sa.String(UUID_LEN), primary_key=True),
+    sa.Column("interest", sa.String(41), primary_key=True),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    comment="the citizen (with the guide) asked for a new group for this interest rather than an existing activity",
 )

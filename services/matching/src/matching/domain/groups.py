@@ -6,7 +6,7 @@ Varde's walking communities began this way: nobody knew the others wanted the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 from uuid import UUID
 
 from matching.domain.geo import haversine_km
@@ -24,6 +24,10 @@ class GroupPlan:
     members: tuple[UUID, ...]
     group_proposal_id: UUID | None = None
     """Set when the newcomer joins a group proposed before: it is proposed again, larger."""
+    version: int = 1
+    """The proposal's version: 1 for a new group, the group's last version + 1 when it grows."""
+    group_id: UUID | None = None
+    """The formed group the newcomer joins (`GroupFormed`), when it already meets."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,24 @@ class ProposedGroup:
     interest: str
     postal_code: str
     members: tuple[UUID, ...]
+    version: int = 1
+    group_id: UUID | None = None
+    """Set once journey formed the group: a catalogue entry newcomers can join."""
+
+
+def group_home(consented_orgs: frozenset[str] | set[str], matching_orgs: Sequence[str], own_org: str) -> str | None:
+    """The one organisation whose matching instance proposes new groups for this citizen.
+
+    Several instances know a citizen whose consent names them all; only one may group them, or each
+    proposes its own group for the same people (issue 15 case 1). The home is the first organisation of
+    the partnership's matching organisations (`MATCHING_ORGS`, in the partnership's order) that the
+    citizen's consent names. A group only ever joins citizens of one home, so exactly one instance
+    proposes each group and no two instances race for a citizen. With no list configured every
+    instance is home to the citizens it knows (one instance per partnership).
+    """
+    if not matching_orgs:
+        return own_org if own_org in consented_orgs else None
+    return next((org for org in matching_orgs if org in consented_orgs), None)
 
 
 def wants_community(citizen: CitizenProfile) -> bool:
@@ -58,44 +80,58 @@ def plan_group(
     waiting: Sequence[CitizenProfile],
     activities: Sequence[Candidate],
     proposed: Sequence[ProposedGroup] = (),
+    requests: Mapping[UUID, frozenset[str]] | None = None,
 ) -> GroupPlan | None:
     """The largest group the newcomer could start or join with nearby waiting citizens, if any.
 
     Near one another means within both citizens' reach. A citizen is in at most one group
-    proposal per interest; a group proposed before with room left takes the newcomer in
-    when they live near all its members.
+    proposal per interest; a group proposed (or formed) before with room left takes the newcomer in
+    when they live near all its members known here. `requests` are the interests each citizen asked
+    a new group for (`POST /citizens/{id}/group-request`): for those an activity nearby does not
+    stop them from being grouped.
     """
-    if not wants_community(newcomer) or newcomer.location is None:
+    requests = requests or {}
+    if not (wants_community(newcomer) or requests.get(newcomer.citizen_id)) or newcomer.location is None:
         return None
     by_id = {c.citizen_id: c for c in waiting}
     best: GroupPlan | None = None
-    for interest in sorted(newcomer.interests):
+    for interest in sorted(newcomer.interests | requests.get(newcomer.citizen_id, frozenset())):
         groups = [g for g in proposed if g.interest == interest]
         taken = {member for g in groups for member in g.members}
-        if newcomer.citizen_id in taken or served_nearby(newcomer, interest, activities):
+        if newcomer.citizen_id in taken or _served(newcomer, interest, activities, requests):
             continue
-        plan = _join(newcomer, groups, by_id) or _start(newcomer, interest, waiting, taken, activities)
+        plan = _join(newcomer, groups, by_id) or _start(newcomer, interest, waiting, taken, activities, requests)
         if plan is not None and (best is None or len(plan.members) > len(best.members)):
             best = plan
     return best
 
 
+def _served(citizen: CitizenProfile, interest: str, activities: Sequence[Candidate],
+            requests: Mapping[UUID, frozenset[str]]) -> bool:
+    return interest not in requests.get(citizen.citizen_id, frozenset()) and served_nearby(citizen, interest, activities)
+
+
 def _join(newcomer: CitizenProfile, groups: list[ProposedGroup], by_id: dict[UUID, CitizenProfile]) -> GroupPlan | None:
+    """The first group (proposed or formed) with room whose members known here all live near the newcomer;
+    it grows under its next version."""
     for group in groups:
         known = [by_id[m] for m in group.members if m in by_id]
         if len(group.members) < MAX_GROUP and known and all(near_one_another(newcomer, m) is not None for m in known):
-            return GroupPlan(group.interest, group.postal_code, (*group.members, newcomer.citizen_id), group.group_proposal_id)
+            return GroupPlan(group.interest, group.postal_code, (*group.members, newcomer.citizen_id),
+                             group.group_proposal_id, group.version + 1, group.group_id)
     return None
 
 
 def _start(newcomer: CitizenProfile, interest: str, waiting: Sequence[CitizenProfile], taken: set[UUID],
-           activities: Sequence[Candidate]) -> GroupPlan | None:
+           activities: Sequence[Candidate], requests: Mapping[UUID, frozenset[str]]) -> GroupPlan | None:
     neighbours: list[tuple[float, str, UUID]] = []
     for other in waiting:
-        if other.citizen_id == newcomer.citizen_id or other.citizen_id in taken or interest not in other.interests:
+        wanted = other.interests | requests.get(other.citizen_id, frozenset())
+        if other.citizen_id == newcomer.citizen_id or other.citizen_id in taken or interest not in wanted:
             continue
         distance = near_one_another(newcomer, other)
-        if distance is not None and wants_community(other) and not served_nearby(other, interest, activities):
+        wants = wants_community(other) or interest in requests.get(other.citizen_id, frozenset())
+        if distance is not None and wants and not _served(other, interest, activities, requests):
             neighbours.append((distance, str(other.citizen_id), other.citizen_id))
     members = (newcomer.citizen_id, *(n[2] for n in sorted(neighbours)[: MAX_GROUP - 1]))
     return GroupPlan(interest, newcomer.postal_code, members) if len(members) >= MIN_GROUP else None

@@ -11,6 +11,9 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from pydantic import BaseModel, ConfigDict
+
+from brobygger_contracts.interests import InterestWords
 
 from brobygger_contracts.reason_texts import language_of, render_all
 from brobygger_contracts.sealed import readable
@@ -342,3 +345,31 @@ async def run_assignment(caller: Caller = Depends(requires(Role.coordinator)),
     async with runtime.unit_of_work() as uow:
         made = await assignment.assign_waiting_citizens(uow)
     return {"proposed": len(made), "proposals": [readable(e) for e in made]}
+
+
+class GroupRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    interests: InterestWords
+    """What the citizen would like a new group for: words in Danish, Swedish or English, or codes."""
+
+
+@router.post("/citizens/{citizen_id}/group-request", status_code=202, tags=["matching"])
+async def request_group(citizen_id: UUID, body: GroupRequestIn, caller: Caller = Depends(requires(*STAFF)),
+                        runtime: ServiceRuntime = Depends(runtime_of)) -> dict[str, Any]:
+    """The citizen (with the guide) asks for a new group rather than an existing activity: kept, and a group is
+    proposed (`GroupProposed`) as soon as nearby citizens want the same, now or when they come. Coordinators of an
+    organisation the citizen's consent names, guides of such an organisation whose caseload holds the citizen
+    (else 404, logged); 409 for a citizen not yet clarified."""
+    await citizen_in_consent(runtime, caller, citizen_id, fields=("needs",), purpose="request a new group")
+    proposed = []
+    async with runtime.unit_of_work() as uow:
+        row = await repo.citizen_row(uow.session, citizen_id)
+        profile = repo.profile_of(row) if row is not None else None
+        if profile is None or runtime.settings.org_id not in profile.consented_orgs:
+            raise refusal(409, "not_clarified", f"citizen {citizen_id} has no clarification here yet")
+        for interest in body.interests:
+            event = await groups.request_group(uow, profile, interest)
+            if event is not None:
+                proposed.append(event)
+    return {"citizen_id": str(citizen_id), "interests": list(body.interests),
+            "group_proposals": [readable(e) for e in proposed]}

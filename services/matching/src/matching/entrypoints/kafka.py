@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from brobygger_contracts.events.journey import GuideAssigned, JourneyCompleted, NeedsClarified
+from brobygger_contracts.events.journey import (
+    GroupFormed, GuideAssigned, JourneyCompleted, NeedsClarified, ParticipationEnded,
+)
+from brobygger_contracts.events.matching import ActivityPublished, MatchAccepted
 from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralEscalated, ReferralReceived
+from brobygger_runtime.errors import PermanentError
 from brobygger_runtime.service import ServiceRuntime
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import postal_codes
 from matching.domain import taxonomy
-from matching.domain.model import CitizenProfile, Slot, Wish
-from matching.service_layer import citizens
+from matching.domain.model import CitizenProfile, Kind, Slot, Wish
+from matching.domain.registry import Activity
+from matching.service_layer import catalogue, citizens, decisions, groups
+from matching.service_layer.errors import Refused
 
 
 def needs_of(event: NeedsClarified) -> CitizenProfile:
@@ -28,6 +34,19 @@ def needs_of(event: NeedsClarified) -> CitizenProfile:
         wants_accompaniment=needs.wants_accompaniment,
         availability=frozenset(Slot(s.day.value, s.part.value) for s in needs.availability),
     )
+
+
+def partner_activity(event: ActivityPublished, published_by: str) -> catalogue.PartnerActivity:
+    activity = Activity(
+        activity_id=event.activity_id, org=published_by, name=event.name,
+        interests=tuple(taxonomy.canonical(code) for code in event.interests), postal_code=event.postal_code,
+        languages=tuple(event.languages or ()), latitude=event.latitude, longitude=event.longitude,
+        schedule=frozenset(Slot(s.day.value, s.part.value) for s in event.schedule), seats=event.seats,
+        cost_dkk=event.cost_dkk, reduced_cost_dkk=event.reduced_cost_dkk, step_free=event.step_free,
+        accompaniment_welcome=event.accompaniment_welcome, practice_community=event.practice_community,
+        hearing_loop=bool(event.hearing_loop), interpreter_available=bool(event.interpreter_available),
+    )
+    return catalogue.PartnerActivity(activity, published_by, event.published_at)
 
 
 def register(runtime: ServiceRuntime) -> None:
@@ -60,3 +79,25 @@ def register(runtime: ServiceRuntime) -> None:
     @runtime.handles(GuideAssigned)
     async def on_guide(event: GuideAssigned, uow: UnitOfWork) -> None:
         await citizens.record_guide(uow, event.citizen_id, event.guide_id, event.guide_org)
+
+    @runtime.handles(ActivityPublished)
+    async def on_activity(event: ActivityPublished, uow: UnitOfWork) -> None:
+        # Owned by the organisation whose topic it came from (the runtime checked the envelope against the topic).
+        try:
+            await catalogue.catalogue_partner_activity(uow, partner_activity(event, uow.envelope.org))
+        except Refused as exc:
+            raise PermanentError(str(exc)) from exc
+
+    @runtime.handles(GroupFormed)
+    async def on_group_formed(event: GroupFormed, uow: UnitOfWork) -> None:
+        await groups.group_formed(uow, event.group_proposal_id, event.group_id, list(event.member_citizen_ids),
+                                  event.formed_at)
+
+    @runtime.handles(ParticipationEnded)
+    async def on_participation_ended(event: ParticipationEnded, uow: UnitOfWork) -> None:
+        await groups.participation_ended(uow, event.citizen_id, event.group_id, event.group_proposal_id)
+
+    @runtime.handles(MatchAccepted)
+    async def on_accepted_elsewhere(event: MatchAccepted, uow: UnitOfWork) -> None:
+        if uow.envelope.org != runtime.settings.org_id:  # our own acceptances were handled when they were made
+            await decisions.accepted_elsewhere(uow, event.citizen_id, Kind(event.kind.value), event.candidate_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from uuid import UUID
 
 import numpy as np
@@ -13,7 +14,7 @@ from matching.adapters.metrics import metrics_of
 from matching.domain.assignment import assign_optimal
 from matching.domain.model import Candidate, CitizenProfile, Kind
 from matching.domain.scoring import CandidatePool, CitizenBlock, Scores, assessment_in_block, score_block
-from matching.service_layer.proposals import reasons_language, record_proposal
+from matching.service_layer.proposals import options_shown, reasons_language, record_proposal
 from matching.volunteering.settings import rules_of
 
 
@@ -31,11 +32,33 @@ async def assign_waiting_citizens(uow: UnitOfWork) -> list[MatchProposed]:
     with metrics_of(uow.runtime).batch_seconds.time():
         scores, pairs = _plan(waiting, volunteers, earlier)
     made = []
+    others = _alternatives(scores, pairs, volunteers, options_shown(uow, Kind.volunteer_friend) - 1)
     for i, j in pairs:
-        chosen = assessment_in_block(waiting[i], volunteers[j], scores, i, j, reasons_language(uow))
         rank_number = len(earlier.get(waiting[i].citizen_id, ())) + 1
-        made.append(await record_proposal(uow, waiting[i], chosen, rank_number=rank_number))
+        choice_id = uuid.uuid4() if others.get(i) else None
+        for number, column in enumerate((j, *others.get(i, ())), start=rank_number):
+            chosen = assessment_in_block(waiting[i], volunteers[column], scores, i, column, reasons_language(uow))
+            made.append(await record_proposal(uow, waiting[i], chosen, rank_number=number, choice_id=choice_id))
     return made
+
+
+def _alternatives(scores: Scores, pairs: list[tuple[int, int]], volunteers: list[Candidate],
+                  extra: int) -> dict[int, list[int]]:
+    """With VOLUNTEER_OPTIONS_SHOWN above 1: each assigned citizen's next best volunteers from the slots the
+    optimal assignment left free (each shown volunteer holds a slot), best first; none by default."""
+    if extra <= 0:
+        return {}
+    left = np.array([v.capacity_left for v in volunteers], dtype=int)
+    for _, j in pairs:
+        left[j] -= 1
+    found: dict[int, list[int]] = {}
+    for i, j in pairs:
+        columns = np.flatnonzero(scores.eligible[i] & (left > 0))
+        columns = columns[columns != j]
+        best = [int(c) for c in columns[np.argsort(-scores.score[i, columns], kind="stable")][:extra]]
+        left[best] -= 1
+        found[i] = best
+    return found
 
 
 def _plan(waiting: list[CitizenProfile], volunteers: list[Candidate],

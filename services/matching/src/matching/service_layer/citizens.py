@@ -9,11 +9,12 @@ from uuid import UUID
 from brobygger_runtime import erasure
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
+from matching.adapters.metrics import metrics_of
 from matching.domain.model import CitizenProfile, Kind, Preferences
 from matching.service_layer.assignment import assign_waiting_citizens
 from matching.service_layer.errors import NotFound
 from matching.service_layer.groups import propose_groups
-from matching.service_layer.proposals import propose_best, wished_kinds
+from matching.service_layer.proposals import offer_freed_seats, propose_best, wished_kinds
 
 
 def _org(uow: UnitOfWork) -> str:
@@ -48,8 +49,17 @@ async def stop_matching(uow: UnitOfWork, citizen_id: UUID) -> None:
 
 
 async def journey_ended(uow: UnitOfWork, citizen_id: UUID, ended_at: datetime) -> None:
-    """Nothing more is proposed; what is kept about the citizen goes when retention's time is up."""
+    """Nothing more is proposed and the accepted matches end (their seats and slots are free for others);
+    what is kept about the citizen goes when retention's time is up."""
     await stop_matching(uow, citizen_id)
+    ended = await repo.end_accepted(uow.session, citizen_id, datetime.now(UTC))
+    for row in ended:
+        metrics_of(uow.runtime).decisions.labels(row.kind, "ended").inc()
+    freed = {Kind(row.kind) for row in ended}
+    if Kind.activity in freed:
+        await offer_freed_seats(uow)  # the seat goes to someone waiting
+    if Kind.volunteer_friend in freed:
+        await assign_waiting_citizens(uow)
     if await repo.citizen_row(uow.session, citizen_id) is not None:
         await repo.save_citizen(uow.session, citizen_id, datetime.now(UTC), journey_ended_at=ended_at)
 

@@ -16,8 +16,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("groups") as batch:
+        batch.add_column(sa.Column("proposal_version", sa.Integer, nullable=False, server_default="1",
+                                   comment="the latest GroupProposed version applied: a group that grows is proposed again"))
+    with op.batch_alter_table("group_members") as batch:
+        batch.add_column(sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True,
+                                   comment="when the member said yes; NULL while only proposed"))
+        batch.add_column(sa.Column("left_at", sa.DateTime(timezone=True), nullable=True,
+                                   comment="when the member stopped taking part; the place is free"))
+        batch.add_column(sa.Column("left_reason", sa.String(24), nullable=True,
+                                   comment="left, stopped_attending or journey_ended"))
+        batch.add_column(sa.Column("missed_in_a_row", sa.Integer, nullable=False, server_default="0",
+                                   comment="recorded meetings in a row the member did not attend"))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("group_members") as batch:
+        batch.drop_column("missed_in_a_row")
+        batch.drop_column("left_reason")
+        batch.drop_column("left_at")
+        batch.drop_column("confirmed_at")
+    with op.batch_alter_table("groups") as batch:
+        batch.drop_column("proposal_version")

@@ -123,6 +123,10 @@ async def test_volunteer_friends_can_be_shown_three_at_once_from_the_slots_the_a
         shown = await proposals_of(api, citizen)
         assert [(p["rank"], p["candidate_id"]) for p in shown] == [(1, ids[0]), (2, ids[1]), (3, ids[2])]
         assert len({p["choice_id"] for p in shown}) == 1
-        accepted = await api.post(f"/proposals/{shown[2]['proposal_id']}/accept")
-        assert accepted.status_code == 200, accepted.text
+        # The citizen's pick asks that volunteer (two-sided consent) and lets the other two go at once.
+        asked = await api.post(f"/proposals/{shown[2]['proposal_id']}/accept")
+        assert asked.status_code == 200, asked.text
+        assert [p["status"] for p in await proposals_of(api, citizen)] == ["withdrawn", "withdrawn", "awaiting_volunteer"]
+        said_yes = await api.post(f"/proposals/{shown[2]['proposal_id']}/volunteer-answer", json={"answer": "accept"})
+        assert said_yes.status_code == 200, said_yes.text
         assert [p["status"] for p in await proposals_of(api, citizen)] == ["withdrawn", "withdrawn", "accepted"]

@@ -393,9 +393,13 @@ async def group_request_interests(session: AsyncSession) -> dict[UUID, frozenset
     return {c: frozenset(i) for c, i in found.items()}
 
 
-async def end_accepted(session: AsyncSession, citizen_id: UUID, now: datetime) -> list[sa.Row]:
-    """The citizen's accepted matches end (journey over): the seats and slots they held are free."""
+async def end_accepted(session: AsyncSession, citizen_id: UUID, now: datetime,
+                       proposal_id: UUID | None = None) -> list[sa.Row]:
+    """The citizen's accepted matches end (journey over; or the one `proposal_id` a follow-up found stopped):
+    the seats and slots they held are free."""
     query = sa.select(proposals).where(proposals.c.citizen_id == str(citizen_id), proposals.c.status == "accepted")
+    if proposal_id is not None:
+        query = query.where(proposals.c.proposal_id == str(proposal_id))
     rows = list((await session.execute(query)).all())
     if rows:
         await session.execute(proposals.update().where(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from brobygger_contracts.events.journey import (
-    GroupFormed, GuideAssigned, JourneyCompleted, NeedsClarified, ParticipationEnded,
+    FollowUpRecorded, GroupFormed, GuideAssigned, JourneyCompleted, NeedsClarified, ParticipationEnded,
 )
 from brobygger_contracts.events.matching import ActivityPublished, MatchAccepted
 from brobygger_contracts.events.referral import CitizenErased, ConsentChanged, ReferralEscalated, ReferralReceived
@@ -75,6 +75,10 @@ def register(runtime: ServiceRuntime) -> None:
     @runtime.handles(NeedsClarified)
     async def on_needs(event: NeedsClarified, uow: UnitOfWork) -> None:
         await citizens.record_needs(uow, needs_of(event))
+
+    @runtime.handles(FollowUpRecorded)
+    async def on_follow_up(event: FollowUpRecorded, uow: UnitOfWork) -> None:
+        await citizens.follow_up_recorded(uow, event.citizen_id, event.outcome, event.proposal_id)
 
     @runtime.handles(GuideAssigned)
     async def on_guide(event: GuideAssigned, uow: UnitOfWork) -> None:

@@ -115,12 +115,14 @@ async def end(uow: UnitOfWork, friendship_id: UUID, side: FriendshipSide, reason
     return event
 
 
-async def close_with_match(session, proposal_id: UUID, at: datetime) -> None:  # noqa: ANN001
-    """The match itself ended (the volunteer retired: `MatchDeclined`, `candidate_unavailable`, already tells the
-    journey): the friendship ends with it, on the volunteer's side."""
+async def close_with_match(session, proposal_id: UUID, at: datetime,  # noqa: ANN001
+                           side: FriendshipSide = FriendshipSide.volunteer) -> None:
+    """The match itself ended and the journey already knows (the volunteer retired: `MatchDeclined`,
+    `candidate_unavailable`; the citizen's journey ended or a follow-up found it stopped: journey's own event):
+    the friendship ends with it, on that side."""
     await session.execute(friendships.update().where(
         friendships.c.proposal_id == str(proposal_id), friendships.c.ended_at.is_(None)).values(
-        ended_at=at, ended_side=FriendshipSide.volunteer.value, ended_reason=FriendshipEndReason.other.value))
+        ended_at=at, ended_side=side.value, ended_reason=FriendshipEndReason.other.value))
 
 
 async def publish_due_check_ins(uow: UnitOfWork, now: datetime, limit: int = 100) -> int:

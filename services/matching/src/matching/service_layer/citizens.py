@@ -6,11 +6,14 @@ import dataclasses
 from datetime import UTC, datetime
 from uuid import UUID
 
+from brobygger_contracts.events.friendships import FriendshipSide
+from brobygger_contracts.events.journey import FollowUpOutcome
 from brobygger_runtime import erasure
 from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
 from matching.adapters.metrics import metrics_of
 from matching.domain.model import CitizenProfile, Kind, Preferences
+from matching.friendships.life import close_with_match
 from matching.service_layer.assignment import assign_waiting_citizens
 from matching.service_layer.errors import NotFound
 from matching.service_layer.groups import propose_groups
@@ -52,16 +55,34 @@ async def journey_ended(uow: UnitOfWork, citizen_id: UUID, ended_at: datetime) -
     """Nothing more is proposed and the accepted matches end (their seats and slots are free for others);
     what is kept about the citizen goes when retention's time is up."""
     await stop_matching(uow, citizen_id)
-    ended = await repo.end_accepted(uow.session, citizen_id, datetime.now(UTC))
+    await end_matches(uow, citizen_id)
+    if await repo.citizen_row(uow.session, citizen_id) is not None:
+        await repo.save_citizen(uow.session, citizen_id, datetime.now(UTC), journey_ended_at=ended_at)
+
+
+async def end_matches(uow: UnitOfWork, citizen_id: UUID, proposal_id: UUID | None = None) -> list:
+    """The citizen's accepted matches here end (all, or the one `proposal_id`), with any friendship they began:
+    the seats and slots go to those waiting. Journey decided it and told the bus, so no `MatchDeclined`."""
+    now = datetime.now(UTC)
+    ended = await repo.end_accepted(uow.session, citizen_id, now, proposal_id)
     for row in ended:
         metrics_of(uow.runtime).decisions.labels(row.kind, "ended").inc()
+        await close_with_match(uow.session, UUID(row.proposal_id), now, side=FriendshipSide.citizen)
     freed = {Kind(row.kind) for row in ended}
     if Kind.activity in freed:
         await offer_freed_seats(uow)  # the seat goes to someone waiting
     if Kind.volunteer_friend in freed:
         await assign_waiting_citizens(uow)
-    if await repo.citizen_row(uow.session, citizen_id) is not None:
-        await repo.save_citizen(uow.session, citizen_id, datetime.now(UTC), journey_ended_at=ended_at)
+    return ended
+
+
+async def follow_up_recorded(uow: UnitOfWork, citizen_id: UUID, outcome: FollowUpOutcome,
+                             proposal_id: UUID | None) -> None:
+    """A guide's follow-up: `stopped` ends the named match here; `needs_new_proposal` ends the named one (or, naming
+    none, every accepted match here), so the `NeedsClarified` journey re-sends right after finds the citizen free to
+    be proposed again. Still going or paused changes nothing."""
+    if outcome is FollowUpOutcome.needs_new_proposal or (outcome is FollowUpOutcome.stopped and proposal_id is not None):
+        await end_matches(uow, citizen_id, proposal_id)
 
 
 async def forget_ended_journeys(uow: UnitOfWork, ended_before: datetime) -> int:

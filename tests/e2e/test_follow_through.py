@@ -1,7 +1,8 @@
 """Issue 15 cases 6 and 7 through the four services as separate processes (real broker, PostgreSQL):
 
 - case 6, follow-through: a contact restarts the follow-up timer, a follow-up's outcome is recorded
-  (FollowUpRecorded) and `needs_new_proposal` asks matching again (NeedsClarified), the UCLA-3 asked again is
+  (FollowUpRecorded) and `needs_new_proposal` asks matching again (NeedsClarified): the match ends and a new
+  proposal comes; the UCLA-3 asked again is
   kept with its time point, the guide's tasks and the partner report show it;
 - case 7, messages that fit people: the guide hears of the new citizen, the referrer hears of "the person
   you referred on <day>" and never a score, a citizen without e-mail or mobile becomes the guide's task with
@@ -151,7 +152,14 @@ async def test_follow_through_after_the_first_visit(kafka_bootstrap, database_ur
         assert (await p.journey(citizen))["measures"]["after_start"]["answers"] == {
             "lack_companionship": 2, "left_out": 2, "isolated": 2}
 
-        # it did not work out: the outcome on the bus, and matching is asked again with the kept clarification
+        # it did not work out: the outcome on the bus, matching ends the match and, asked again with the kept
+        # clarification, proposes a walk published since (the first one is never proposed twice)
+        activity = next(a for a in load_partnership()["activities"] if a["org"] == ORG)
+        second_walk = {k: v for k, v in activity.items() if k != "org"} | {"name": "Aftengåtur ved åen"}
+        second_walk.pop("activity_id", None)
+        published = await p.http.post(f"{p.eps.matching[ORG]}/activities", headers=p.coordinator, json=second_walk)
+        assert published.status_code in (200, 201), published.text
+        first_proposal = (await p.proposals(citizen))[0]
         outcome = await p.http.post(f"{p.eps.journey}/journeys/{citizen}/follow-ups", headers=p.anne,
                                     json={"outcome": "needs_new_proposal", "reason": "did_not_click"})
         assert outcome.status_code == 201 and outcome.json()["state"] == "matching"
@@ -160,6 +168,14 @@ async def test_follow_through_after_the_first_visit(kafka_bootstrap, database_ur
             return len(await _events(kafka_bootstrap, stack, "journey", NeedsClarified.event_type())) == 2
 
         await wait_until(asked_again, timeout=60, interval=0.5)
+
+        async def proposed_anew() -> bool:
+            return any(q["status"] == "proposed" and q["candidate_id"] == published.json()["activity_id"]
+                       for q in await p.proposals(citizen))
+
+        await wait_until(proposed_anew, timeout=60, interval=0.5)
+        assert next(q for q in await p.proposals(citizen)
+                    if q["proposal_id"] == first_proposal["proposal_id"])["status"] == "ended"
         [recorded] = await _events(kafka_bootstrap, stack, "journey", FollowUpRecorded.event_type())
         assert b"did_not_click" not in recorded.value  # the reason travels sealed
         assert (await p.journey(citizen))["follow_ups"][0]["reason"] == "did_not_click"

@@ -2,8 +2,8 @@
 organisations running matching (the municipality and Red Cross):
 
 - case 1: one partnership catalogue. The Varde walking case yields one group proposal for the four walkers (before:
-  each instance proposed its own); Red Cross's instance, which knows no activity of its own, proposes the
-  municipality's; a group that grows after it formed is applied by journey (before: journey dropped the growth).
+  each instance proposed its own); Red Cross's instance, which knows no activity of its own, knows the
+  municipality's, and a citizen is proposed it once (by their home instance); a group that grows after it formed is applied by journey (before: journey dropped the growth).
 - case 2: seats free when a journey ends, a member leaves or stops attending (before: an accepted match held its seat
   for good and group places were never given back).
 - case 3: a citizen sees three activities at once and picks the second (before: one at a time).
@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from brobygger_contracts.events.journey import ParticipationEnded
-from brobygger_contracts.events.matching import GroupProposed, MatchDeclined
+from brobygger_contracts.events.matching import GroupProposed, MatchDeclined, MatchProposed
 from brobygger_stack.demo import load_partnership
 from brobygger_stack.testing import partnership_topics_on, read_topic, wait_until
 
@@ -151,12 +151,22 @@ async def test_varde_walkers_get_one_group_proposal_red_cross_proposes_the_munic
         await p.ok("POST", f"{p.journey}/group-proposals/{group_proposal_id}/members/{walkers[3]}/confirm", auth=p.guide)
         assert await p.state(walkers[3]) == "match_accepted"
 
-        # Red Cross's instance has no activity of its own: it proposes the municipality's (consent names both).
+        # Red Cross's instance has no activity of its own, yet knows the municipality's (the shared catalogue) and
+        # judges it for a citizen whose consent names both; the citizen is proposed it once, by their home (the
+        # municipality, first of MATCHING_ORGS), not once by each instance.
         cafe = await p.activity(name="Kaffeklub Varde", interests=["kaffe"], seats=10)
         guest = await p.citizen(["kaffe"], ["activity"])
-        [offer] = await p.until_proposals(guest, 1, org=RED_CROSS)
+        [offer] = await p.until_proposals(guest, 1, org=MUNICIPALITY)
         assert offer["candidate_id"] == cafe and offer["kind"] == "activity"
         assert offer["reasons"] and offer["estimated_wait_days"] == 0
+        known = {a["activity_id"]: a for a in await p.ok("GET", f"{p.matching[RED_CROSS]}/activities",
+                                                        auth=p.coordinator(RED_CROSS))}
+        assert known[cafe]["catalogued_from"] == MUNICIPALITY
+        judged = await p.ok("GET", f"{p.matching[RED_CROSS]}/citizens/{guest}/candidates",
+                            params={"kind": "activity"}, auth=p.coordinator(RED_CROSS))
+        assert any(c["candidate_id"] == cafe and c["eligible"] for c in judged["candidates"])
+        offers = [payload for _, payload in await p.events(MatchProposed, "matching") if payload["citizen_id"] == guest]
+        assert [o["candidate_id"] for o in offers] == [cafe]  # one proposal in the partnership, not one per instance
 
 
 @pytest.mark.timeout(600)

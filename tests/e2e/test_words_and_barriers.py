@@ -75,6 +75,7 @@ async def test_words_in_three_languages_and_barriers_that_count(stack):  # noqa:
         for guide, citizen in citizens.items():
             in_swedish, in_danish = await proposals(citizen, "sv"), await proposals(citizen, "da")
             assert {p["candidate_id"] for p in in_danish} == {published[SWEDISH["name"]]}  # never the paid-only one
+            assert len(in_swedish) == len(in_danish) == 1, in_danish
             [sv], [da] = in_swedish, in_danish
             assert sv["reasons"] == render_all(sv["reason_codes"], "sv") and da["reasons"] == render_all(da["reason_codes"], "da")
             assert any("promenader" in r for r in sv["reasons"]) and any("gåture" in r for r in da["reasons"])

@@ -25,8 +25,9 @@ def walking_group(activity_id: uuid.UUID, org: str = MUNICIPALITY, **changes) ->
 
 
 async def test_red_cross_proposes_the_municipalitys_activity_within_consent_only(kafka_bootstrap, database_url):
-    # Red Cross's instance knows no activity of its own (before issue 15 it proposed nothing at all here).
-    async with matching_instance(kafka_bootstrap, database_url, matching_orgs=f"{MUNICIPALITY},{ORG}") as (runtime, api):
+    # Red Cross's instance knows no activity of its own (before issue 15 it proposed nothing at all here). Red Cross
+    # comes first in this partnership's MATCHING_ORGS, so it is the home of citizens whose consent names both.
+    async with matching_instance(kafka_bootstrap, database_url, matching_orgs=f"{ORG},{MUNICIPALITY}") as (runtime, api):
         partnership = runtime.settings.partnership_id
         activity_id = uuid.uuid4()
         await publish(kafka_bootstrap, partnership, walking_group(activity_id), org=MUNICIPALITY)
@@ -56,8 +57,9 @@ async def test_red_cross_proposes_the_municipalitys_activity_within_consent_only
         assert not entry["eligible"] and "not_consented" in entry["excluded_because"]
         assert await proposals_of(api, red_cross_only) == []
 
-        # The municipality's instance proposed the same activity and the citizen accepted it there: this
-        # instance's proposal of it is withdrawn, so the seat is not held twice.
+        # Had the municipality's instance proposed the same activity too (say, configured before MATCHING_ORGS
+        # named Red Cross first) and the citizen accepted it there: this instance's proposal of it is withdrawn,
+        # so the seat is not held twice.
         await publish(kafka_bootstrap, partnership, MatchAccepted(
             proposal_id=uuid.uuid4(), citizen_id=both, kind="activity", candidate_id=activity_id,
             accepted_at=datetime.now(UTC)), org=MUNICIPALITY)
@@ -66,6 +68,29 @@ async def test_red_cross_proposes_the_municipalitys_activity_within_consent_only
             return [p["status"] for p in await proposals_of(api, both)] == ["withdrawn"]
         await eventually(withdrawn)
         assert (await proposals_of(api, both))[0]["decline_reason"] == "chose_another"
+
+
+async def test_only_the_citizens_home_proposes_activities(kafka_bootstrap, database_url):
+    # The municipality is first in MATCHING_ORGS: a citizen whose consent names both is the municipality's to propose
+    # activities to. Red Cross's instance judges the walk (its guides may look) but proposes nothing, so the citizen
+    # is not shown the same walk by two instances (the chaos run counted MatchProposed twice per citizen before).
+    async with matching_instance(kafka_bootstrap, database_url, matching_orgs=f"{MUNICIPALITY},{ORG}") as (runtime, api):
+        partnership = runtime.settings.partnership_id
+        activity_id, citizen = uuid.uuid4(), uuid.uuid4()
+        await publish(kafka_bootstrap, partnership, walking_group(activity_id), org=MUNICIPALITY)
+
+        async def catalogued() -> bool:
+            return any(a["activity_id"] == str(activity_id) for a in (await api.get("/activities")).json())
+        await eventually(catalogued)
+        await publish(kafka_bootstrap, partnership, referral(citizen, [MUNICIPALITY, ORG]),
+                      clarification(citizen, wishes=["activity"], interests=["walking"]))
+
+        async def clarified() -> bool:
+            return (await api.get(f"/citizens/{citizen}/candidates", params={"kind": "activity"})).status_code == 200
+        await eventually(clarified)
+        [entry] = (await api.get(f"/citizens/{citizen}/candidates", params={"kind": "activity"})).json()["candidates"]
+        assert entry["eligible"] and entry["candidate_id"] == str(activity_id)
+        assert await proposals_of(api, citizen) == []
 
 
 async def test_an_activity_belongs_to_the_organisation_whose_topic_it_came_from(kafka_bootstrap, database_url):

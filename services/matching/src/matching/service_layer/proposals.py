@@ -15,10 +15,11 @@ from matching.adapters import repository as repo
 from matching.adapters.metrics import metrics_of
 from matching.adapters.tables import activities, citizens, proposals
 from matching.domain.barriers import price_for, transport_need
-from matching.domain.groups import wants_community
+from matching.domain.groups import group_home, wants_community
 from matching.domain.model import Candidate, CitizenProfile, Kind, Wish
 from matching.domain.scoring import Assessment, rank
 from matching.domain.waiting import RATE_WINDOW_DAYS, Queue, estimate_wait_days
+from matching.service_layer.groups import matching_orgs
 from matching.volunteering.settings import rules_of
 
 KIND_OF_WISH = {Wish.friend: Kind.volunteer_friend, Wish.activity: Kind.activity,
@@ -42,9 +43,19 @@ def wished_kinds(profile: CitizenProfile) -> list[Kind]:
     return list(dict.fromkeys(kind for wish, kind in KIND_OF_WISH.items() if wish in profile.wishes))
 
 
+def proposes_activities_to(uow: UnitOfWork, profile: CitizenProfile) -> bool:
+    """Activities come from one instance per citizen, their home (`domain.groups.group_home`), as new groups do:
+    the catalogue is shared, so two instances whose organisations the consent names would otherwise both propose
+    the same walk to the same person, and each guide would see a different list."""
+    org = uow.runtime.settings.org_id
+    return group_home(profile.consented_orgs, matching_orgs(uow), org) == org
+
+
 async def propose_best(uow: UnitOfWork, profile: CitizenProfile, kinds: list[Kind]) -> list[MatchProposed]:
     """For each kind the citizen has no open proposal of, propose the best candidates not proposed before:
     up to `OPTIONS_SHOWN` of the kind at once, ranked, sharing one `choice_id` (the citizen picks any of them)."""
+    if Kind.activity in kinds and not proposes_activities_to(uow, profile):
+        kinds = [kind for kind in kinds if kind is not Kind.activity]
     session = uow.session
     await repo.serialise_proposals(session)
     earlier = await repo.proposals_of(session, profile.citizen_id)

@@ -29,6 +29,7 @@ ROUTES = {
     ("GET", "/refer"): "referrer, guide, coordinator", ("POST", "/refer"): "referrer, guide, coordinator",
     ("GET", "/guide"): "guide, coordinator", ("GET", "/guide/citizens/{citizen_id}"): "guide, coordinator",
     ("POST", "/guide/citizens/{citizen_id}/{step}"): "guide, coordinator",
+    ("POST", "/guide/tasks/{task_id}/done"): "guide, coordinator",
     ("GET", "/volunteer"): "volunteer", ("POST", "/volunteer/{action}"): "volunteer",
     ("GET", "/coordinator"): "coordinator",
     ("GET", "/steering"): "steering, coordinator", ("GET", "/steering/{name}.csv"): "steering, coordinator",

@@ -1,5 +1,5 @@
 """Journey's API as the console uses it: caseloads, a citizen's journey and its
-steps, the reports for the steering group."""
+steps, the guides' tasks, the reports for the steering group."""
 
 from __future__ import annotations
 
@@ -24,8 +24,17 @@ class JourneyClient(ServiceClient):
     async def guides(self, caller: Caller) -> list[dict[str, Any]]:
         return await self.call(caller, "GET", "/guides")
 
-    async def report(self, caller: Caller, name: str) -> Any:
-        return await self.call(caller, "GET", f"/reports/{name}")
+    async def tasks(self, caller: Caller) -> list[dict[str, Any]]:
+        """What needs a person, oldest first (a guide: their caseload's; a coordinator: the organisation's)."""
+        return await self.call(caller, "GET", "/tasks", params={"done": "false", "limit": 500})
 
-    async def report_csv(self, caller: Caller, name: str) -> str:
-        return await self.call(caller, "GET", f"/reports/{name}" if name else "/reports", params={"format": "csv"})
+    async def task_done(self, caller: Caller, task_id: str, done: bool = True) -> Any:
+        return await self.call(caller, "POST", f"/tasks/{task_id}/done", json={"done": done})
+
+    async def report(self, caller: Caller, name: str, period: dict[str, str] | None = None) -> Any:
+        """A report; `period` `{from, to}` (ISO with a UTC offset) narrows it to journeys referred then."""
+        return await self.call(caller, "GET", f"/reports/{name}", params=period or None)
+
+    async def report_csv(self, caller: Caller, name: str, period: dict[str, str] | None = None) -> str:
+        return await self.call(caller, "GET", f"/reports/{name}" if name else "/reports",
+                               params={"format": "csv", **(period or {})})

@@ -1,6 +1,7 @@
 """Matching's API as the console uses it, one client per organisation's
 instance: proposals with reasons (in the person's language), volunteers,
-activities, gaps, and the volunteer's own routes (planned: issue 14)."""
+activities, gaps, volunteers' lifecycle report, the questions to volunteers, friendships
+and the volunteer's own routes (issue 14)."""
 
 from __future__ import annotations
 
@@ -38,19 +39,31 @@ class MatchingClient(ServiceClient):
     async def gaps(self, caller: Caller) -> dict[str, Any]:
         return await self.call(caller, "GET", "/gaps")
 
-    # The volunteer's own routes (issue 14): planned, so a 404/405 means "not there yet".
-    async def me(self, caller: Caller) -> dict[str, Any]:
-        return await self.call(caller, "GET", "/volunteers/me", planned=True)
+    async def volunteer_report(self, caller: Caller) -> dict[str, Any]:
+        """Volunteers by status, vetting or training expiring, supervision overdue (a coordinator of this org)."""
+        return await self.call(caller, "GET", "/volunteers/report")
 
     async def questions(self, caller: Caller) -> list[dict[str, Any]]:
-        return await self.call(caller, "GET", "/friendships/questions", planned=True)
+        """Questions waiting for a volunteer's yes or no: the volunteer's own; a coordinator's: the org's."""
+        return await self.call(caller, "GET", "/friendships/questions", params={"limit": 500})
+
+    async def friendships(self, caller: Caller) -> list[dict[str, Any]]:
+        return await self.call(caller, "GET", "/friendships", params={"limit": 500})
+
+    # The volunteer's own routes (issue 14).
+    async def me(self, caller: Caller) -> dict[str, Any]:
+        """The volunteer's own record; NotAvailable (404) when their login is not a volunteer of this org."""
+        return await self.call(caller, "GET", "/volunteers/me", planned=True)
 
     async def volunteer_answer(self, caller: Caller, proposal_id: str, accept: bool) -> Any:
         return await self.call(caller, "POST", f"/proposals/{proposal_id}/volunteer-answer",
-                               json={"answer": "accept" if accept else "decline"}, planned=True)
+                               json={"answer": "accept" if accept else "decline"})
 
-    async def pause(self, caller: Caller, volunteer_id: str) -> Any:
-        return await self.call(caller, "POST", f"/volunteers/{volunteer_id}/pause", planned=True)
+    async def pause(self, caller: Caller, volunteer_id: str, body: dict[str, Any]) -> Any:
+        return await self.call(caller, "POST", f"/volunteers/{volunteer_id}/pause", json=body)
+
+    async def resume(self, caller: Caller, volunteer_id: str) -> Any:
+        return await self.call(caller, "POST", f"/volunteers/{volunteer_id}/resume")
 
     async def log_meeting(self, caller: Caller, friendship_id: str, body: dict[str, Any]) -> Any:
-        return await self.call(caller, "POST", f"/friendships/{friendship_id}/meetings", json=body, planned=True)
+        return await self.call(caller, "POST", f"/friendships/{friendship_id}/meetings", json=body)

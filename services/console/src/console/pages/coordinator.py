@@ -1,6 +1,8 @@
-"""The coordinator's page: volunteers by status, activities with their free
-seats, the guides and their room; groups and proposals awaiting a volunteer
-need routes that matching and journey do not offer yet (shown as such)."""
+"""The coordinator's page: volunteers by status with vetting or training due
+and supervision overdue (matching's `GET /volunteers/report` and
+`GET /volunteers`), the proposals awaiting a volunteer's answer
+(`GET /friendships/questions`), activities with their free seats, the guides
+and their room; groups need a list route journey does not offer yet (said so)."""
 
 from __future__ import annotations
 
@@ -32,8 +34,10 @@ async def overview(request: Request) -> Response:
     who = caller(request, me)
     own = console.matching_of(me.organisation)
     any_matching = own or next(iter(console.matching.values()), None)
-    volunteers, activities, guides, proposals = await asyncio.gather(
+    volunteers, report, questions, activities, guides, proposals = await asyncio.gather(
         _maybe(own.volunteers(who)) if own else asyncio.sleep(0, None),
+        _maybe(own.volunteer_report(who)) if own else asyncio.sleep(0, None),
+        _maybe(own.questions(who)) if own else asyncio.sleep(0, None),
         _maybe(any_matching.activities(who)) if any_matching else asyncio.sleep(0, None),
         _maybe(console.journey.guides(who)),
         _maybe(own.all_proposals(who)) if own else asyncio.sleep(0, None),
@@ -45,11 +49,7 @@ async def overview(request: Request) -> Response:
     for a in activities or []:
         seats = a.get("seats")
         a["free_seats"] = None if seats is None else max(seats - taken[str(a.get("activity_id"))], 0)
-    by_status: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for v in volunteers or []:
-        status = v.get("status") or ("active" if v.get("active") else "retired")
-        if status == "active" and v.get("trained") is False:
-            status = "training_due"
-        by_status[status].append(v)
-    return render(request, "coordinator.html.j2", volunteers=dict(sorted(by_status.items())),
-                  has_volunteers=volunteers is not None, activities=activities, guides=guides)
+    known = {str(v.get("volunteer_id")): v for v in volunteers or []}
+    return render(request, "coordinator.html.j2", report=report, has_volunteers=volunteers is not None,
+                  volunteers=volunteers or [], known=known, questions=questions, activities=activities,
+                  guides=guides)

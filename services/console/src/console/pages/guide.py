@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from console.clients.base import Caller, NotAvailable, Refused, Unreachable
-from console.waiting import waiting
+from console.waiting import parse_time, waiting
 from console.web import caller, console_of, form, go, many, person, render
 
 router = APIRouter()
@@ -28,6 +28,8 @@ BARRIERS = ("transport", "distance", "health", "mobility", "money", "caring_for_
 WISHES = ("friend", "activity", "group")
 COMPANIONS = ("guide", "volunteer", "home_care", "relative")
 OUTCOMES = ("completed", "dropped_out", "escalated", "declined")
+FOLLOW_UP_OUTCOMES = ("still_going", "paused", "stopped", "needs_new_proposal")
+STOP_REASONS = ("health", "moved", "did_not_click", "transport", "cost", "activity_ended", "found_own_community", "other")
 DECLINE_REASONS = ("not_interested", "too_far", "wrong_time", "did_not_click", "health", "other")
 UCLA = ("lack_companionship", "left_out", "isolated")
 LANGUAGE_CODES = ("da", "sv", "en", "de", "ar", "tr", "pl", "uk")
@@ -38,7 +40,8 @@ async def my_day(request: Request) -> Response:
     me = person(request, *STAFF)
     console = console_of(request)
     who = caller(request, me)
-    caseload, cards = await asyncio.gather(console.journey.caseload(who), console.referral.names(who))
+    caseload, cards, open_tasks = await asyncio.gather(console.journey.caseload(who), console.referral.names(who),
+                                                       _tasks_of(console, who))
     open_ones = [j for j in caseload if j.get("state") != "exited"][:OPEN_DETAILS_AT_MOST]
     details = await asyncio.gather(*(console.journey.journey(who, str(j["citizen_id"])) for j in open_ones),
                                    return_exceptions=True)
@@ -50,7 +53,7 @@ async def my_day(request: Request) -> Response:
         rows.append({"journey": j, "card": cards.get(cid), "waiting": waiting(j.get("state", ""), j.get("referred_at")),
                      "next": next_due.get(cid)})
     rows.sort(key=lambda r: (r["journey"].get("state") == "exited", -(r["waiting"].days if r["waiting"] else -1)))
-    tasks = [task for r in rows for task in _tasks(r)]
+    tasks = [_task(t, cards) for t in open_tasks] + [task for r in rows for task in _arrange_visit(r)]
     return render(request, "guide.html.j2", rows=rows, tasks=tasks)
 
 
@@ -59,20 +62,44 @@ def _next_timer(detail: dict[str, Any]) -> dict[str, Any] | None:
     return pending[0] if pending else None
 
 
-def _tasks(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """What needs a person today, from the journey's state: a call, a letter, transport, a follow-up."""
+async def _tasks_of(console: Any, who: Caller) -> list[dict[str, Any]]:
+    """The open tasks; none for staff of another organisation than journey's (the list is its organisation's work)."""
+    try:
+        return await console.journey.tasks(who)
+    except Refused:
+        return []
+
+
+def _task(task: dict[str, Any], cards: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Journey's task (first contact, follow-up, exit review, ask UCLA, still taking part, arrange transport, call
+    or write a letter) with the citizen's name; a timer's task is due when it is made, so it is late after a day."""
+    cid = str(task.get("citizen_id"))
+    name = ((cards.get(cid) or {}).get("citizen") or {}).get("name") or "–"
+    details = task.get("details") or {}
+    made = task.get("created_at") or task.get("due_at")
+    late = bool(made) and (datetime.now(UTC) - parse_time(made)).days >= 1
+    return {"kind": task.get("kind"), "task_id": task.get("task_id"), "name": name, "cid": cid, "late": late,
+            "what": details.get("transport_need") or details.get("time_point"), "letter": details.get("letter")}
+
+
+def _arrange_visit(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The first visit to arrange once a match is accepted (journey has no task for it: the state says it)."""
     j, card = row["journey"], row["card"] or {}
-    name = (card.get("citizen") or {}).get("name") or "–"
-    state, cid = j.get("state"), str(j["citizen_id"])
-    found = []
-    if state == "referred":
-        found.append({"kind": "call", "name": name, "cid": cid, "late": bool(row["waiting"] and row["waiting"].too_long)})
-    if state == "match_accepted":
-        found.append({"kind": "arrange_visit", "name": name, "cid": cid, "late": bool(row["waiting"] and row["waiting"].too_long)})
-    due = row["next"]
-    if due and due.get("kind") in ("follow_up", "exit_review") and due.get("due_at", "") <= datetime.now(UTC).isoformat():
-        found.append({"kind": due["kind"], "name": name, "cid": cid, "late": True})
-    return found
+    if j.get("state") != "match_accepted":
+        return []
+    return [{"kind": "arrange_visit", "name": (card.get("citizen") or {}).get("name") or "–",
+             "cid": str(j["citizen_id"]), "late": bool(row["waiting"] and row["waiting"].too_long)}]
+
+
+@router.post("/guide/tasks/{task_id}/done")
+async def task_done(request: Request, task_id: uuid.UUID) -> Response:
+    me = person(request, *STAFF)
+    await form(request)
+    try:
+        await console_of(request).journey.task_done(caller(request, me), str(task_id))
+    except Refused as refused:
+        return go("/guide#tasks", request=request, problems=refused.reasons)
+    return go("/guide#tasks", "saved:task", request)
 
 
 @router.get("/guide/citizens/{citizen_id}")
@@ -92,7 +119,8 @@ async def citizen(request: Request, citizen_id: uuid.UUID) -> Response:
     proposals = await _proposals(console, who, cid)
     return render(request, "citizen.html.j2", cid=cid, journey=journey, card=cards.get(cid), proposals=proposals,
                   waiting=waiting(journey.get("state", ""), journey.get("referred_at")), barriers=BARRIERS,
-                  wishes=WISHES, companions=COMPANIONS, outcomes=OUTCOMES, decline_reasons=DECLINE_REASONS,
+                  wishes=WISHES, companions=COMPANIONS, outcomes=OUTCOMES,
+                  follow_up_outcomes=FOLLOW_UP_OUTCOMES, stop_reasons=STOP_REASONS, decline_reasons=DECLINE_REASONS,
                   ucla=UCLA, language_codes=LANGUAGE_CODES)
 
 
@@ -101,7 +129,8 @@ async def _proposals(console: Any, who: Caller, cid: str) -> list[dict[str, Any]
     answer is listed as such rather than failing the page."""
     async def one(org: str, client: Any) -> list[dict[str, Any]]:
         try:
-            return [p | {"org": org} for p in await client.proposals(who, cid)]
+            return [p | {"org": org, "choice_key": p.get("choice_id") or p.get("proposal_id"),
+                         "rank_key": p.get("rank") or 0} for p in await client.proposals(who, cid)]
         except (Refused, Unreachable, NotAvailable):
             return [{"org": org, "unavailable": True}]
     found = await asyncio.gather(*(one(org, client) for org, client in console.matching.items()))
@@ -166,6 +195,11 @@ async def record(request: Request, citizen_id: uuid.UUID, step: str) -> Response
         final = _ucla(fields, "final")
         if final:
             body["final"] = final
+    elif step == "follow-ups":
+        body = {"outcome": fields.get("outcome")}
+        for optional in ("reason", "proposal_id"):
+            if fields.get(optional):
+                body[optional] = fields[optional]
     elif step == "proposal":
         return await _answer_proposal(request, console, who, fields, back)
     else:

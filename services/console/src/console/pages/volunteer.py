@@ -1,12 +1,14 @@
-"""The volunteer's page: my friend(s), the questions waiting for my yes or no,
-log a meeting in two taps, pause. Built on matching's volunteer routes of
-issue 14 (`GET /volunteers/me`, `GET /friendships/questions`,
-`POST /proposals/{id}/volunteer-answer`, `POST /volunteers/{id}/pause`,
-`POST /friendships/{id}/meetings`); where the volunteer's organisation's
-matching does not have them yet (404/405) each part says it is not available."""
+"""The volunteer's page: the questions waiting for my yes or no, my friends
+with their meetings (log one in two taps: how, then "we met today"), pause
+and resume. All from the volunteer's own organisation's matching (issue 14):
+`GET /volunteers/me`, `GET /friendships/questions`, `GET /friendships`,
+`POST /proposals/{id}/volunteer-answer`, `POST /friendships/{id}/meetings`,
+`POST /volunteers/{id}/pause|resume`. A login that is no volunteer there yet
+(no application) sees that said, not an error."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,14 +20,16 @@ from console.web import caller, console_of, form, go, person, render
 
 router = APIRouter()
 CHANNELS = ("in_person", "phone", "video")
+PAUSE_REASONS = ("holiday", "illness", "other")
+MEETING_MINUTES = 60
+"""A meeting logged in two taps counts an hour; the coordinator's report sums them."""
 
 
-async def _or_missing(call: Any) -> tuple[Any, bool]:
-    """(answer, available)."""
+async def _profile(client: Any, who: Any) -> dict[str, Any] | None:
     try:
-        return await call, True
-    except NotAvailable:
-        return None, False
+        return await client.me(who)
+    except NotAvailable:  # their login has no volunteer record at this organisation (yet)
+        return None
 
 
 @router.get("/volunteer")
@@ -33,13 +37,17 @@ async def my_page(request: Request) -> Response:
     me = person(request, "volunteer")
     client = console_of(request).matching_of(me.organisation)
     if client is None:
-        return render(request, "volunteer.html.j2", available=False, profile=None, questions=[], channels=CHANNELS)
+        return render(request, "volunteer.html.j2", available=False, profile=None, questions=[], friendships=[],
+                      channels=CHANNELS, pause_reasons=PAUSE_REASONS)
     who = caller(request, me)
-    profile, has_profile = await _or_missing(client.me(who))
-    questions, has_questions = await _or_missing(client.questions(who))
-    return render(request, "volunteer.html.j2", available=has_profile or has_questions, profile=profile,
-                  questions=questions or [], has_questions=has_questions, channels=CHANNELS,
-                  today=datetime.now(UTC).date().isoformat())
+    profile, questions, friendships = await asyncio.gather(_profile(client, who), client.questions(who),
+                                                           client.friendships(who))
+    today = datetime.now(UTC).date().isoformat()
+    paused = bool(profile) and any(p.get("from") and p["from"] <= today and (not p.get("until") or p["until"] >= today)
+                                   for p in profile.get("pauses") or [])
+    return render(request, "volunteer.html.j2", available=True, profile=profile, questions=questions,
+                  friendships=[f for f in friendships if f.get("active", True)], paused=paused,
+                  channels=CHANNELS, pause_reasons=PAUSE_REASONS, today=today)
 
 
 @router.post("/volunteer/{action}")
@@ -50,20 +58,23 @@ async def act(request: Request, action: str) -> Response:
     if client is None:
         return go("/volunteer", request=request, problems=["not available"])
     who = caller(request, me)
+    today = datetime.now(UTC).date().isoformat()
     try:
         if action == "answer":
             await client.volunteer_answer(who, str(fields.get("proposal_id", "")), fields.get("answer") == "accept")
         elif action == "pause":
-            await client.pause(who, str(fields.get("volunteer_id", "")))
+            body = {"from": fields.get("from") or today, "reason": fields.get("reason") or "other"}
+            if fields.get("until"):
+                body["until"] = fields["until"]
+            await client.pause(who, str(fields.get("volunteer_id", "")), body)
+        elif action == "resume":
+            await client.resume(who, str(fields.get("volunteer_id", "")))
         elif action == "meeting":
             await client.log_meeting(who, str(fields.get("friendship_id", "")), {
-                "met_on": fields.get("met_on") or datetime.now(UTC).date().isoformat(),
-                "minutes": int(fields["minutes"]) if str(fields.get("minutes", "")).isdigit() else fields.get("minutes"),
+                "met_on": fields.get("met_on") or today, "minutes": MEETING_MINUTES,
                 "channel": fields.get("channel") or "in_person"})
         else:
             return render(request, "message.html.j2", status=404, title="Not found", text="No such form.")
-    except NotAvailable:
-        return go("/volunteer", request=request, problems=["This part is not available yet."])
     except Refused as refused:
         return go("/volunteer", request=request, problems=refused.reasons)
     return go("/volunteer", f"saved:{action}", request)

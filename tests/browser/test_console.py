@@ -193,7 +193,7 @@ def test_the_steering_view_before_the_first_visit(console_stack, browsers) -> No
     assert "Anne" in page or "anne" in page  # the guides the demo registered
 
 
-def test_the_guide_clarifies_chooses_a_proposal_and_records_an_accompanied_first_visit(console_stack, browsers) -> None:  # noqa: ANN001
+def test_the_guide_clarifies_chooses_a_proposal_and_records_an_accompanied_first_visit(console_stack, browsers, identity) -> None:  # noqa: ANN001
     console = console_stack.console.url
     guide = browsers.of("guide")
     day = login(guide, console, console_stack, "varde-kommune", state["guide"], "/guide")
@@ -228,8 +228,11 @@ def test_the_guide_clarifies_chooses_a_proposal_and_records_an_accompanied_first
     assert CITIZEN not in page
     waiting_rows = birgit.driver.find_elements(By.XPATH, "//h2[@id='questions']/following-sibling::table[1]/tbody/tr")
     assert any(state["ole"][:8] in row.text for row in waiting_rows), page
-    ready = birgit.driver.find_element(By.CSS_SELECTOR, "table.by-status").text
-    assert "ready" in ready, ready
+    shown = {row.find_elements(By.TAG_NAME, "td")[0].text: int(row.find_elements(By.TAG_NAME, "td")[1].text)
+             for row in birgit.driver.find_elements(By.CSS_SELECTOR, "table.by-status tbody tr")}
+    report = httpx.get(f"{console_stack.url('matching', 'red-cross')}/volunteers/report",
+                       auth=identity.auth("coordinator", org="red-cross")).json()
+    assert shown["ready"] == report["by_status"]["ready"] >= 1, (shown, report["by_status"])  # Ole among them
 
     # Ole logs in at Red Cross's issuer, sees the question (never the citizen's name) and says yes
     volunteer = browsers.of("volunteer")

@@ -146,7 +146,7 @@ def test_the_card_reached_the_journey_and_a_guide(console_stack, identity) -> No
 def test_without_a_login_nobody_sees_the_citizen(console_stack, browsers) -> None:  # noqa: ANN001
     console = console_stack.console.url
     stranger = browsers.of("stranger")
-    for path in ("/guide", f"/guide/citizens/{state['citizen_id']}", "/steering", "/coordinator"):
+    for path in ("/guide", f"/guide/citizens/{state['citizen_id']}", "/steering", "/coordinator", "/volunteer"):
         page = stranger.open(console + path, "no-login" + path.replace("/", "-")[:20])
         assert "/login" in stranger.driver.current_url, path
         assert CITIZEN not in page and CITIZEN not in stranger.driver.page_source

@@ -185,12 +185,18 @@ def test_a_red_cross_volunteer_applies_with_his_login_and_is_made_ready(console_
     assert record["status"] == "ready", record
 
 
-def test_the_steering_view_before_the_first_visit(console_stack, browsers) -> None:  # noqa: ANN001
+def test_the_steering_view_before_the_first_visit(console_stack, browsers, identity) -> None:  # noqa: ANN001
     coordinator = browsers.of("coordinator")
     login(coordinator, console_stack.console.url, console_stack, "varde-kommune", "mette", "/steering")
     state["first_visits_before"] = _first_visits(coordinator)
+    # A walking group the municipality formed shows on the coordinator's page with its facilitator and meetings.
+    formed = httpx.post(f"{console_stack.url('journey')}/groups", auth=identity.auth("coordinator", org="varde-kommune"),
+                        json={"facilitator_id": "tovholder-karen", "interest": "walking", "postal_code": "6800"})
+    assert formed.status_code == 201, formed.text
     page = coordinator.open(f"{console_stack.console.url}/coordinator", "coordinator")
     assert "Anne" in page or "anne" in page  # the guides the demo registered
+    rows = coordinator.driver.find_elements(By.XPATH, "//h2[@id='groups']/following-sibling::table[1]/tbody/tr")
+    assert any("tovholder-karen" in row.text and "6800" in row.text for row in rows), [r.text for r in rows]
 
 
 def test_the_guide_clarifies_chooses_a_proposal_and_records_an_accompanied_first_visit(console_stack, browsers, identity) -> None:  # noqa: ANN001

@@ -104,3 +104,33 @@ async def test_places_free_when_a_member_leaves_stops_attending_or_ends_the_jour
     assert len(ended) == 3
     assert {e.payload["group_id"] for e in ended} == {gid}
     assert {e.payload["group_proposal_id"] for e in ended} == {str(proposal.group_proposal_id)}
+
+
+async def test_the_organisations_groups_are_listed_for_its_coordinators_and_each_facilitator(journey_service):
+    # The coordinator's console shows groups with their facilitator, meetings and the way to running themselves;
+    # before, a group could be read only by its id, which nobody had without the GroupFormed event.
+    svc = journey_service
+    a, b, c, d = await _walkers(svc, 4)
+    made = {}
+    for members, facilitator in (([a, b], "tovholder-karen"), ([c, d], "tovholder-ole")):
+        proposal = _proposal(svc, members)
+        await svc.send(proposal)
+        formed = await svc.client.post("/groups", json={"group_proposal_id": str(proposal.group_proposal_id),
+                                                        "facilitator_id": facilitator})
+        assert formed.status_code == 201, formed.text
+        made[facilitator] = formed.json()["group_id"]
+    met = await svc.client.post(f"/groups/{made['tovholder-karen']}/meetings",
+                                json={"attendance": 2, "facilitator_present": False, "attending_member_ids": [a, b]})
+    assert met.status_code == 201, met.text
+
+    listed = {g["group_id"]: g for g in (await svc.client.get("/groups")).json()}
+    assert set(listed) == set(made.values())
+    karens = listed[made["tovholder-karen"]]
+    assert (karens["facilitator_id"], karens["meetings_held"], karens["consecutive_without_facilitator"]) == (
+        "tovholder-karen", 1, 1)
+    assert len((await svc.client.get("/groups", params={"limit": 1})).json()) == 1
+    as_karen = svc.auth("guide", subject="tovholder-karen")
+    assert [g["group_id"] for g in (await svc.client.get("/groups", auth=as_karen)).json()] == [made["tovholder-karen"]]
+    for outsider in (svc.auth("coordinator", org="red-cross"), svc.auth("guide", org="red-cross", subject="tovholder-karen"),
+                     svc.auth("steering")):
+        assert (await svc.client.get("/groups", auth=outsider)).status_code == 403

@@ -24,6 +24,10 @@ class JourneyClient(ServiceClient):
     async def guides(self, caller: Caller) -> list[dict[str, Any]]:
         return await self.call(caller, "GET", "/guides")
 
+    async def groups(self, caller: Caller) -> list[dict[str, Any]]:
+        """The organisation's groups with facilitator, members and meetings (a guide: those they facilitate)."""
+        return await self.call(caller, "GET", "/groups", params={"limit": 500})
+
     async def tasks(self, caller: Caller) -> list[dict[str, Any]]:
         """What needs a person, oldest first (a guide: their caseload's; a coordinator: the organisation's)."""
         return await self.call(caller, "GET", "/tasks", params={"done": "false", "limit": 500})

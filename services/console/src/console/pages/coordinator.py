@@ -2,7 +2,8 @@
 and supervision overdue (matching's `GET /volunteers/report` and
 `GET /volunteers`), the proposals awaiting a volunteer's answer
 (`GET /friendships/questions`), activities with their free seats, the guides
-and their room; groups need a list route journey does not offer yet (said so)."""
+and their room, the groups with facilitator, meetings and the way to running
+themselves (journey's `GET /groups`)."""
 
 from __future__ import annotations
 
@@ -34,13 +35,14 @@ async def overview(request: Request) -> Response:
     who = caller(request, me)
     own = console.matching_of(me.organisation)
     any_matching = own or next(iter(console.matching.values()), None)
-    volunteers, report, questions, activities, guides, proposals = await asyncio.gather(
+    volunteers, report, questions, activities, guides, proposals, groups = await asyncio.gather(
         _maybe(own.volunteers(who)) if own else asyncio.sleep(0, None),
         _maybe(own.volunteer_report(who)) if own else asyncio.sleep(0, None),
         _maybe(own.questions(who)) if own else asyncio.sleep(0, None),
         _maybe(any_matching.activities(who)) if any_matching else asyncio.sleep(0, None),
         _maybe(console.journey.guides(who)),
         _maybe(own.all_proposals(who)) if own else asyncio.sleep(0, None),
+        _maybe(console.journey.groups(who)),
     )
     taken: dict[str, int] = defaultdict(int)  # seats held by accepted proposals (matching keeps the slot reserved)
     for p in proposals or []:
@@ -52,4 +54,4 @@ async def overview(request: Request) -> Response:
     known = {str(v.get("volunteer_id")): v for v in volunteers or []}
     return render(request, "coordinator.html.j2", report=report, has_volunteers=volunteers is not None,
                   volunteers=volunteers or [], known=known, questions=questions, activities=activities,
-                  guides=guides)
+                  guides=guides, groups=groups)

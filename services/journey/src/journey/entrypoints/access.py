@@ -88,13 +88,13 @@ def visible_query(query: sa.Select, table: sa.Table) -> sa.Select:
     return query.where(table.c.erased.is_(False), table.c.hidden.is_(False))
 
 
-def tasks_scope(caller: Caller, ctx: Context) -> str | None:
-    """Whose tasks the caller sees: a guide of this organisation their own caseload's (their subject),
-    this organisation's coordinators every task (None); the tasks are this organisation's work, so
-    anyone else is refused (403)."""
+def own_work_scope(caller: Caller, ctx: Context, what: str = "tasks") -> str | None:
+    """Whose share of this organisation's work (tasks, groups) the caller sees: a guide of this organisation
+    their own (their subject: their caseload's tasks, the groups they facilitate), this organisation's
+    coordinators all of it (None); it is this organisation's work, so anyone else is refused (403)."""
     if is_owner_coordinator(caller, ctx):
         return None
     if caller.has(Role.guide) and caller.organisation == ctx.org_id:
         return caller.subject
     raise HTTPException(403, {"error": "not_this_organisations_staff",
-                              "reason": f"tasks are for {ctx.org_id}'s guides and coordinators"})
+                              "reason": f"{what} are for {ctx.org_id}'s guides and coordinators"})

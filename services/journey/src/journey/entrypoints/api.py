@@ -373,7 +373,7 @@ async def list_tasks(runtime: Runtime, ctx: Ctx, caller: Staff, done: bool | Non
                      limit: Limit = 50, offset: Offset = 0) -> list[dict]:
     """Things that need a person (call, letter, arrange transport, ask the UCLA-3, follow up), oldest first:
     a guide's own caseload's, or for this organisation's coordinators all of them; `done` filters."""
-    guide = access.tasks_scope(caller, ctx)
+    guide = access.own_work_scope(caller, ctx)
     async with runtime.unit_of_work() as uow:
         return await tasks.list_tasks(uow, guide, done, limit, offset)
 
@@ -381,7 +381,7 @@ async def list_tasks(runtime: Runtime, ctx: Ctx, caller: Staff, done: bool | Non
 @router.post("/tasks/{task_id}/done", tags=["tasks"])
 async def mark_task(task_id: uuid.UUID, body: TaskDoneIn, runtime: Runtime, ctx: Ctx, caller: Staff) -> dict:
     """Done (`{"done": true}`) or not done after all (`false`); a guide only their own caseload's tasks."""
-    guide = access.tasks_scope(caller, ctx)
+    guide = access.own_work_scope(caller, ctx)
     async with runtime.unit_of_work() as uow:
         return await tasks.set_done(uow, str(task_id), guide, body.done, caller.subject[:64], ctx.now())
 
@@ -394,6 +394,16 @@ async def form_group(body: GroupIn, runtime: Runtime, ctx: Ctx, caller: Coordina
     async with runtime.unit_of_work() as uow:
         event = await groups.form_group(uow, ctx, new)
         return await groups.group_view(uow, event.group_id)
+
+
+@router.get("/groups", tags=["groups"])
+async def list_groups(runtime: Runtime, ctx: Ctx, caller: Staff, limit: Limit = 50, offset: Offset = 0) -> list[dict]:
+    """This organisation's groups, newest first, each with its facilitator, members, meetings held and the
+    meetings in a row without the facilitator (the way to running itself): every group for its coordinators,
+    the groups a guide facilitates for that guide; anyone else 403."""
+    facilitator = access.own_work_scope(caller, ctx, "groups")
+    async with runtime.unit_of_work() as uow:
+        return await groups.list_groups(uow, facilitator, limit, offset)
 
 
 @router.get("/groups/{group_id}", tags=["groups"])

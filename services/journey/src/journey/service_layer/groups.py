@@ -265,6 +265,15 @@ async def _became_self_running(uow: UnitOfWork, ctx: Context, row: sa.Row, group
     await follow_through.group_runs_itself(uow, ctx, row.group_id, now)  # members asked later whether they still take part
 
 
+async def list_groups(uow: UnitOfWork, facilitator: str | None, limit: int, offset: int) -> list[dict]:
+    """Groups newest first (only those `facilitator` facilitates, when given), each as `group_view` shows it."""
+    query = sa.select(groups.c.group_id).order_by(groups.c.formed_at.desc(), groups.c.group_id)
+    if facilitator is not None:
+        query = query.where(groups.c.facilitator_id == facilitator)
+    ids = (await uow.session.scalars(query.limit(limit).offset(offset))).all()
+    return [await group_view(uow, UUID(group_id)) for group_id in ids]
+
+
 async def group_view(uow: UnitOfWork, group_id: UUID) -> dict:
     row = (await uow.session.execute(sa.select(groups).where(groups.c.group_id == str(group_id)))).first()
     if row is None:

@@ -275,3 +275,27 @@ async def test_a_role_requires_the_courses_the_setting_names(kafka_bootstrap, da
         assert [p["candidate_id"] for p in await proposals_of(api, citizen)] == [whole]
         done = await ok(await api.post(f"/volunteers/{half}/training", json={"course": "safeguarding", "completed_on": DAY}))
         assert done["status"] == "ready"
+
+
+async def test_a_pause_lets_go_of_the_citizens_still_waiting_and_keeps_the_friendships(kafka_bootstrap, database_url):
+    # Before, a volunteer who went on holiday kept a citizen waiting on a proposal (or a question) for weeks.
+    async with matching_instance(kafka_bootstrap, database_url) as (runtime, api):
+        partnership = runtime.settings.partnership_id
+        away = await ok(await api.post("/volunteers", json=volunteer(interests=["bagning", "gåtur"], capacity=3)), 201)
+        friend_of, waiting = uuid.uuid4(), uuid.uuid4()
+        await publish(kafka_bootstrap, partnership, referral(friend_of, [ORG]), clarification(friend_of, wishes=["friend"]))
+        await eventually(lambda: _proposed(api, friend_of))
+        [kept] = await proposals_of(api, friend_of)
+        await ok(await api.post(f"/proposals/{kept['proposal_id']}/accept"))
+        await ok(await api.post(f"/proposals/{kept['proposal_id']}/volunteer-answer", json={"answer": "accept"}))
+        await publish(kafka_bootstrap, partnership, referral(waiting, [ORG]), clarification(waiting, wishes=["friend"]))
+        await eventually(lambda: _proposed(api, waiting))
+        [pending] = await proposals_of(api, waiting)
+        assert pending["candidate_id"] == away["volunteer_id"]
+        standby = await ok(await api.post("/volunteers", json=volunteer(interests=["bagning"], capacity=1)), 201)
+
+        await ok(await api.post(f"/volunteers/{away['volunteer_id']}/pause", json={"from": DAY, "reason": "holiday"}))
+        shown = {p["proposal_id"]: p for p in await proposals_of(api, waiting)}
+        assert shown[pending["proposal_id"]]["status"] == "withdrawn"
+        assert [p["candidate_id"] for p in shown.values() if p["status"] == "proposed"] == [standby["volunteer_id"]]
+        assert [p["status"] for p in await proposals_of(api, friend_of)] == ["accepted"]  # the friendship goes on

@@ -301,10 +301,11 @@ async def proposal(session: AsyncSession, proposal_id: UUID, lock: bool = False)
     return (await session.execute(query)).first()
 
 
-async def holding(session: AsyncSession, candidate_id: UUID) -> list[UUID]:
-    """The candidate's pending and accepted proposals, oldest first."""
+async def holding(session: AsyncSession, candidate_id: UUID,
+                  statuses: Iterable[str] = HOLDING_CAPACITY) -> list[UUID]:
+    """The candidate's pending and accepted proposals (or those of `statuses`), oldest first."""
     query = sa.select(proposals.c.proposal_id).where(
-        proposals.c.candidate_id == str(candidate_id), proposals.c.status.in_(HOLDING_CAPACITY),
+        proposals.c.candidate_id == str(candidate_id), proposals.c.status.in_(list(statuses)),
     ).order_by(proposals.c.proposed_at, proposals.c.proposal_id)
     return [UUID(p) for p in (await session.scalars(query)).all()]
 

@@ -23,7 +23,7 @@ from brobygger_runtime.unit_of_work import UnitOfWork
 from matching.adapters import repository as repo
 from matching.adapters.tables import friendships, proposals, volunteers
 from matching.domain.registry import Volunteer
-from matching.service_layer import registry
+from matching.service_layer import decisions, registry
 from matching.service_layer.errors import NotFound, Refused
 from matching.volunteering import store
 from matching.friendships.figures import friendship_figures
@@ -184,12 +184,18 @@ async def supervise(uow: UnitOfWork, held_on: date, kind: SupervisionKind, atten
 async def pause(uow: UnitOfWork, volunteer_id: UUID, starts_on: date, until: date | None, reason: PauseReason,
                 by: str) -> None:
     """A pause (holiday, illness): while today falls within it the volunteer is proposed to nobody; friendships
-    already accepted go on (the volunteer tells their friend)."""
+    already accepted go on (the volunteer tells their friend). A pause that has begun also lets go of the
+    citizens still waiting on them (proposed, or asked and not yet answered): each is withdrawn with
+    `MatchDeclined` (`candidate_unavailable`) and proposed the next best candidate, rather than waiting weeks."""
     if until is not None and until < starts_on:
         raise InvalidStep("until must not come before from")
     await _volunteer(uow, volunteer_id)
     await store.record_step(uow.session, volunteer_id, "pause", starts_on, by, datetime.now(UTC), valid_until=until,
                             code=reason.value)
+    if starts_on <= today() and (until is None or until >= today()):
+        await repo.serialise_proposals(uow.session)
+        for proposal_id in await repo.holding(uow.session, volunteer_id, ("proposed", "awaiting_volunteer")):
+            await decisions.candidate_unavailable(uow, proposal_id)
 
 
 async def resume(uow: UnitOfWork, volunteer_id: UUID, by: str) -> bool:

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, UndefinedError, pass_context
 
-from brobygger_contracts.interests import INTERESTS
-from brobygger_contracts.reason_texts import render_all
+from brobygger_contracts.interests import label as interest_label
+from brobygger_contracts.reason_texts import render_all, when
 from notify.domain.model import LANGUAGES
 
 
@@ -42,32 +42,20 @@ def local_moment(context: Mapping[str, Any], value: Any) -> str:
     return format_datetime(moment, _MOMENT_PATTERNS[language], tzinfo=zone, locale=_LOCALES[language])
 
 
-_INTEREST_LABELS = {i.code: i.labels for i in INTERESTS}
-_DAYS = {
-    "da": {"mon": "mandag", "tue": "tirsdag", "wed": "onsdag", "thu": "torsdag", "fri": "fredag", "sat": "lørdag", "sun": "søndag"},
-    "sv": {"mon": "måndag", "tue": "tisdag", "wed": "onsdag", "thu": "torsdag", "fri": "fredag", "sat": "lördag", "sun": "söndag"},
-    "en": {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday", "sat": "Saturday", "sun": "Sunday"},
-}
-_PARTS = {
-    "da": {"morning": "formiddag", "afternoon": "eftermiddag", "evening": "aften"},
-    "sv": {"morning": "förmiddag", "afternoon": "eftermiddag", "evening": "kväll"},
-    "en": {"morning": "morning", "afternoon": "afternoon", "evening": "evening"},
-}
-
-
 @pass_context
 def interest_names(context: Mapping[str, Any], codes: Any) -> str:
     """`{{ shared_interests | interest_names }}`: interest codes as the reader's words, comma separated."""
     language = context.get("language", "en")
-    return ", ".join(_INTEREST_LABELS.get(c, {}).get(language, str(c)) for c in codes or [])
+    return ", ".join(interest_label(c, language) for c in codes or [])
 
 
 @pass_context
 def time_slots(context: Mapping[str, Any], slots: Any) -> str:
     """`{{ shared_times | time_slots }}`: `[{"day": "tue", "part": "morning"}]` as "tirsdag formiddag"."""
     language = context.get("language", "en")
-    return ", ".join(f"{_DAYS[language].get(s['day'], s['day'])} {_PARTS[language].get(s['part'], s['part'])}"
-                     for s in slots or [])
+    return ", ".join(when(f"{s['day']} {s['part']}", language) for s in slots or [])
+
+
 _DATE_PATTERNS = {"da": "d. MMMM", "sv": "d MMMM", "en": "d MMMM"}  # "3. marts", "3 mars", "3 March"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
@@ -130,8 +131,9 @@ async def record_proposal(uow: UnitOfWork, profile: CitizenProfile, chosen: Asse
 
 # -- waiting time --------------------------------------------------------------------------------------
 
-_ESTIMATES: WeakKeyDictionary[AsyncSession, dict[tuple[str, str, str], int | None]] = WeakKeyDictionary()
-"""Estimates worked out in one transaction: a batch of proposals reads the queues once per area and interest."""
+_ESTIMATES: WeakKeyDictionary[AsyncSession, dict[tuple[str, str, str], Any]] = WeakKeyDictionary()
+"""Estimates worked out in one transaction: a batch of proposals reads the queues once per area and interest
+(and the volunteer slots once)."""
 
 
 def queue_interest(profile: CitizenProfile, candidate: Candidate) -> str:
@@ -148,6 +150,19 @@ async def waiting_days(uow: UnitOfWork, profile: CitizenProfile, candidate: Cand
     known = _ESTIMATES.setdefault(uow.session, {})
     if key not in known:
         known[key] = estimate_wait_days(await _queue(uow, profile, candidate.kind, key[2], now))
+    return known[key]
+
+
+async def _volunteer_slots(uow: UnitOfWork, since: datetime) -> tuple[int, int]:
+    """Volunteer slots free now and freed since `since`: the same for every area, so worked out once per
+    transaction (loading the volunteer pool takes most of a second with thousands of volunteers, and a batch
+    assignment proposes to citizens of many areas)."""
+    known = _ESTIMATES.setdefault(uow.session, {})
+    key = (Kind.volunteer_friend.value, "*", "slots")
+    if key not in known:
+        pool = await repo.volunteer_candidates(uow.session, rules_of(uow.runtime.settings))
+        known[key] = (sum(v.capacity_left or 0 for v in pool),
+                      await repo.freed_since(uow.session, Kind.volunteer_friend, since))
     return known[key]
 
 
@@ -173,9 +188,7 @@ async def _queue(uow: UnitOfWork, profile: CitizenProfile, kind: Kind, interest:
         elif kind is Kind.activity and wants_community(other) and interest in other.interests:
             ahead += 1
     if kind is Kind.volunteer_friend:
-        free_now: int | None = sum(v.capacity_left or 0 for v in await repo.volunteer_candidates(
-            session, rules_of(uow.runtime.settings)))
-        freed = await repo.freed_since(session, kind, since)
+        free_now, freed = await _volunteer_slots(uow, since)
     else:
         area = set((await session.scalars(sa.select(activities.c.activity_id).where(
             activities.c.postal_code == profile.postal_code))).all())
